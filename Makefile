@@ -1,0 +1,57 @@
+# Makefile: builds the durpred extension (PGXS) and the durpred-train program,
+# and holds the project's entry points: test, demo, bench.
+#
+#   make            build the extension and the trainer
+#   make install    install both into the PostgreSQL found by pg_config
+#   make test       install dependencies, build, install, run every test suite
+#   make demo       the whole job on generated data in a throwaway cluster
+#   make bench      measured performance figures
+#   make deps       only install the Debian packages the project needs
+
+EXTENSION = durpred
+MODULE_big = durpred
+OBJS = \
+	src/durpred.o \
+	src/category.o
+
+DATA = $(wildcard sql/durpred--*.sql)
+
+# pg_regress: inputs in test/sql, outputs in ./expected
+REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+REGRESS_OPTS = --inputdir=test
+
+PG_CONFIG ?= pg_config
+# PostgreSQL's headers are read as system headers: -Wextra then warns about
+# our code only (GCC drops the -I that PGXS adds for the same directory).
+PG_CPPFLAGS = -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CFLAGS = -Wall -Wextra
+SHLIB_LINK = -lxgboost -lgomp -lm
+
+# No LLVM bitcode: the JIT cannot inline through XGBoost, and clang is not a
+# build dependency.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The trainer is a separate client program with its own PGXS makefile
+# (PGXS builds one module or one program per makefile); it is built once its
+# sources exist.
+TRAINER_MAKE = $(if $(wildcard src/trainer/Makefile),$(MAKE) -C src/trainer PG_CONFIG=$(PG_CONFIG),@true)
+all: trainer
+trainer:
+	$(TRAINER_MAKE)
+install: install-trainer
+install-trainer: trainer
+	$(TRAINER_MAKE) install
+clean: clean-trainer
+clean-trainer:
+	$(TRAINER_MAKE) clean
+
+deps:
+	scripts/deps.sh
+
+test:
+	scripts/test.sh
+
+.PHONY: trainer install-trainer clean-trainer deps test

@@ -1,0 +1,57 @@
+#!/bin/sh
+# scripts/deps.sh: installs the Debian packages durpred needs, when missing.
+#
+# Runs apt-get as root directly, otherwise through sudo; says what to do
+# when neither is possible.  Installs nothing when everything is present.
+set -eu
+
+PACKAGES="
+gcc
+make
+postgresql-15
+postgresql-contrib
+postgresql-server-dev-15
+postgresql-15-pgtap
+libtap-parser-sourcehandler-pgtap-perl
+libipc-run-perl
+libpq-dev
+libxgboost-dev
+libjansson-dev
+python3-xgboost
+python3-numpy
+python3-psycopg2
+"
+
+missing=""
+for pkg in $PACKAGES; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	case "$status" in
+		*" installed") ;;
+		*) missing="$missing $pkg" ;;
+	esac
+done
+
+if [ -z "$missing" ]; then
+	echo "deps: all $(echo $PACKAGES | wc -w) packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" = 0 ]; then
+	as_root=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+	as_root="sudo"
+else
+	echo "deps: error: missing Debian packages:$missing" >&2
+	echo "deps: run this script as root, or give this user sudo rights, or install them with:" >&2
+	echo "  apt-get install$missing" >&2
+	exit 1
+fi
+
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+if ! $as_root apt-get install -y -q --no-install-recommends $missing; then
+	echo "deps: package lists may be stale, updating them"
+	$as_root apt-get update -q
+	$as_root apt-get install -y -q --no-install-recommends $missing
+fi

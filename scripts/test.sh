@@ -1,0 +1,56 @@
+#!/bin/bash
+# scripts/test.sh: what `make test` runs.
+#
+# Installs missing dependencies, builds and installs durpred, then runs every
+# suite against throwaway clusters (scripts/test-suites.sh).  PostgreSQL
+# refuses to run as root, and the TAP tests start clusters of their own, so
+# as root the suites run as the "postgres" user on a copy of the tree.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		sudo "$@"
+	else
+		echo "test: error: installing into PostgreSQL needs root or sudo: $*" >&2
+		exit 1
+	fi
+}
+
+scripts/deps.sh
+echo "test: building"
+make -s
+echo "test: installing"
+as_root make -s install
+
+# The reference service's model, when the shared folder is beside the clone.
+if [ -z "${DURPRED_REFERENCE_DIR:-}" ] && [ -d "$top/../shared/reference" ]; then
+	DURPRED_REFERENCE_DIR=$(cd "$top/../shared/reference" && pwd)
+fi
+export DURPRED_REFERENCE_DIR="${DURPRED_REFERENCE_DIR:-}"
+
+if [ "$(id -u)" != 0 ]; then
+	exec scripts/test-suites.sh
+fi
+
+stage=$(mktemp -d /tmp/durpred-test.XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+tar --exclude=./.git --exclude=./results --exclude=./tmp_check -cf - . | tar -C "$stage" -xf -
+chown -R postgres:postgres "$stage"
+chmod 755 "$stage"
+echo "test: running the suites as user postgres in $stage"
+set +e
+runuser -u postgres -- env DURPRED_REFERENCE_DIR="$DURPRED_REFERENCE_DIR" \
+	CI="${CI:-}" PATH="$PATH" HOME="$stage" "$stage/scripts/test-suites.sh"
+rc=$?
+set -e
+# keep pg_regress output where a developer looks for it
+rm -rf "$top/results"
+for f in regression.diffs regression.out results; do
+	[ -e "$stage/$f" ] && cp -r "$stage/$f" "$top/"
+done
+exit $rc

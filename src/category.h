@@ -1,0 +1,41 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/category.h
+ *		Duration categories of the reference service: boundaries, labels,
+ *		descriptions and recommendations.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DURPRED_CATEGORY_H
+#define DURPRED_CATEGORY_H
+
+#include "fmgr.h"
+
+typedef enum DurationCategory
+{
+	DURATION_QUICK = 0,
+	DURATION_NORMAL,
+	DURATION_MODERATE,
+	DURATION_LONG,
+	DURATION_VERY_LONG
+} DurationCategory;
+
+#define DURATION_CATEGORY_COUNT (DURATION_VERY_LONG + 1)
+
+/* Category of a duration that is known to be neither NaN nor negative. */
+extern DurationCategory DurationCategoryOf(double seconds);
+
+extern const char *DurationCategoryLabel(DurationCategory category);
+extern const char *DurationCategoryDescription(DurationCategory category);
+extern const char *DurationCategoryRecommendation(DurationCategory category);
+
+/* Raises 22023 for NaN or a negative duration. */
+extern void CheckDurationArgument(double seconds);
+
+/* Rounds like Python's round(x, 2): exact value, ties to even. */
+extern double RoundToCents(double value);
+
+/* The durpred.duration_category enum value of a category. */
+extern Datum DurationCategoryEnumDatum(FmgrInfo *flinfo, DurationCategory category);
+
+#endif							/* DURPRED_CATEGORY_H */
