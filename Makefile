@@ -11,8 +11,17 @@
 EXTENSION = durpred
 MODULE_big = durpred
 OBJS = \
+	src/booster.o \
+	src/cache.o \
+	src/category.o \
 	src/durpred.o \
-	src/category.o
+	src/evaluator.o \
+	src/feature.o \
+	src/model.o \
+	src/modeldoc.o \
+	src/predict.o \
+	src/registry.o \
+	src/scorer.o
 
 DATA = $(wildcard sql/durpred--*.sql)
 

@@ -1,0 +1,432 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/cache.c
+ *		Which model this backend scores with, and the loaded models.
+ *
+ * A backend loads a model once (parse, validate, XGBoost booster, compiled
+ * evaluator) and keeps it in a context of its own under CacheMemoryContext;
+ * up to CACHE_SLOTS models stay loaded, so that switching durpred.model back
+ * and forth costs nothing.  An entry is identified by the model's id and the
+ * sha256 of its bytes, so bytes changed in place are never served stale.
+ *
+ * Which model is current is resolved by reading durpred.model, and the
+ * answer is kept until a relcache invalidation of that table arrives.  Plain
+ * DML sends none, so a statement trigger on the table sends one
+ * (durpred_model_changed): another backend drops its answer when it next
+ * processes invalidations, at the start of its next statement, and a rolled
+ * back change sends nothing.  The callback only marks the answer stale.
+ *
+ * The table is read with a fresh snapshot, taken after the invalidations
+ * were processed, so the answer reflects every commit that sent one.  Where
+ * no fresh snapshot may be taken (in parallel mode: the leader and its
+ * workers share the statement's snapshot), or when an invalidation arrived
+ * while the table was being read, the answer is provisional: it serves the
+ * current statement only.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "miscadmin.h"
+#include "parser/parse_relation.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/inval.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "cache.h"
+#include "durpred.h"
+
+#define CACHE_SLOTS 4
+
+typedef enum ResolveState
+{
+	RESOLVE_STALE,				/* resolve at the next call */
+	RESOLVE_FINAL,				/* valid until an invalidation */
+	RESOLVE_PROVISIONAL			/* valid for the current statement */
+} ResolveState;
+
+char	   *durpred_model_name = NULL;
+
+static MemoryContext cache_context = NULL;
+static CachedModel slots[CACHE_SLOTS];
+static CachedModel *current = NULL;
+static ResolveState state = RESOLVE_STALE;
+static LocalTransactionId provisional_lxid;
+static TimestampTz provisional_statement;
+static Oid	model_relid = InvalidOid;
+static uint64 invalidations = 0;
+static uint64 use_clock = 0;
+
+/* The last model that failed to load, so that it fails fast next time. */
+static struct
+{
+	bool		valid;
+	int64		id;
+	uint8		digest[MODEL_DIGEST_LEN];
+	int			sqlerrcode;
+	char		message[1024];
+}			failed;
+
+/* Columns of durpred.model that the cache reads. */
+typedef struct ModelColumns
+{
+	AttrNumber	id;
+	AttrNumber	name;
+	AttrNumber	version;
+	AttrNumber	model;
+	AttrNumber	info;
+	AttrNumber	active;
+	AttrNumber	digest;
+} ModelColumns;
+
+/*
+ * ModelTableCallback
+ *		Relcache invalidation callback: marks the answer stale when the
+ *		model table (or everything) is invalidated.  Does nothing else.
+ */
+static void
+ModelTableCallback(Datum arg pg_attribute_unused(), Oid relid)
+{
+	if (relid == InvalidOid || relid == model_relid)
+	{
+		state = RESOLVE_STALE;
+		invalidations++;
+	}
+}
+
+/*
+ * CacheResetCurrent
+ *		Marks the answer stale; the assign hook of durpred.model calls it.
+ */
+void
+CacheResetCurrent(void)
+{
+	state = RESOLVE_STALE;
+}
+
+/*
+ * CacheInit
+ *		Creates the cache context and registers the callback, once.
+ */
+static void
+CacheInit(void)
+{
+	if (cache_context != NULL)
+		return;
+	if (CacheMemoryContext == NULL)
+		CreateCacheMemoryContext();
+	cache_context = AllocSetContextCreate(CacheMemoryContext, "durpred models",
+										  ALLOCSET_SMALL_SIZES);
+	CacheRegisterRelcacheCallback(ModelTableCallback, (Datum) 0);
+}
+
+/*
+ * Column
+ *		The attribute number of a column of durpred.model, checked.
+ */
+static AttrNumber
+Column(Relation rel, const char *name, Oid type)
+{
+	AttrNumber	attnum = attnameAttNum(rel, name, false);
+
+	if (attnum == InvalidAttrNumber ||
+		TupleDescAttr(RelationGetDescr(rel), attnum - 1)->atttypid != type)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table durpred.model has no column \"%s\" of the expected type", name),
+				 errhint("Reinstall the extension: DROP EXTENSION durpred; CREATE EXTENSION durpred.")));
+	return attnum;
+}
+
+/*
+ * DigestOf
+ *		The sha256 column of a model row.
+ */
+static void
+DigestOf(HeapTuple tuple, TupleDesc desc, AttrNumber attnum, uint8 *digest)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, attnum, desc, &isnull);
+	bytea	   *b;
+
+	if (isnull)
+		elog(ERROR, "durpred.model row without sha256");
+	b = DatumGetByteaPP(d);
+	if (VARSIZE_ANY_EXHDR(b) != MODEL_DIGEST_LEN)
+		elog(ERROR, "durpred.model row with a sha256 of the wrong size");
+	memcpy(digest, VARDATA_ANY(b), MODEL_DIGEST_LEN);
+}
+
+/*
+ * RaiseFailed
+ *		Raises the error of a model that failed to load.
+ */
+static void
+pg_attribute_noreturn()
+RaiseFailed(const char *name, int32 version)
+{
+	ereport(ERROR,
+			(errcode(failed.sqlerrcode),
+			 errmsg("model %lld (\"%s\" version %d) cannot be loaded",
+					(long long) failed.id, name, version),
+			 errdetail("%s", failed.message)));
+}
+
+/*
+ * BuildRemembering
+ *		ScorerBuild, remembering a failure so that the same bytes fail fast
+ *		next time, with the model named in the error.
+ */
+static Scorer *
+BuildRemembering(bytea *bytes, Jsonb *info, int64 id, const uint8 *digest,
+				 const char *name, int32 version)
+{
+	MemoryContext old = CurrentMemoryContext;
+	Scorer	   *volatile scorer = NULL;
+
+	PG_TRY();
+	{
+		CheckModelSize(VARSIZE_ANY_EXHDR(bytes));
+		scorer = ScorerBuild(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), info,
+							 ERRCODE_DATA_CORRUPTED);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(old);
+		edata = CopyErrorData();
+		FlushErrorState();
+		failed.valid = true;
+		failed.id = id;
+		memcpy(failed.digest, digest, MODEL_DIGEST_LEN);
+		failed.sqlerrcode = edata->sqlerrcode;
+		strlcpy(failed.message, edata->message, sizeof(failed.message));
+		FreeErrorData(edata);
+		RaiseFailed(name, version);
+	}
+	PG_END_TRY();
+	return scorer;
+}
+
+/*
+ * LoadIntoSlot
+ *		Loads a model row into a slot: the one of an older copy of this
+ *		model, else a free one, else the least recently used.
+ */
+static CachedModel *
+LoadIntoSlot(HeapTuple tuple, TupleDesc desc, const ModelColumns *col,
+			 int64 id, int32 version, const char *name, const uint8 *digest)
+{
+	CachedModel *slot = NULL;
+	bool		isnull;
+	bytea	   *bytes;
+	Jsonb	   *info = NULL;
+	Scorer	   *scorer;
+	int			i;
+
+	if (failed.valid && failed.id == id &&
+		memcmp(failed.digest, digest, MODEL_DIGEST_LEN) == 0)
+		RaiseFailed(name, version);
+
+	for (i = 0; i < CACHE_SLOTS && slot == NULL; i++)
+	{
+		if (slots[i].scorer != NULL && slots[i].id == id)
+			slot = &slots[i];
+	}
+	for (i = 0; i < CACHE_SLOTS && slot == NULL; i++)
+	{
+		if (slots[i].scorer == NULL)
+			slot = &slots[i];
+	}
+	if (slot == NULL)
+	{
+		slot = &slots[0];
+		for (i = 1; i < CACHE_SLOTS; i++)
+		{
+			if (slots[i].last_used < slot->last_used)
+				slot = &slots[i];
+		}
+	}
+	if (slot->scorer != NULL)
+	{
+		if (current == slot)
+			current = NULL;
+		MemoryContextDelete(slot->scorer->cxt);
+		slot->scorer = NULL;
+	}
+
+	bytes = DatumGetByteaPP(heap_getattr(tuple, col->model, desc, &isnull));
+	if (!heap_attisnull(tuple, col->info, desc))
+		info = DatumGetJsonbP(heap_getattr(tuple, col->info, desc, &isnull));
+	scorer = BuildRemembering(bytes, info, id, digest, name, version);
+
+	MemoryContextSetParent(scorer->cxt, cache_context);
+	slot->scorer = scorer;
+	slot->id = id;
+	slot->version = version;
+	slot->name = MemoryContextStrdup(scorer->cxt, name);
+	memcpy(slot->digest, digest, MODEL_DIGEST_LEN);
+	return slot;
+}
+
+/*
+ * Resolve
+ *		Reads durpred.model to find the current model, loading it if needed.
+ */
+static void
+Resolve(void)
+{
+	Oid			nsp = get_namespace_oid("durpred", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("model", nsp) : InvalidOid;
+	Relation	rel;
+	TupleDesc	desc;
+	ModelColumns col;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	HeapTuple	best = NULL;
+	int32		best_version = 0;
+	int64		best_id = 0;
+	char	   *best_name = NULL;
+	bool		override = durpred_model_name != NULL && durpred_model_name[0] != '\0';
+	bool		fresh = !IsInParallelMode();
+	Snapshot	snapshot;
+	uint64		seen;
+	int			i;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table durpred.model does not exist"),
+				 errhint("Create the extension: CREATE EXTENSION durpred.")));
+	CacheInit();
+	model_relid = relid;
+
+	/* opening the table processes pending invalidations */
+	rel = table_open(relid, AccessShareLock);
+	seen = invalidations;
+	desc = RelationGetDescr(rel);
+	col.id = Column(rel, "id", INT8OID);
+	col.name = Column(rel, "name", TEXTOID);
+	col.version = Column(rel, "version", INT4OID);
+	col.model = Column(rel, "model", BYTEAOID);
+	col.info = Column(rel, "info", JSONBOID);
+	col.active = Column(rel, "active", BOOLOID);
+	col.digest = Column(rel, "sha256", BYTEAOID);
+
+	if (fresh)
+	{
+		snapshot = RegisterSnapshot(GetLatestSnapshot());
+		PushActiveSnapshot(snapshot);
+	}
+	else
+		snapshot = GetActiveSnapshot();
+
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		int32		version = DatumGetInt32(heap_getattr(tuple, col.version, desc, &isnull));
+		bool		take;
+
+		if (override)
+		{
+			char	   *name = TextDatumGetCString(heap_getattr(tuple, col.name, desc, &isnull));
+
+			take = strcmp(name, durpred_model_name) == 0 &&
+				(best == NULL || version > best_version);
+			pfree(name);
+		}
+		else
+			take = DatumGetBool(heap_getattr(tuple, col.active, desc, &isnull));
+		if (take)
+		{
+			if (best != NULL)
+				heap_freetuple(best);
+			best = heap_copytuple(tuple);
+			best_version = version;
+		}
+	}
+	table_endscan(scan);
+
+	current = NULL;
+	if (best != NULL)
+	{
+		bool		isnull;
+		uint8		digest[MODEL_DIGEST_LEN];
+
+		best_id = DatumGetInt64(heap_getattr(best, col.id, desc, &isnull));
+		best_name = TextDatumGetCString(heap_getattr(best, col.name, desc, &isnull));
+		DigestOf(best, desc, col.digest, digest);
+		for (i = 0; i < CACHE_SLOTS; i++)
+		{
+			if (slots[i].scorer != NULL && slots[i].id == best_id &&
+				memcmp(slots[i].digest, digest, MODEL_DIGEST_LEN) == 0)
+				current = &slots[i];
+		}
+		if (current == NULL)
+			current = LoadIntoSlot(best, desc, &col, best_id, best_version,
+								   best_name, digest);
+		current->last_used = ++use_clock;
+		heap_freetuple(best);
+	}
+
+	if (fresh)
+	{
+		PopActiveSnapshot();
+		UnregisterSnapshot(snapshot);
+	}
+	table_close(rel, NoLock);
+
+	if (fresh && invalidations == seen)
+		state = RESOLVE_FINAL;
+	else
+	{
+		state = RESOLVE_PROVISIONAL;
+		provisional_lxid = MyProc->lxid;
+		provisional_statement = GetCurrentStatementStartTimestamp();
+	}
+}
+
+/*
+ * CurrentModel
+ *		The model to score with; see cache.h.
+ */
+CachedModel *
+CurrentModel(bool missing_ok)
+{
+	if (unlikely(state != RESOLVE_FINAL))
+	{
+		if (state == RESOLVE_STALE ||
+			provisional_lxid != MyProc->lxid ||
+			provisional_statement != GetCurrentStatementStartTimestamp())
+			Resolve();
+	}
+	if (unlikely(current == NULL) && !missing_ok)
+	{
+		if (durpred_model_name != NULL && durpred_model_name[0] != '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("model \"%s\" does not exist", durpred_model_name),
+					 errdetail("durpred.model is set to \"%s\", and no model of that name is installed.",
+							   durpred_model_name),
+					 errhint("durpred.models lists the installed models; RESET durpred.model scores with the active one.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no active durpred model"),
+				 errhint("Install a model with durpred.install_model() and activate it with durpred.activate_model().")));
+	}
+	return current;
+}

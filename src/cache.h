@@ -1,0 +1,39 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/cache.h
+ *		The per-backend cache of loaded models, and which one this session
+ *		scores with.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DURPRED_CACHE_H
+#define DURPRED_CACHE_H
+
+#include "scorer.h"
+
+#define MODEL_DIGEST_LEN 32		/* sha256 of the model bytes */
+
+typedef struct CachedModel
+{
+	int64		id;
+	char	   *name;
+	int32		version;
+	uint8		digest[MODEL_DIGEST_LEN];
+	Scorer	   *scorer;
+	uint64		last_used;
+} CachedModel;
+
+/* durpred.model: a model name that overrides the active model. */
+extern char *durpred_model_name;
+
+/*
+ * The model this session scores with: the active one, or the newest version
+ * of the model durpred.model names.  Loads it on first use and after it
+ * changed.  Raises 55000 when there is none, unless missing_ok (then NULL).
+ */
+extern CachedModel *CurrentModel(bool missing_ok);
+
+/* Forgets which model is current (for the durpred.model assign hook). */
+extern void CacheResetCurrent(void);
+
+#endif							/* DURPRED_CACHE_H */

@@ -1,0 +1,49 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/evaluator.h
+ *		The compiled evaluator: a model's trees in a compact array, walked
+ *		in C with XGBoost's exact float32 arithmetic.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DURPRED_EVALUATOR_H
+#define DURPRED_EVALUATOR_H
+
+#include "feature.h"
+#include "model.h"
+
+/*
+ * One node.  A split goes to next (left) or next + 1 (right); a leaf has
+ * next = itself and tests the always-missing slot with default left, so
+ * that extra steps stay on it.
+ */
+typedef struct EvalNode
+{
+	int32		next;
+	float		value;			/* threshold, or the leaf value */
+	uint16		feature;		/* slot of the feature vector */
+	uint8		default_right;	/* where a missing value goes */
+	uint8		unused;
+} EvalNode;
+
+typedef struct Evaluator
+{
+	int			num_trees;
+	int32	   *roots;			/* index of each tree's root in nodes */
+	uint8	   *steps;			/* steps to walk: the group's deepest tree */
+	EvalNode   *nodes;
+	int64		num_nodes;
+	float		base_margin;
+	OutputTransform transform;
+} Evaluator;
+
+/*
+ * Compiles a validated model; base_margin is the prediction of the model
+ * without trees, as XGBoost computes it.  Allocates in the current context.
+ */
+extern Evaluator *EvaluatorCompile(const ModelDef *model, float base_margin);
+
+/* The model's prediction for a feature vector (DURPRED_VECTOR_LEN floats). */
+extern float EvaluatorPredict(const Evaluator *ev, const float *features);
+
+#endif							/* DURPRED_EVALUATOR_H */

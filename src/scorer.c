@@ -1,0 +1,298 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/scorer.c
+ *		Building a Scorer from model bytes, and scoring a feature vector.
+ *
+ * The compiled evaluator must agree with XGBoost bit for bit.  Before a
+ * scorer is used, both score a set of probe rows built from the model's own
+ * thresholds (values exactly on a threshold, just below it, just above it,
+ * missing, and extremes), so that every split is taken both ways; any
+ * difference refuses the model.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "lib/stringinfo.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "booster.h"
+#include "evaluator.h"
+#include "model.h"
+#include "scorer.h"
+
+#define PROBE_ROWS 512
+
+int			durpred_evaluator = SCORER_COMPILED;
+
+/*
+ * ProbeRandom
+ *		xorshift64*: deterministic pseudo-random numbers for probe rows.
+ */
+static uint64
+ProbeRandom(uint64 *state)
+{
+	uint64		x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * UINT64CONST(2685821657736338717);
+}
+
+/*
+ * CollectThresholds
+ *		The thresholds each model column is split on, over the reachable
+ *		splits of all trees (with repeats; they only serve as probe values).
+ */
+static void
+CollectThresholds(const ModelDef *model, float **thresholds, int *counts)
+{
+	int		   *cap = palloc0(sizeof(int) * model->num_feature);
+	int			t;
+
+	for (t = 0; t < model->num_trees; t++)
+	{
+		const TreeDef *tree = &model->trees[t];
+		int32	   *stack = palloc(sizeof(int32) * tree->num_nodes);
+		int32		top = 0;
+
+		stack[top++] = 0;
+		while (top > 0)
+		{
+			int32		node = stack[--top];
+			int			col;
+
+			if (tree->left[node] == -1)
+				continue;
+			col = tree->split_index[node];
+			if (counts[col] == cap[col])
+			{
+				cap[col] = cap[col] == 0 ? 16 : cap[col] * 2;
+				thresholds[col] = thresholds[col] == NULL
+					? palloc(sizeof(float) * cap[col])
+					: repalloc(thresholds[col], sizeof(float) * cap[col]);
+			}
+			thresholds[col][counts[col]++] = tree->split_condition[node];
+			stack[top++] = tree->left[node];
+			stack[top++] = tree->right[node];
+		}
+		pfree(stack);
+	}
+	pfree(cap);
+}
+
+/*
+ * ProbeValue
+ *		One probe value for a model column.
+ */
+static float
+ProbeValue(uint64 *rng, const float *thresholds, int count)
+{
+	uint64		r = ProbeRandom(rng);
+	int			choice = (int) (r % 100);
+	float		t;
+
+	if (choice < 10)
+		return NAN;
+	if (count == 0 || choice >= 94)
+	{
+		static const float extremes[] = {0.0f, -0.0f, 1.0f, -1.0f, 1e30f,
+		-1e30f, 3.4e38f, -3.4e38f, 1e-40f};
+
+		return extremes[(r >> 32) % lengthof(extremes)];
+	}
+	t = thresholds[(r >> 32) % count];
+	if (choice < 45)
+		return t;
+	if (choice < 80)
+		return nextafterf(t, -INFINITY);
+	return nextafterf(t, INFINITY);
+}
+
+/*
+ * VerifyAgainstXGBoost
+ *		Scores the probe rows with both evaluators and compares the bits.
+ */
+static void
+VerifyAgainstXGBoost(const ModelDef *model, Scorer *scorer)
+{
+	int			ncol = model->num_feature;
+	float	  **thresholds = palloc0(sizeof(float *) * ncol);
+	int		   *counts = palloc0(sizeof(int) * ncol);
+	float	   *matrix = palloc(sizeof(float) * PROBE_ROWS * ncol);
+	float	   *expected = palloc(sizeof(float) * PROBE_ROWS);
+	uint64		rng = UINT64CONST(0x9E3779B97F4A7C15);
+	int			row,
+				col;
+
+	CollectThresholds(model, thresholds, counts);
+	for (row = 0; row < PROBE_ROWS; row++)
+	{
+		for (col = 0; col < ncol; col++)
+		{
+			float		v;
+
+			if (row == 0)
+				v = NAN;		/* everything missing */
+			else if (row == 1)
+				v = 0.0f;
+			else
+				v = ProbeValue(&rng, thresholds[col], counts[col]);
+			matrix[row * ncol + col] = v;
+		}
+	}
+
+	BoosterPredict(scorer->booster, matrix, PROBE_ROWS, ncol, false, expected);
+
+	for (row = 0; row < PROBE_ROWS; row++)
+	{
+		float		x[DURPRED_VECTOR_LEN];
+		float		got;
+
+		for (col = 0; col < DURPRED_VECTOR_LEN; col++)
+			x[col] = NAN;
+		for (col = 0; col < ncol; col++)
+			x[model->binding[col]] = matrix[row * ncol + col];
+		got = EvaluatorPredict(scorer->evaluator, x);
+		if (memcmp(&got, &expected[row], sizeof(float)) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("model refused: the compiled evaluator disagrees with XGBoost"),
+					 errdetail("On probe row %d the evaluator gives %.9g and XGBoost %.9g.",
+							   row, got, expected[row])));
+	}
+}
+
+/*
+ * BaseMargin
+ *		The prediction of the model without its trees: XGBoost's own reading
+ *		of base_score, after the objective's link (log for gamma, Tweedie and
+ *		Poisson).  Taken from XGBoost so that the evaluator starts from the
+ *		very same float.
+ */
+static float
+BaseMargin(const ModelDef *model, int invalid_errcode)
+{
+	StringInfoData bytes;
+	BoosterHandle booster;
+	float	   *row = palloc(sizeof(float) * model->num_feature);
+	float		margin;
+	int			i;
+
+	initStringInfo(&bytes);
+	ModelWriteCanonical(model, false, &bytes);
+	booster = BoosterLoad(&bytes, CurrentMemoryContext);
+	for (i = 0; i < model->num_feature; i++)
+		row[i] = NAN;
+	BoosterPredict(booster, row, 1, model->num_feature, true, &margin);
+	if (!isfinite(margin))
+		ereport(ERROR,
+				(errcode(invalid_errcode),
+				 errmsg("invalid XGBoost model: base_score %s gives no finite margin for objective \"%s\"",
+						model->base_score_text, model->objective)));
+	return margin;
+}
+
+/*
+ * ScorerBuild
+ *		The whole load of a model: validation, XGBoost, compilation, check.
+ *
+ * The parsed document and the temporary booster live in a scratch context
+ * that is deleted at the end; only the scorer's own context survives.
+ */
+Scorer *
+ScorerBuild(const char *data, size_t len, Jsonb *info, int invalid_errcode)
+{
+	MemoryContext cxt;
+	MemoryContext scratch;
+	MemoryContext old;
+	Scorer	   *scorer;
+	ModelDef   *model;
+	StringInfoData canonical;
+	float		base_margin;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "durpred model",
+								ALLOCSET_DEFAULT_SIZES);
+	scratch = AllocSetContextCreate(cxt, "durpred model load", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(scratch);
+
+	model = ModelParse(data, len, invalid_errcode);
+	base_margin = BaseMargin(model, invalid_errcode);
+
+	MemoryContextSwitchTo(cxt);
+	scorer = palloc0(sizeof(Scorer));
+	scorer->cxt = cxt;
+	scorer->is_ubjson = model->is_ubjson;
+	scorer->num_feature = model->num_feature;
+	scorer->binding = palloc(sizeof(int) * model->num_feature);
+	memcpy(scorer->binding, model->binding, sizeof(int) * model->num_feature);
+	scorer->num_trees = model->num_trees;
+	scorer->num_parallel_tree = model->num_parallel_tree;
+	scorer->max_depth = model->max_depth;
+	scorer->objective = pstrdup(model->objective);
+	memcpy(scorer->xgboost_version, model->version, sizeof(model->version));
+	scorer->evaluator = EvaluatorCompile(model, base_margin);
+
+	FeatureVectorInit(scorer->defaults);
+	if (info != NULL)
+	{
+		JsonbValue	key;
+		JsonbValue *defaults;
+
+		if (!JB_ROOT_IS_OBJECT(info))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("model info must be a JSON object")));
+		key.type = jbvString;
+		key.val.string.val = "defaults";
+		key.val.string.len = 8;
+		defaults = findJsonbValueFromContainer(&info->root, JB_FOBJECT, &key);
+		if (defaults != NULL)
+		{
+			if (defaults->type != jbvBinary ||
+				!JsonContainerIsObject(defaults->val.binary.data))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("\"defaults\" of model info must be a JSON object of feature names and values")));
+			FeatureVectorFromJsonb(JsonbValueToJsonb(defaults),
+								   scorer->defaults, "model defaults");
+		}
+	}
+
+	MemoryContextSwitchTo(scratch);
+	initStringInfo(&canonical);
+	ModelWriteCanonical(model, true, &canonical);
+	scorer->booster = BoosterLoad(&canonical, cxt);
+	VerifyAgainstXGBoost(model, scorer);
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(scratch);
+	return scorer;
+}
+
+/*
+ * ScorerPredict
+ *		Scores one vector with the evaluator durpred.evaluator selects.
+ */
+float
+ScorerPredict(const Scorer *scorer, const float *x)
+{
+	if (likely(durpred_evaluator == SCORER_COMPILED))
+		return EvaluatorPredict(scorer->evaluator, x);
+	else
+	{
+		float		row[DURPRED_VECTOR_LEN];
+		float		out;
+		int			i;
+
+		for (i = 0; i < scorer->num_feature; i++)
+			row[i] = x[scorer->binding[i]];
+		BoosterPredict(scorer->booster, row, 1, scorer->num_feature, false, &out);
+		return out;
+	}
+}

@@ -1,0 +1,62 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/scorer.h
+ *		A model ready to score: its compiled evaluator, its XGBoost booster
+ *		and what the SQL functions need to know about it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DURPRED_SCORER_H
+#define DURPRED_SCORER_H
+
+#include "utils/jsonb.h"
+
+#include "booster.h"
+#include "evaluator.h"
+#include "feature.h"
+
+typedef struct Scorer
+{
+	MemoryContext cxt;			/* holds all of it; frees the booster */
+
+	/* the model */
+	bool		is_ubjson;
+	int			num_feature;
+	int		   *binding;		/* model column -> durpred feature */
+	int			num_trees;
+	int			num_parallel_tree;
+	int			max_depth;
+	char	   *objective;
+	int64		xgboost_version[3];
+
+	/* scoring */
+	Evaluator  *evaluator;
+	BoosterHandle booster;
+	float		defaults[DURPRED_VECTOR_LEN];	/* of the jsonb request form */
+} Scorer;
+
+/* Which evaluator scores rows: durpred.evaluator. */
+typedef enum ScorerEvaluator
+{
+	SCORER_COMPILED,
+	SCORER_XGBOOST
+} ScorerEvaluator;
+
+extern int	durpred_evaluator;
+
+/*
+ * Validates model bytes, loads them into XGBoost, compiles the evaluator
+ * and checks it against XGBoost on probe rows.  info may be NULL; its
+ * "defaults" are checked and kept.  invalid_errcode: see ModelParse.
+ *
+ * The scorer lives in a new context under the current one, so that an
+ * error anywhere frees it (and its booster) with the transaction; a caller
+ * that keeps it moves scorer->cxt under a long-lived context afterwards.
+ */
+extern Scorer *ScorerBuild(const char *data, size_t len, Jsonb *info,
+						   int invalid_errcode);
+
+/* The model's output for a feature vector, before clamping. */
+extern float ScorerPredict(const Scorer *scorer, const float *features);
+
+#endif							/* DURPRED_SCORER_H */
