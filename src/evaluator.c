@@ -119,15 +119,18 @@ EvaluatorCompile(const ModelDef *model, float base_margin)
 
 /*
  * Step
- *		One step down from a node: missing values follow the default
- *		direction, others go right unless x < threshold.
+ *		One step down from a node, without a branch: right when !(x < t),
+ *		except that a missing x goes right only if that is its default.
+ *		(For NaN, !(x < t) holds, so "present or default right" corrects
+ *		exactly that case.)
  */
 static inline int32
 Step(const EvalNode *nodes, int32 at, const float *x)
 {
 	const EvalNode *n = &nodes[at];
 	float		v = x[n->feature];
-	int32		right = isnan(v) ? n->default_right : !(v < n->value);
+	int32		right = (int32) !(v < n->value) &
+		((int32) (v == v) | (int32) n->default_right);
 
 	return n->next + right;
 }
@@ -151,13 +154,17 @@ EvaluatorPredict(const Evaluator *ev, const float *x)
 		int			s,
 					k;
 
+#pragma GCC unroll 8
 		for (k = 0; k < EVAL_LANES; k++)
 			at[k] = ev->roots[t + k];
 		for (s = 0; s < steps; s++)
 		{
+			/* independent walks: unrolled, they keep in registers */
+#pragma GCC unroll 8
 			for (k = 0; k < EVAL_LANES; k++)
 				at[k] = Step(nodes, at[k], x);
 		}
+#pragma GCC unroll 8
 		for (k = 0; k < EVAL_LANES; k++)
 			sum += nodes[at[k]].value;
 	}

@@ -69,14 +69,14 @@ FeatureIndex(const char *name, size_t len)
 }
 
 /*
- * FeatureValue
- *		Checks a feature's value and converts it to the model's float32.
+ * FeatureValueError
+ *		The error for a value FeatureValue refuses.
  *
- * Missing values are SQL NULL or JSON null, never NaN: a NaN here is a bug
- * upstream, and the error says how to mark a value as missing.
+ * Missing values are SQL NULL or JSON null, never NaN: the error for NaN
+ * says how to mark a value as missing.
  */
-float
-FeatureValue(int feature, double value)
+void
+FeatureValueError(int feature, double value)
 {
 	const FeatureDef *def = &DurpredFeatures[feature];
 
@@ -87,21 +87,24 @@ FeatureValue(int feature, double value)
 				 errhint("Use NULL for a missing value.")));
 	if (value < def->min || value > def->max)
 	{
-		if (def->kind == FEATURE_FLOAT && def->max == DBL_MAX)
+		if (def->max == DBL_MAX)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("feature \"%s\" is out of range: %g", def->name, value),
 					 errdetail("It must be a finite number, zero or greater.")));
+		if (def->max == PG_INT32_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("feature \"%s\" is out of range: %g", def->name, value),
+					 errdetail("It is a count: a whole number, zero or greater.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("feature \"%s\" is out of range: %g", def->name, value),
 				 errdetail("It must be between %g and %g.", def->min, def->max)));
 	}
-	if (def->kind != FEATURE_FLOAT && value != floor(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("feature \"%s\" must be a whole number: %g", def->name, value)));
-	return (float) value;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("feature \"%s\" must be a whole number: %g", def->name, value)));
 }
 
 /*
@@ -159,8 +162,9 @@ FeatureVectorFromJsonb(Jsonb *object, float *vector, const char *what)
 					vector[feature] = NAN;
 					break;
 				case jbvNumeric:
+					/* beyond float8, +-Infinity: then out of the range */
 					vector[feature] = FeatureValue(feature,
-												   DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+												   DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 																					  NumericGetDatum(v.val.numeric))));
 					break;
 				case jbvBool:

@@ -40,11 +40,25 @@ extern const FeatureDef DurpredFeatures[DURPRED_NUM_FEATURES];
 /* Index of a feature name, -1 when it names no feature. */
 extern int	FeatureIndex(const char *name, size_t len);
 
+/* Raises the error for a value FeatureValue refuses. */
+extern void FeatureValueError(int feature, double value) pg_attribute_noreturn();
+
 /*
- * The model value of a feature, checked: NaN, infinities, fractions of an
- * integer feature and values outside the feature's range raise 22023.
+ * FeatureValue
+ *		The model value of a feature, checked: NaN, infinities, fractions of
+ *		an integer feature and values outside the feature's range raise
+ *		22023.  Inline: it runs 25 times for every row scored.
  */
-extern float FeatureValue(int feature, double value);
+static inline float
+FeatureValue(int feature, double value)
+{
+	const FeatureDef *def = &DurpredFeatures[feature];
+
+	if (unlikely(!(value >= def->min && value <= def->max)) ||
+		unlikely(def->kind != FEATURE_FLOAT && value != (double) (int64) value))
+		FeatureValueError(feature, value);
+	return (float) value;
+}
 
 /* A vector with the named-argument defaults: 0 for counts, else missing. */
 extern void FeatureVectorInit(float *vector);

@@ -413,8 +413,8 @@ ReadTree(ModelReader *r, const DocValue *tree, int position, ModelDef *model,
 	if (tree->kind != DOC_OBJECT)
 		Invalid(r, "tree %d is %s", position, DocKindName(tree));
 	if (Member(r, tree, "id", DOC_INT)->u.i != position)
-		Invalid(r, "tree %d has id " INT64_FORMAT, position,
-				DocGet(tree, "id")->u.i);
+		Invalid(r, "its \"id\" is " INT64_FORMAT ", not its position %d",
+				DocGet(tree, "id")->u.i, position);
 
 	param = Member(r, tree, "tree_param", DOC_OBJECT);
 	n = (int32) ParseIntText(r, param, "num_nodes", 1, MAX_NODES_PER_TREE);

@@ -113,6 +113,7 @@ durpred_install_model(PG_FUNCTION_ARGS)
 		info = PG_GETARG_JSONB_P(2);
 	activate = PG_GETARG_BOOL(3);
 
+	PreventCommandIfReadOnly("durpred.install_model()");
 	PreventCommandDuringRecovery("durpred.install_model()");
 
 	name_str = text_to_cstring(name);
