@@ -80,6 +80,8 @@ fi
 echo "== isolation"
 mapfile -t specs < <(ls test/specs/*.spec 2>/dev/null | sed 's|test/specs/||; s|\.spec$||' | sort)
 if [ ${#specs[@]} -gt 0 ]; then
+	# one expected/ for both suites: the isolation tester reads <outputdir>/expected
+	rm -rf output_iso && mkdir output_iso && ln -s ../expected output_iso/expected
 	"$pg_isolation_regress" --inputdir=test --outputdir=output_iso --bindir="$bindir" \
 		--dbname=durpred_isolation "${specs[@]}" 2>&1 | tee "$log/isolation"
 	count_regress "$log/isolation"

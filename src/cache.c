@@ -12,9 +12,11 @@
  * Which model is current is resolved by reading durpred.model, and the
  * answer is kept until a relcache invalidation of that table arrives.  Plain
  * DML sends none, so a statement trigger on the table sends one
- * (durpred_model_changed): another backend drops its answer when it next
- * processes invalidations, at the start of its next statement, and a rolled
- * back change sends nothing.  The callback only marks the answer stale.
+ * (durpred_model_changed), and a rolled back change sends nothing.  Every
+ * backend reads invalidations at the first call of each statement, so it
+ * scores with the newly committed model from its next statement, whatever
+ * its isolation level: the registry is configuration, not data.  The
+ * callback only marks the answer stale.
  *
  * The table is read with a fresh snapshot, taken after the invalidations
  * were processed, so the answer reflects every commit that sent one.  Where
@@ -68,6 +70,7 @@ static TimestampTz provisional_statement;
 static Oid	model_relid = InvalidOid;
 static uint64 invalidations = 0;
 static uint64 use_clock = 0;
+static TimestampTz last_statement = 0;
 
 /* The last model that failed to load, so that it fails fast next time. */
 static struct
@@ -407,6 +410,18 @@ Resolve(void)
 CachedModel *
 CurrentModel(bool missing_ok)
 {
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
+
+	/*
+	 * Invalidations are read when a lock is taken or a transaction starts;
+	 * a statement that reads no table inside a transaction would not see a
+	 * model committed meanwhile.  Read them once per statement.
+	 */
+	if (unlikely(statement != last_statement))
+	{
+		last_statement = statement;
+		AcceptInvalidationMessages();
+	}
 	if (unlikely(state != RESOLVE_FINAL))
 	{
 		if (state == RESOLVE_STALE ||
