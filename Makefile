@@ -43,6 +43,9 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Every object depends on every header (PGXS tracks no header dependencies).
+$(OBJS): $(wildcard src/*.h)
+
 # The trainer is a separate client program with its own PGXS makefile
 # (PGXS builds one module or one program per makefile); it is built once its
 # sources exist.
