@@ -17,6 +17,7 @@ OBJS = \
 	src/durpred.o \
 	src/evaluator.o \
 	src/feature.o \
+	src/history.o \
 	src/model.o \
 	src/modeldoc.o \
 	src/predict.o \

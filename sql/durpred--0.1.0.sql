@@ -381,3 +381,46 @@ LANGUAGE C STABLE PARALLEL SAFE COST 10;
 
 COMMENT ON FUNCTION @extschema@.predict_with_model(record) IS
 'the record form of predict_duration with the id of the model that made the prediction';
+
+--
+-- Historical features of a run, for the extraction scripts
+--
+
+CREATE TYPE @extschema@.run_history AS (
+	historical_run_count pg_catalog.int4,
+	historical_avg_duration pg_catalog.float8,
+	historical_median_duration pg_catalog.float8,
+	historical_stddev_duration pg_catalog.float8,
+	historical_failure_rate pg_catalog.float8
+);
+
+COMMENT ON TYPE @extschema@.run_history IS
+'the five historical features of a run, as durpred.run_history() computes them';
+
+CREATE FUNCTION @extschema@.run_history_accum(pg_catalog.internal, pg_catalog.float8, pg_catalog.bool)
+RETURNS pg_catalog.internal
+AS 'MODULE_PATHNAME', 'durpred_run_history_accum'
+-- not STRICT: a NULL duration is a row to skip (the run being scored)
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.run_history_accum(pg_catalog.internal, pg_catalog.float8, pg_catalog.bool) IS
+'transition function of durpred.run_history';
+
+CREATE FUNCTION @extschema@.run_history_final(pg_catalog.internal)
+RETURNS @extschema@.run_history
+AS 'MODULE_PATHNAME', 'durpred_run_history_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.run_history_final(pg_catalog.internal) IS
+'final function of durpred.run_history; leaves the state as it is, so the aggregate runs as a window aggregate';
+
+CREATE AGGREGATE @extschema@.run_history(duration pg_catalog.float8, failed pg_catalog.bool) (
+	SFUNC = @extschema@.run_history_accum,
+	STYPE = pg_catalog.internal,
+	FINALFUNC = @extschema@.run_history_final,
+	FINALFUNC_MODIFY = READ_ONLY,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.run_history(pg_catalog.float8, pg_catalog.bool) IS
+'count, mean, median (as percentile_cont 0.5), sample standard deviation and failure rate of earlier runs'' durations, in O(log n) per run; usable as a window aggregate';

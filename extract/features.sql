@@ -1,0 +1,260 @@
+-- extract/features.sql
+--
+-- Builds the 25-feature training set from the production tables (schema
+-- "app"), and the same features for runs still pending, in schema
+-- "analytics".  Creates what is missing and refreshes the training set;
+-- re-runnable.  Needs the durpred extension (created here when missing).
+--
+--   psql -v ON_ERROR_STOP=1 -f extract/features.sql
+--
+-- One definition of each feature serves training and serving:
+--   analytics.timing_features(at)    the five timing features of an instant
+--   analytics.page_blocks            the block counts of every page
+--   analytics.finished_runs          the runs that count: finished, with a
+--                                    positive duration, on a usable page
+--   durpred.run_history(d, failed)   the five historical features (one C
+--                                    aggregate, in the extension)
+-- The as-of rule: a run's history is the finished runs of its page with
+-- finished_at <= the run's start (its creation when it has not started).
+--
+-- Objects:
+--   analytics.run_features           training set, one row per finished run
+--                                    (materialized; this script refreshes it)
+--   analytics.pending_run_features   features of pending and running runs
+--   analytics.features_as_of(page, at)  features of a run of a page at an
+--                                    instant (the serving trigger uses it)
+--   analytics.run_features_for(run)  features of one run as of its start
+--   analytics.excluded_runs          runs that cannot be used, and why
+
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+
+CREATE EXTENSION IF NOT EXISTS durpred;
+CREATE SCHEMA IF NOT EXISTS analytics;
+
+BEGIN;
+
+-- The timing features of an instant, in UTC.  An inlinable SQL function (a
+-- single SELECT without FROM, no SET clause): called in a target list, the
+-- planner substitutes its expressions, so that it costs nothing per row.
+DO $$
+BEGIN
+	IF pg_catalog.to_regtype('analytics.timing') IS NULL THEN
+		CREATE TYPE analytics.timing AS (
+			start_hour int,
+			day_of_week int,
+			month int,
+			is_weekend boolean,
+			is_business_hours boolean);
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION analytics.timing_features(at timestamptz)
+RETURNS analytics.timing
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT ROW(
+		pg_catalog.date_part('hour', at AT TIME ZONE 'UTC')::int,
+		pg_catalog.date_part('dow', at AT TIME ZONE 'UTC')::int,
+		pg_catalog.date_part('month', at AT TIME ZONE 'UTC')::int,
+		pg_catalog.date_part('dow', at AT TIME ZONE 'UTC') IN (0, 6),
+		pg_catalog.date_part('dow', at AT TIME ZONE 'UTC') BETWEEN 1 AND 5
+			AND pg_catalog.date_part('hour', at AT TIME ZONE 'UTC') BETWEEN 9 AND 16
+	)::analytics.timing
+$$;
+
+COMMENT ON FUNCTION analytics.timing_features(timestamptz) IS
+'the five timing features of an instant: UTC; day_of_week 0 = Sunday; business hours = weekday and 9 <= hour < 17';
+
+-- The block counts of every page, and how many blocks are of a type the
+-- features do not know (such a page's runs are excluded).
+CREATE OR REPLACE VIEW analytics.page_blocks AS
+SELECT p.id AS page_id,
+	   p.workspace_id,
+	   count(b.id)::int AS total_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'sql')::int AS sql_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'tableau')::int AS tableau_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'email')::int AS email_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'slack')::int AS slack_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'parameter')::int AS parameter_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'code')::int AS code_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'plotly')::int AS plotly_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'kpi')::int AS kpi_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'api')::int AS api_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'writeback')::int AS writeback_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'conditional')::int AS conditional_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'loop')::int AS loop_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'ai')::int AS ai_blocks,
+	   count(b.id) FILTER (WHERE b.block_type = 'storage')::int AS storage_blocks,
+	   count(b.id) FILTER (WHERE b.block_type NOT IN
+		   ('sql', 'tableau', 'email', 'slack', 'parameter', 'code', 'plotly', 'kpi',
+			'api', 'writeback', 'conditional', 'loop', 'ai', 'storage'))::int AS unknown_blocks
+FROM app.notebook_page p
+LEFT JOIN app.block b ON b.notebook_page_id = p.id
+GROUP BY p.id, p.workspace_id;
+
+COMMENT ON VIEW analytics.page_blocks IS
+'block counts of every page by type; unknown_blocks counts types the features do not know';
+
+-- The finished runs that count, as training rows and as history.
+CREATE OR REPLACE VIEW analytics.finished_runs AS
+SELECT r.id AS run_id,
+	   r.notebook_page_id AS page_id,
+	   r.workspace_id,
+	   r.status,
+	   r.started_at,
+	   r.finished_at,
+	   EXTRACT(epoch FROM r.finished_at - r.started_at)::float8 AS duration_seconds,
+	   r.status = 'failed' AS failed
+FROM app.noteflow_run r
+JOIN analytics.page_blocks b ON b.page_id = r.notebook_page_id AND b.unknown_blocks = 0
+WHERE r.status IN ('success', 'failed', 'cancelled')
+  AND r.started_at IS NOT NULL
+  AND r.finished_at > r.started_at;
+
+COMMENT ON VIEW analytics.finished_runs IS
+'finished runs with a positive duration on a page whose blocks are all of known types: the training rows and every run''s history';
+
+-- The runs that cannot be used, and why.
+CREATE OR REPLACE VIEW analytics.excluded_runs AS
+SELECT r.id AS run_id, r.status, x.reason
+FROM app.noteflow_run r
+LEFT JOIN analytics.page_blocks b ON b.page_id = r.notebook_page_id
+CROSS JOIN LATERAL (SELECT CASE
+	WHEN b.unknown_blocks > 0 THEN 'page has blocks of an unknown type'
+	WHEN r.status NOT IN ('success', 'failed', 'cancelled') THEN NULL
+	WHEN r.started_at IS NULL THEN 'finished without started_at'
+	WHEN r.finished_at IS NULL THEN 'finished without finished_at'
+	WHEN r.finished_at < r.started_at THEN 'finished_at before started_at'
+	WHEN r.finished_at = r.started_at THEN 'zero duration'
+	END AS reason) x
+WHERE x.reason IS NOT NULL;
+
+COMMENT ON VIEW analytics.excluded_runs IS
+'runs left out of the training set (finished but unusable) or of scoring (page with unknown block types), with the reason';
+
+-- The features of a run of a page at an instant: the serving definition.
+-- NULL when the page does not exist or has blocks of an unknown type.
+CREATE OR REPLACE FUNCTION analytics.features_as_of(page_id bigint, as_of timestamptz)
+RETURNS durpred.features
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT ROW(
+		(analytics.timing_features(features_as_of.as_of)).start_hour,
+		(analytics.timing_features(features_as_of.as_of)).day_of_week,
+		(analytics.timing_features(features_as_of.as_of)).month,
+		(analytics.timing_features(features_as_of.as_of)).is_weekend,
+		(analytics.timing_features(features_as_of.as_of)).is_business_hours,
+		b.total_blocks, b.sql_blocks, b.tableau_blocks, b.email_blocks, b.slack_blocks,
+		b.parameter_blocks, b.code_blocks, b.plotly_blocks, b.kpi_blocks, b.api_blocks,
+		b.writeback_blocks, b.conditional_blocks, b.loop_blocks, b.ai_blocks, b.storage_blocks,
+		(h.h).historical_run_count, (h.h).historical_avg_duration,
+		(h.h).historical_median_duration, (h.h).historical_stddev_duration,
+		(h.h).historical_failure_rate)::durpred.features
+	FROM analytics.page_blocks b
+	CROSS JOIN (SELECT durpred.run_history(f.duration_seconds, f.failed
+										   ORDER BY f.finished_at, f.run_id) AS h
+				FROM analytics.finished_runs f
+				WHERE f.page_id = features_as_of.page_id
+				  AND f.finished_at <= features_as_of.as_of) h
+	WHERE b.page_id = features_as_of.page_id
+	  AND b.unknown_blocks = 0
+$$;
+
+COMMENT ON FUNCTION analytics.features_as_of(bigint, timestamptz) IS
+'the 25 features of a run of a page starting at an instant: history = the page''s finished runs with finished_at <= as_of';
+
+CREATE OR REPLACE FUNCTION analytics.run_features_for(run_id bigint)
+RETURNS durpred.features
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT analytics.features_as_of(r.notebook_page_id, COALESCE(r.started_at, r.created_at))
+	FROM app.noteflow_run r
+	WHERE r.id = run_features_for.run_id
+$$;
+
+COMMENT ON FUNCTION analytics.run_features_for(bigint) IS
+'the features of one run as of its start (its creation when not started); equal to its analytics.run_features row for every finished run';
+
+CREATE OR REPLACE VIEW analytics.pending_run_features AS
+SELECT r.id AS run_id, f.*
+FROM app.noteflow_run r
+CROSS JOIN LATERAL analytics.features_as_of(r.notebook_page_id, COALESCE(r.started_at, r.created_at)) f
+WHERE r.status IN ('pending', 'running')
+  AND f.total_blocks IS NOT NULL;
+
+COMMENT ON VIEW analytics.pending_run_features IS
+'the 25 features of every pending or running run, as of its start (its creation when not started)';
+
+-- The training set, built with windows: each page's finish events and the
+-- start of each of its finished runs, in time order (at equal instants the
+-- finish first, as finished_at <= started_at counts), with the history
+-- aggregate over all earlier rows.  One sort, O(n log n).
+CREATE OR REPLACE VIEW analytics.run_features_source AS
+WITH events AS (
+	SELECT f.page_id, f.finished_at AS at, 0 AS kind, f.run_id,
+		   f.duration_seconds, f.failed
+	FROM analytics.finished_runs f
+	UNION ALL
+	SELECT f.page_id, f.started_at, 1, f.run_id, NULL, NULL
+	FROM analytics.finished_runs f
+), history AS (
+	SELECT e.run_id, e.kind,
+		   durpred.run_history(e.duration_seconds, e.failed)
+			   OVER (PARTITION BY e.page_id ORDER BY e.at, e.kind, e.run_id
+					 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS h
+	FROM events e
+)
+SELECT f.run_id,
+	   pg_catalog.md5(f.page_id::text) AS page_hash,
+	   pg_catalog.md5(f.workspace_id::text) AS workspace_hash,
+	   f.started_at,
+	   f.status,
+	   (analytics.timing_features(f.started_at)).start_hour,
+	   (analytics.timing_features(f.started_at)).day_of_week,
+	   (analytics.timing_features(f.started_at)).month,
+	   (analytics.timing_features(f.started_at)).is_weekend,
+	   (analytics.timing_features(f.started_at)).is_business_hours,
+	   b.total_blocks, b.sql_blocks, b.tableau_blocks, b.email_blocks, b.slack_blocks,
+	   b.parameter_blocks, b.code_blocks, b.plotly_blocks, b.kpi_blocks, b.api_blocks,
+	   b.writeback_blocks, b.conditional_blocks, b.loop_blocks, b.ai_blocks, b.storage_blocks,
+	   (h.h).historical_run_count, (h.h).historical_avg_duration,
+	   (h.h).historical_median_duration, (h.h).historical_stddev_duration,
+	   (h.h).historical_failure_rate,
+	   f.duration_seconds
+FROM analytics.finished_runs f
+JOIN history h ON h.run_id = f.run_id AND h.kind = 1
+JOIN analytics.page_blocks b ON b.page_id = f.page_id;
+
+COMMENT ON VIEW analytics.run_features_source IS
+'the definition of analytics.run_features (computed in one pass with window functions)';
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS analytics.run_features AS
+SELECT * FROM analytics.run_features_source
+WITH NO DATA;
+
+COMMENT ON MATERIALIZED VIEW analytics.run_features IS
+'the training set: one row per finished run, the 25 features as of its start and its duration; refresh with extract/features.sql';
+
+CREATE UNIQUE INDEX IF NOT EXISTS run_features_run_id_idx ON analytics.run_features (run_id);
+CREATE INDEX IF NOT EXISTS run_features_started_at_idx ON analytics.run_features (started_at);
+
+REFRESH MATERIALIZED VIEW analytics.run_features;
+
+COMMIT;
+
+ANALYZE analytics.run_features;
+
+-- What was built, and what was left out.
+\echo
+\echo 'Training set (analytics.run_features) and pending runs:'
+SELECT (SELECT count(*) FROM analytics.run_features) AS training_rows,
+	   (SELECT count(*) FROM analytics.pending_run_features) AS pending_runs,
+	   (SELECT min(started_at) FROM analytics.run_features) AS first_start,
+	   (SELECT max(started_at) FROM analytics.run_features) AS last_start;
+\echo 'Runs excluded, by reason:'
+SELECT reason, count(*) AS runs FROM analytics.excluded_runs GROUP BY reason
+UNION ALL
+SELECT 'total', count(*) FROM analytics.excluded_runs
+ORDER BY runs DESC, reason;

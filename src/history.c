@@ -1,0 +1,234 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/history.c
+ *		durpred.run_history(duration, failed): the five historical features
+ *		of a run from the durations and outcomes of its page's earlier runs.
+ *
+ * One aggregate defines the historical features for every path: used as a
+ * window aggregate over a page's runs in time order it builds the training
+ * set in O(n log n); used as a plain aggregate it gives the features of a
+ * single run.  Its final function does not modify the state, so a window
+ * whose frame starts at the partition's first row adds each row once.
+ *
+ * The arithmetic is PostgreSQL's own, so that the results equal avg(),
+ * stddev_samp() and percentile_cont(0.5) over the same values in the same
+ * order: the running count, sum and sum of squared deviations are updated
+ * as float8_accum updates them (Youngs and Cramer), and the median is
+ * percentile_cont's interpolation lo + 0.5 * (hi - lo).  The median comes
+ * from two heaps (the lower half as a max-heap, the upper half as a
+ * min-heap), O(log n) per value.  The failure rate is failed / count in
+ * float8.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(durpred_run_history_accum);
+PG_FUNCTION_INFO_V1(durpred_run_history_final);
+
+typedef struct Heap
+{
+	double	   *values;
+	int64		n;
+	int64		cap;
+} Heap;
+
+typedef struct HistoryState
+{
+	double		n;				/* float8_accum's N, Sx, Sxx */
+	double		sx;
+	double		sxx;
+	int64		failed;
+	Heap		lower;			/* max-heap: the smaller half, one more if odd */
+	Heap		upper;			/* min-heap: the larger half */
+} HistoryState;
+
+/*
+ * HeapPush
+ *		Adds a value to a heap; max-heap when is_max, else min-heap.
+ */
+static void
+HeapPush(Heap *h, double v, bool is_max, MemoryContext cxt)
+{
+	int64		i;
+
+	if (h->n == h->cap)
+	{
+		int64		cap = h->cap == 0 ? 64 : h->cap * 2;
+
+		h->values = h->values == NULL
+			? MemoryContextAllocHuge(cxt, cap * sizeof(double))
+			: repalloc_huge(h->values, cap * sizeof(double));
+		h->cap = cap;
+	}
+	i = h->n++;
+	while (i > 0)
+	{
+		int64		parent = (i - 1) / 2;
+
+		if (is_max ? h->values[parent] >= v : h->values[parent] <= v)
+			break;
+		h->values[i] = h->values[parent];
+		i = parent;
+	}
+	h->values[i] = v;
+}
+
+/*
+ * HeapPop
+ *		Removes and returns the top of a non-empty heap.
+ */
+static double
+HeapPop(Heap *h, bool is_max)
+{
+	double		top = h->values[0];
+	double		last = h->values[--h->n];
+	int64		i = 0;
+
+	for (;;)
+	{
+		int64		child = 2 * i + 1;
+
+		if (child >= h->n)
+			break;
+		if (child + 1 < h->n &&
+			(is_max ? h->values[child + 1] > h->values[child]
+			 : h->values[child + 1] < h->values[child]))
+			child++;
+		if (is_max ? last >= h->values[child] : last <= h->values[child])
+			break;
+		h->values[i] = h->values[child];
+		i = child;
+	}
+	if (h->n > 0)
+		h->values[i] = last;
+	return top;
+}
+
+/*
+ * durpred_run_history_accum
+ *		Transition function: adds one finished run.  A NULL duration (a row
+ *		that is not a finished run, such as the run being scored in a window)
+ *		is skipped.
+ */
+Datum
+durpred_run_history_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	HistoryState *state;
+	double		x;
+	double		n_before;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "durpred_run_history_accum called in non-aggregate context");
+
+	state = PG_ARGISNULL(0) ? NULL : (HistoryState *) PG_GETARG_POINTER(0);
+	if (state == NULL)
+		state = MemoryContextAllocZero(aggcxt, sizeof(HistoryState));
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(state);
+
+	x = PG_GETARG_FLOAT8(1);
+	if (!isfinite(x) || x < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("run duration must be a finite number of seconds, zero or greater: %g", x)));
+
+	/* float8_accum */
+	n_before = state->n;
+	state->n += 1.0;
+	state->sx += x;
+	if (n_before > 0.0)
+	{
+		double		tmp = x * state->n - state->sx;
+
+		state->sxx += tmp * tmp / (state->n * n_before);
+	}
+
+	if (!PG_ARGISNULL(2) && PG_GETARG_BOOL(2))
+		state->failed++;
+
+	/* the lower half keeps the middle value when the count is odd */
+	if (state->lower.n == 0 || x <= state->lower.values[0])
+		HeapPush(&state->lower, x, true, aggcxt);
+	else
+		HeapPush(&state->upper, x, false, aggcxt);
+	if (state->lower.n > state->upper.n + 1)
+		HeapPush(&state->upper, HeapPop(&state->lower, true), false, aggcxt);
+	else if (state->upper.n > state->lower.n)
+		HeapPush(&state->lower, HeapPop(&state->upper, false), true, aggcxt);
+
+	PG_RETURN_POINTER(state);
+}
+
+/*
+ * durpred_run_history_final
+ *		Final function: (historical_run_count, historical_avg_duration,
+ *		historical_median_duration, historical_stddev_duration,
+ *		historical_failure_rate).  No runs: a count of 0 and NULLs; the
+ *		standard deviation needs two runs.  Does not modify the state.
+ */
+Datum
+durpred_run_history_final(PG_FUNCTION_ARGS)
+{
+	HistoryState *state = PG_ARGISNULL(0) ? NULL : (HistoryState *) PG_GETARG_POINTER(0);
+	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	int64		n = state == NULL ? 0 : (int64) state->n;
+
+	if (desc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+		fcinfo->flinfo->fn_extra = desc;
+		MemoryContextSwitchTo(old);
+	}
+
+	if (n > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("more than %d earlier runs", PG_INT32_MAX)));
+	values[0] = Int32GetDatum((int32) n);
+	if (n == 0)
+	{
+		nulls[1] = nulls[2] = nulls[3] = nulls[4] = true;
+	}
+	else
+	{
+		double		median;
+
+		/* float8_avg */
+		values[1] = Float8GetDatum(state->sx / state->n);
+
+		/* percentile_cont(0.5) and its float8_lerp */
+		if (n % 2 == 1)
+			median = state->lower.values[0];
+		else
+		{
+			double		lo = state->lower.values[0];
+			double		hi = state->upper.values[0];
+
+			median = lo + (0.5 * (hi - lo));
+		}
+		values[2] = Float8GetDatum(median);
+
+		/* float8_stddev_samp */
+		if (n < 2)
+			nulls[3] = true;
+		else
+			values[3] = Float8GetDatum(sqrt(state->sxx / (state->n - 1.0)));
+
+		values[4] = Float8GetDatum((double) state->failed / (double) n);
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
