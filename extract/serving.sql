@@ -1,0 +1,150 @@
+-- extract/serving.sql
+--
+-- Serving against the production tables: the trigger that stamps every
+-- pending or running run with its estimated duration and completion, the
+-- scored queue, and the accuracy of past estimates.  Needs the objects of
+-- extract/features.sql; re-runnable (also after a model change: nothing
+-- here depends on a particular model).
+--
+--   psql -v ON_ERROR_STOP=1 -f extract/serving.sql
+--
+-- Objects:
+--   trigger estimate_completion on app.noteflow_run
+--   analytics.run_estimate          which model made each run's estimate
+--   analytics.pending_run_estimates the queue, scored, soonest first
+--   analytics.prediction_accuracy   estimates against outcomes, by week and model
+
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+
+BEGIN;
+
+-- The model behind each run's current estimate, so that accuracy can be
+-- told apart by model version.  One row per run, updated with the estimate.
+CREATE TABLE IF NOT EXISTS analytics.run_estimate (
+	run_id bigint PRIMARY KEY,
+	model_id bigint NOT NULL,
+	estimated_duration float8 NOT NULL,
+	estimated_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE analytics.run_estimate IS
+'the model that made each run''s current estimate (written by the estimate_completion trigger)';
+
+-- The trigger function.  The features are analytics.features_as_of(), the
+-- definition the training set uses, as of the run's start (its creation
+-- when it has not started); predict_with_model() gives the estimate and the
+-- model that made it in one call.  Scoring never makes the write fail: any
+-- error leaves both columns NULL (a WARNING says why; having no active
+-- model is not worth one), and the row is written.  Other columns are not
+-- touched.  SECURITY DEFINER: the application needs only its rights on
+-- app.noteflow_run, not on the analytics objects.
+CREATE OR REPLACE FUNCTION analytics.estimate_completion()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	as_of timestamptz := COALESCE(NEW.started_at, NEW.created_at);
+	estimate record;
+BEGIN
+	NEW.estimated_duration := NULL;
+	NEW.estimated_completion_at := NULL;
+	BEGIN
+		estimate := durpred.predict_with_model(
+			analytics.features_as_of(NEW.notebook_page_id, as_of));
+		-- NULL features: a page that cannot be scored (see analytics.excluded_runs)
+		IF estimate.predicted_duration IS NOT NULL THEN
+			INSERT INTO analytics.run_estimate AS e (run_id, model_id, estimated_duration)
+			VALUES (NEW.id, estimate.model_id, estimate.predicted_duration)
+			ON CONFLICT (run_id) DO UPDATE
+				SET model_id = EXCLUDED.model_id,
+					estimated_duration = EXCLUDED.estimated_duration,
+					estimated_at = EXCLUDED.estimated_at;
+			NEW.estimated_duration := estimate.predicted_duration;
+			NEW.estimated_completion_at :=
+				as_of + estimate.predicted_duration * interval '1 second';
+		END IF;
+	EXCEPTION
+		WHEN object_not_in_prerequisite_state THEN
+			-- no active model: no estimate
+			NULL;
+		WHEN OTHERS THEN
+			RAISE WARNING 'durpred: no estimate for run %: %', NEW.id, SQLERRM;
+	END;
+	RETURN NEW;
+END
+$$;
+
+COMMENT ON FUNCTION analytics.estimate_completion() IS
+'trigger function: sets estimated_duration and estimated_completion_at of a pending or running run; never makes the write fail';
+
+DROP TRIGGER IF EXISTS estimate_completion ON app.noteflow_run;
+CREATE TRIGGER estimate_completion
+	BEFORE INSERT OR UPDATE OF status, started_at ON app.noteflow_run
+	FOR EACH ROW
+	WHEN (NEW.status IN ('pending', 'running'))
+	EXECUTE FUNCTION analytics.estimate_completion();
+
+-- The queue, scored now with the current model: every pending or running
+-- run, its estimate, category and estimated completion, soonest first.
+-- Runs on a page that cannot be scored have no estimate and come last.
+CREATE OR REPLACE VIEW analytics.pending_run_estimates AS
+SELECT r.id AS run_id,
+	   r.notebook_page_id AS page_id,
+	   r.workspace_id,
+	   r.status,
+	   r.created_at,
+	   r.started_at,
+	   (e.p).predicted_duration AS estimated_duration,
+	   durpred.duration_category((e.p).predicted_duration) AS duration_category,
+	   COALESCE(r.started_at, r.created_at)
+		   + (e.p).predicted_duration * interval '1 second' AS estimated_completion_at,
+	   (e.p).model_id
+FROM app.noteflow_run r
+-- the features as one value, NULL for a page that cannot be scored (in FROM,
+-- a NULL row would become a row of NULL features); OFFSET 0 keeps the
+-- planner from calling the function once per output field
+CROSS JOIN LATERAL (
+	SELECT durpred.predict_with_model(
+			   analytics.features_as_of(r.notebook_page_id,
+										COALESCE(r.started_at, r.created_at))) AS p
+	OFFSET 0) e
+WHERE r.status IN ('pending', 'running')
+ORDER BY estimated_completion_at NULLS LAST, r.id;
+
+COMMENT ON VIEW analytics.pending_run_estimates IS
+'every pending or running run scored with the current model: estimate, category, estimated completion; soonest first';
+
+-- Estimates against outcomes: finished runs that carry an estimate, by week
+-- of their finish (UTC, weeks start on Monday) and by the model that made
+-- the estimate (NULL when unknown: an estimate not written by the trigger).
+-- Errors are estimate minus actual: bias > 0 means estimates too long.
+CREATE OR REPLACE VIEW analytics.prediction_accuracy AS
+SELECT pg_catalog.date_trunc('week', r.finished_at AT TIME ZONE 'UTC')::date AS week,
+	   e.model_id,
+	   m.name AS model_name,
+	   m.version AS model_version,
+	   count(*) AS runs,
+	   avg(abs(r.estimated_duration - a.actual)) AS mae,
+	   sqrt(avg((r.estimated_duration - a.actual) ^ 2)) AS rmse,
+	   avg(r.estimated_duration - a.actual) AS bias,
+	   avg((durpred.duration_category(a.actual)
+			= durpred.duration_category(r.estimated_duration))::int::float8) AS category_agreement,
+	   avg((r.finished_at > r.estimated_completion_at)::int::float8) AS late_share
+FROM app.noteflow_run r
+CROSS JOIN LATERAL (SELECT EXTRACT(epoch FROM r.finished_at - r.started_at)::float8 AS actual) a
+LEFT JOIN analytics.run_estimate e
+	ON e.run_id = r.id AND e.estimated_duration = r.estimated_duration
+LEFT JOIN durpred.models m ON m.id = e.model_id
+WHERE r.status IN ('success', 'failed', 'cancelled')
+  AND r.estimated_duration IS NOT NULL
+  AND r.started_at IS NOT NULL
+  AND r.finished_at >= r.started_at
+GROUP BY 1, 2, 3, 4
+ORDER BY week, e.model_id;
+
+COMMENT ON VIEW analytics.prediction_accuracy IS
+'estimates against outcomes by week and model: runs, MAE, RMSE, bias (mean error), category agreement, share finished later than estimated';
+
+COMMIT;
