@@ -67,4 +67,12 @@ deps:
 test:
 	scripts/test.sh
 
-.PHONY: trainer install-trainer clean-trainer deps test
+bench:
+	scripts/bench.sh
+
+clean: clean-bench
+clean-bench:
+	$(MAKE) -C bench PG_CONFIG=$(PG_CONFIG) clean
+	rm -rf bench-output
+
+.PHONY: trainer install-trainer clean-trainer deps test bench clean-bench

@@ -20,6 +20,7 @@ libjansson-dev
 python3-xgboost
 python3-numpy
 python3-psycopg2
+time
 "
 
 missing=""

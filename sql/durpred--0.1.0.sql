@@ -106,6 +106,10 @@ CREATE TABLE @extschema@.model (
 	UNIQUE (name, version)
 );
 
+-- model files are mostly binary floats that pglz barely shrinks: stored
+-- uncompressed, they install faster and load without a decompression
+ALTER TABLE @extschema@.model ALTER COLUMN model SET STORAGE EXTERNAL;
+
 COMMENT ON TABLE @extschema@.model IS
 'installed XGBoost models: bytes as given, versions counting up per name, at most one active';
 

@@ -238,7 +238,8 @@ ReadFeatures(ModelReader *r, const DocValue *learner, ModelDef *model)
 			Invalid(r, "\"feature_types\" is %s", DocKindName(types));
 		for (i = 0; i < types->len; i++)
 		{
-			const DocValue *t = &types->u.items[i];
+			DocValue	scratch;
+			const DocValue *t = DocArrayItem(types, i, &scratch);
 
 			if (t->kind != DOC_STRING)
 				Invalid(r, "feature type %d is %s", i, DocKindName(t));
@@ -279,7 +280,8 @@ ReadFeatures(ModelReader *r, const DocValue *learner, ModelDef *model)
 	model->named = true;
 	for (i = 0; i < model->num_feature; i++)
 	{
-		const DocValue *n = &names->u.items[i];
+		DocValue	scratch;
+		const DocValue *n = DocArrayItem(names, i, &scratch);
 		int			f,
 					j;
 
@@ -318,7 +320,8 @@ IntArray(ModelReader *r, const DocValue *tree, const char *key, int32 n)
 	out = palloc(sizeof(int32) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
-		const DocValue *v = &a->u.items[i];
+		DocValue	scratch;
+		const DocValue *v = DocArrayItem(a, i, &scratch);
 
 		if (v->kind == DOC_INT && v->u.i >= PG_INT32_MIN && v->u.i <= PG_INT32_MAX)
 			out[i] = (int32) v->u.i;
@@ -342,7 +345,8 @@ FloatArray(ModelReader *r, const DocValue *tree, const char *key, int32 n)
 	out = palloc(sizeof(float) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
-		const DocValue *v = &a->u.items[i];
+		DocValue	scratch;
+		const DocValue *v = DocArrayItem(a, i, &scratch);
 
 		if (v->kind == DOC_FLOAT)
 			out[i] = (float) v->u.f;
@@ -545,9 +549,12 @@ ModelParse(const char *data, size_t len, int invalid_errcode)
 		Invalid(&r, "\"version\" must have three numbers");
 	for (i = 0; i < 3; i++)
 	{
-		if (version->u.items[i].kind != DOC_INT || version->u.items[i].u.i < 0)
+		DocValue	scratch;
+		const DocValue *v = DocArrayItem(version, i, &scratch);
+
+		if (v->kind != DOC_INT || v->u.i < 0)
 			Invalid(&r, "\"version\" must have three whole numbers");
-		model->version[i] = version->u.items[i].u.i;
+		model->version[i] = v->u.i;
 	}
 
 	learner = Member(&r, doc, "learner", DOC_OBJECT);
@@ -620,21 +627,25 @@ ModelParse(const char *data, size_t len, int invalid_errcode)
 				model->num_trees);
 	for (i = 0; i < tree_info->len; i++)
 	{
-		if (tree_info->u.items[i].kind != DOC_INT)
-			Invalid(&r, "tree_info[%d] is %s", i, DocKindName(&tree_info->u.items[i]));
-		if (tree_info->u.items[i].u.i != 0)
+		DocValue	scratch;
+		const DocValue *v = DocArrayItem(tree_info, i, &scratch);
+
+		if (v->kind != DOC_INT)
+			Invalid(&r, "tree_info[%d] is %s", i, DocKindName(v));
+		if (v->u.i != 0)
 			Unsupported("tree %d belongs to output group " INT64_FORMAT
-						" (a multi-output model)", i, tree_info->u.items[i].u.i);
+						" (a multi-output model)", i, v->u.i);
 	}
 
 	model->trees = palloc0(sizeof(TreeDef) * Max(model->num_trees, 1));
 	for (i = 0; i < model->num_trees; i++)
 	{
 		char		where[32];
+		DocValue	scratch;
 
 		snprintf(where, sizeof(where), "tree %d", i);
 		r.where = where;
-		ReadTree(&r, &trees->u.items[i], i, model, &model->trees[i]);
+		ReadTree(&r, DocArrayItem(trees, i, &scratch), i, model, &model->trees[i]);
 		model->total_nodes += model->trees[i].reachable;
 		model->max_depth = Max(model->max_depth, model->trees[i].depth);
 	}

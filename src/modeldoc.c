@@ -793,6 +793,17 @@ UbjValue(DocReader *r, char marker, DocValue *out)
 
 				DocEnter(r);
 				count = UbjContainerHeader(r, &type, false);
+				if (count >= 0 && type != 0 && UbjFixedSize(type) > 0)
+				{
+					/* numbers of one type: kept as they are, decoded on access */
+					DocLeave(r);
+					out->kind = DOC_ARRAY;
+					out->typed = type;
+					out->len = count;
+					out->u.raw = r->p;
+					r->p += (size_t) count * UbjFixedSize(type);
+					return;
+				}
 				if (count >= 0)
 				{
 					int32		i;
@@ -918,6 +929,26 @@ DocParse(const char *data, size_t len, int errcode, bool *is_ubjson)
  * Access
  * ---------------------------------------------------------------------
  */
+
+const DocValue *
+DocArrayItem(const DocValue *array, int32 i, DocValue *scratch)
+{
+	DocReader	r;
+
+	Assert(array->kind == DOC_ARRAY && i >= 0 && i < array->len);
+	if (array->typed == 0)
+		return &array->u.items[i];
+
+	/* the bytes were bounds-checked when the array was parsed */
+	r.start = r.p = array->u.raw + (size_t) i * UbjFixedSize(array->typed);
+	r.end = r.p + UbjFixedSize(array->typed);
+	r.depth = 0;
+	r.errcode = ERRCODE_INTERNAL_ERROR;
+	memset(scratch, 0, sizeof(DocValue));
+	if (!UbjNumber(&r, array->typed, scratch))
+		elog(ERROR, "typed array of unexpected type '%c'", array->typed);
+	return scratch;
+}
 
 const DocValue *
 DocGet(const DocValue *object, const char *key)

@@ -33,6 +33,8 @@ typedef struct DocValue DocValue;
 struct DocValue
 {
 	uint8		kind;			/* a DocKind */
+	char		typed;			/* DOC_ARRAY: UBJSON element marker of a typed
+								 * numeric array kept as raw bytes, else 0 */
 	int32		len;
 	union
 	{
@@ -41,6 +43,7 @@ struct DocValue
 		const char *s;
 		DocValue   *items;
 		DocMember  *members;
+		const char *raw;		/* typed array: len big-endian elements */
 	}			u;
 };
 
@@ -60,6 +63,13 @@ struct DocMember
  */
 extern DocValue *DocParse(const char *data, size_t len, int errcode,
 						  bool *is_ubjson);
+
+/*
+ * Element i of an array.  A typed numeric array (UBJSON "[$d#...") is not
+ * expanded when parsed: its element is decoded into *scratch on access.
+ */
+extern const DocValue *DocArrayItem(const DocValue *array, int32 i,
+									DocValue *scratch);
 
 /* Member lookup in an object; NULL when absent or not an object. */
 extern const DocValue *DocGet(const DocValue *object, const char *key);

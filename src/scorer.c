@@ -265,7 +265,9 @@ ScorerBuild(const char *data, size_t len, Jsonb *info, int invalid_errcode)
 	}
 
 	MemoryContextSwitchTo(scratch);
+	/* the canonical form is about the size of a UBJSON file: no regrowth */
 	initStringInfo(&canonical);
+	enlargeStringInfo(&canonical, Min(len + len / 4, MaxAllocSize - 2));
 	ModelWriteCanonical(model, true, &canonical);
 	scorer->booster = BoosterLoad(&canonical, cxt);
 	VerifyAgainstXGBoost(model, scorer);

@@ -104,6 +104,7 @@ def models():
         "reference_like": ({"max_depth": 8, "eta": 0.1, "min_child_weight": 5,
                             "subsample": 0.8, "colsample_bytree": 0.8}, 33, None, True),
         "many_trees": ({"max_depth": 6, "eta": 0.05}, 500, None, True),
+        "load_300": ({"max_depth": 8, "eta": 0.05}, 300, None, True),
         "deep": ({"max_depth": 12, "eta": 0.1}, 40, None, True),
         "pruned": ({"max_depth": 7, "eta": 0.3, "gamma": 20.0,
                     "tree_method": "exact"}, 20, None, True),

@@ -1,0 +1,195 @@
+#!/bin/bash
+# scripts/bench.sh: what `make bench` runs.
+#
+# Installs what is missing, builds and installs durpred and the benchmark's
+# floor function (bench/), then measures in a throwaway cluster and prints a
+# table of figures, each a ratio taken in the same run.  Also written to
+# bench-output/results.md.  Takes about fifteen minutes on 2 cores (the
+# 1,000,000-run dataset dominates).  BENCH_QUICK=1 skips the 1,000,000-run
+# figures.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		sudo "$@"
+	else
+		echo "bench: error: installing into PostgreSQL needs root or sudo: $*" >&2
+		exit 1
+	fi
+}
+
+if [ -z "${IN_PG_VIRTUALENV:-}" ]; then
+	scripts/deps.sh
+	make -s
+	as_root make -s install
+	make -s -C bench
+	as_root make -s -C bench install
+	mkdir -p bench-output
+	# durable settings (fsync on), room for the 1M-row sorts
+	exec env IN_PG_VIRTUALENV=1 pg_virtualenv -t \
+		-o shared_buffers=512MB -o work_mem=256MB -o maintenance_work_mem=512MB \
+		-o max_parallel_workers=8 -o max_wal_size=4GB \
+		"$0" "$@"
+fi
+
+export PGOPTIONS="-c client_min_messages=warning"
+out="$top/bench-output"
+work=$(mktemp -d)
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+results="$out/results.md"
+: >"$results"
+
+psqlq() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+step() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# figure NAME VALUE NOTE
+figure() {
+	printf '| %s | %s | %s |\n' "$1" "$2" "$3" | tee -a "$results"
+}
+median_ms() { psqlq -c "SELECT round(bench.median(bench.time_query(\$q\$$1\$q\$, $2))::numeric, 1)"; }
+
+step "installing the extension and the floor function"
+psqlq -c 'CREATE EXTENSION durpred' -f bench/bench.sql
+
+{
+	echo "## durpred bench, $(date -u +%Y-%m-%dT%H:%MZ)"
+	echo
+	echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores," \
+		"$(free -g | awk '/^Mem:/ {print $2}') GiB; $(psqlq -c 'SHOW server_version')," \
+		"XGBoost $(dpkg-query -W -f='${Version}' libxgboost0 2>/dev/null)."
+	echo
+	echo '| figure | measured | how |'
+	echo '|---|---|---|'
+} | tee -a "$results"
+
+# --- scoring --------------------------------------------------------------
+step "training the 33-tree depth-8 and the 300-tree models (python3-xgboost)"
+/usr/bin/python3 test/t/xgb_models.py "$work/models" --rows 10 --only reference_like,load_300 >/dev/null
+chmod -R a+rX "$work"
+psqlq -c "SELECT durpred.install_model('bench33', pg_read_binary_file('$work/models/reference_like.ubj'), NULL, true)" >/dev/null
+psqlq -c "SELECT durpred.install_model('bench300', pg_read_binary_file('$work/models/load_300.ubj'))" >/dev/null
+
+step "1,000,000 rows of features"
+psqlq -c 'SELECT bench.make_feature_table(1000000)' -c 'VACUUM (FREEZE, ANALYZE) bench.features' >/dev/null
+
+cols="start_hour, day_of_week, month, is_weekend, is_business_hours, total_blocks, sql_blocks, tableau_blocks, email_blocks, slack_blocks, parameter_blocks, code_blocks, plotly_blocks, kpi_blocks, api_blocks, writeback_blocks, conditional_blocks, loop_blocks, ai_blocks, storage_blocks, historical_run_count, historical_avg_duration, historical_median_duration, historical_stddev_duration, historical_failure_rate"
+serial="SET max_parallel_workers_per_gather = 0; "
+step "scoring 1,000,000 rows, 5 runs of each query"
+floor=$(median_ms "${serial}SELECT sum(bench.floor25($cols)) FROM bench.features" 5)
+named=$(median_ms "${serial}SELECT sum(durpred.predict_duration($cols)) FROM bench.features" 5)
+record=$(median_ms "${serial}SELECT sum(durpred.predict_duration(f)) FROM bench.features f" 5)
+psqlq -c "CREATE TABLE bench.requests AS SELECT to_jsonb(f) AS body FROM bench.features f WHERE ctid < '(1786,0)'::tid" -c 'VACUUM ANALYZE bench.requests' >/dev/null
+jsonb=$(median_ms "${serial}SELECT sum(durpred.predict_duration(body)) FROM bench.requests" 5)
+jsonb_floor=$(median_ms "${serial}SELECT count(body) FROM bench.requests" 5)
+jsonb_rows=$(psqlq -c 'SELECT count(*) FROM bench.requests')
+step "XGBoosterPredictFromDense once per row, on 100,000 rows, 3 runs"
+xgb=$(median_ms "${serial}SET durpred.evaluator = xgboost; SELECT sum(durpred.predict_duration($cols)) FROM bench.features WHERE ctid < '(1786,0)'::tid" 3)
+xgb_rows=$(psqlq -c "SELECT count(*) FROM bench.features WHERE ctid < '(1786,0)'::tid")
+psqlq -c 'RESET durpred.evaluator' >/dev/null
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+per_row_us() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.3f", t * 1000 / n }'; }
+figure "trivial 25-argument C function, 1M rows (floor)" "$floor ms" "median of 5"
+figure "predict_duration(<25 columns>), 1M rows, 33 trees depth 8" "$named ms = $(ratio "$named" "$floor")x floor ($(per_row_us "$(awk -v a="$named" -v b="$floor" 'BEGIN{print a-b}')" 1000000) us/row above it)" "median of 5; target <= 6x"
+figure "predict_duration(record), 1M rows" "$record ms = $(ratio "$record" "$floor")x floor" "median of 5"
+figure "predict_duration(jsonb), request bodies of 25 keys" "$(per_row_us "$(awk -v a="$jsonb" -v b="$jsonb_floor" 'BEGIN{print a-b}')" "$jsonb_rows") us/row above reading them" "median of 5 on $jsonb_rows stored bodies"
+figure "XGBoosterPredictFromDense per row" "$(per_row_us "$xgb" "$xgb_rows") us/row vs $(per_row_us "$named" 1000000) us/row compiled: compiled is $(awk -v x="$xgb" -v nx="$xgb_rows" -v c="$named" 'BEGIN { printf "%.1f", (x / nx) / (c / 1000000) }')x faster" "median of 3 on $xgb_rows rows; target >= 20x"
+
+step "parallel scoring against serial"
+par="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; "
+parallel2=$(median_ms "${par}SET max_parallel_workers_per_gather = 2; SELECT sum(durpred.predict_duration($cols)) FROM bench.features" 5)
+parallel1=$(median_ms "${par}SET max_parallel_workers_per_gather = 1; SELECT sum(durpred.predict_duration($cols)) FROM bench.features" 5)
+figure "predict_duration, 1M rows, 2 workers + leader" "$parallel2 ms: $(ratio "$named" "$parallel2")x faster than serial" "median of 5; 3 processes on $(nproc) cores"
+figure "predict_duration, 1M rows, 1 worker + leader" "$parallel1 ms: $(ratio "$named" "$parallel1")x faster than serial" "median of 5; 2 processes on $(nproc) cores"
+
+step "first call of a 300-tree model in new backends, 7 backends"
+loads=()
+for i in 1 2 3 4 5 6 7; do
+	loads+=("$(psqlq -c "SET durpred.model = 'bench300';" -c "
+		DO \$\$
+		DECLARE t0 timestamptz; t1 timestamptz; t2 timestamptz;
+		BEGIN
+			t0 := clock_timestamp();
+			PERFORM durpred.predict_duration(sql_blocks => 1);
+			t1 := clock_timestamp();
+			PERFORM durpred.predict_duration(sql_blocks => 1);
+			t2 := clock_timestamp();
+			RAISE WARNING 'load %', round((EXTRACT(epoch FROM (t1 - t0) - (t2 - t1)) * 1000)::numeric, 1);
+		END \$\$" 2>&1 | sed -n 's/.*load //p')")
+done
+load=$(printf '%s\n' "${loads[@]}" | sort -n | sed -n 4p)
+trees=$(psqlq -c "SELECT n_trees || ' trees, ' || round(size_bytes / 1048576.0, 1) || ' MB' FROM durpred.models WHERE name = 'bench300'")
+figure "first-call load of a 300-tree depth-8 model ($trees UBJSON)" "$load ms" "median of 7 new backends: parse, validate, XGBoost load, compile, probe check"
+psqlq -c 'DROP TABLE bench.features, bench.requests' >/dev/null
+
+# --- the demo data: training set, trainer, trigger, queue ------------------
+psqlq -f extract/schema.sql >/dev/null
+
+build_features() {
+	# the training set's build, 3 runs (REFRESH of analytics.run_features)
+	median_ms "REFRESH MATERIALIZED VIEW analytics.run_features" "$1"
+}
+
+train() {
+	# durpred-train wall time and peak memory
+	local rows=$1 log="$work/train_$1.log"
+	/usr/bin/time -v durpred-train -d "$PGDATABASE" -o "$work/model_$rows" --quiet \
+		>"$work/train_$rows.out" 2>"$log"
+	local wall rss
+	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$log")
+	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")
+	echo "$wall wall, $((rss / 1024)) MiB peak RSS"
+}
+
+step "demo data, 50,000 runs"
+psqlq -v runs=50000 -f extract/demo_data.sql >/dev/null
+psqlq -f extract/features.sql >/dev/null
+build50=$(build_features 3)
+figure "training-set build, 50,000 runs" "$build50 ms" "median of 3 (REFRESH MATERIALIZED VIEW analytics.run_features)"
+step "durpred-train on 50,000 rows"
+figure "durpred-train, 50,000 rows" "$(train 50000)" "one run (GNU time)"
+
+step "serving: trigger and queue on 50,000 runs of history"
+psqlq -f extract/serving.sql >/dev/null
+durpred-train -d "$PGDATABASE" -o "$work/bench_model" --quiet --install bench_demo --activate >/dev/null
+pending=$(median_ms "SELECT count(*) FROM analytics.pending_run_estimates" 5)
+npending=$(psqlq -c "SELECT count(*) FROM app.noteflow_run WHERE status IN ('pending', 'running')")
+figure "score the whole queue (analytics.pending_run_estimates)" "$pending ms for $npending runs" "median of 5"
+
+cat >"$work/insert.sql" <<'EOF'
+\set page random(1, 750)
+INSERT INTO app.noteflow_run (notebook_page_id, workspace_id, status, created_at)
+SELECT id, workspace_id, 'pending', now() FROM app.notebook_page WHERE id = :page;
+EOF
+tps() { pgbench -n -c 1 -T 10 -f "$work/insert.sql" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
+with=()
+without=()
+for i in 1 2 3; do
+	psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER estimate_completion'
+	with+=("$(tps)")
+	psqlq -c 'ALTER TABLE app.noteflow_run DISABLE TRIGGER estimate_completion'
+	without+=("$(tps)")
+done
+psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER estimate_completion'
+tw=$(printf '%s\n' "${with[@]}" | sort -n | sed -n 2p)
+two=$(printf '%s\n' "${without[@]}" | sort -n | sed -n 2p)
+figure "single-row INSERT into app.noteflow_run, with the trigger" "$tw tps = $(ratio "$tw" "$two") of $two tps without" "median of 3 x 10 s, pgbench 1 client, fsync on; target >= 0.5"
+
+if [ -z "${BENCH_QUICK:-}" ]; then
+	step "demo data, 1,000,000 runs (a few minutes)"
+	psqlq -v runs=1000000 -f extract/demo_data.sql >/dev/null
+	psqlq -f extract/features.sql >/dev/null
+	build1m=$(build_features 2)
+	figure "training-set build, 1,000,000 runs" "$build1m ms = $(ratio "$build1m" "$build50")x the 50,000-run build for 20x the runs" "median of 2; target well under 40x"
+	step "durpred-train on 1,000,000 rows"
+	figure "durpred-train, 1,000,000 rows" "$(train 1000000)" "one run (GNU time)"
+fi
+
+echo
+echo "Noisy figures: the pgbench and load-time figures vary by 10-20 % between runs; the scoring and build times by a few percent. Rerun with: make bench"
+echo "Written to $results"
