@@ -1,0 +1,422 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/trainer/artifacts.c
+ *		model.json, model_info.json, the predictions, the comparison table,
+ *		and registering the model in the database.
+ *
+ * Files are written to temporary names in their directory, flushed to disk
+ * and renamed only when all of them were written, so that a failure never
+ * leaves a half-written artifact behind.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "trainer.h"
+
+#define MAX_FILES 3
+
+typedef struct PendingFile
+{
+	char	   *tmp;
+	char	   *final;
+} PendingFile;
+
+static PendingFile pending[MAX_FILES];
+static int	n_pending = 0;
+
+/*
+ * discard_pending
+ *		Removes the temporary files (at exit, when something failed).
+ */
+static void
+discard_pending(void)
+{
+	int			i;
+
+	for (i = 0; i < n_pending; i++)
+		if (pending[i].tmp)
+			unlink(pending[i].tmp);
+}
+
+/*
+ * make_dirs
+ *		mkdir -p.
+ */
+static void
+make_dirs(const char *path)
+{
+	char	   *p = xstrdup(path);
+	char	   *s;
+
+	for (s = p + 1; *s; s++)
+	{
+		if (*s == '/')
+		{
+			*s = '\0';
+			if (mkdir(p, 0777) != 0 && errno != EEXIST)
+				fatal("could not create directory \"%s\": %s", p, strerror(errno));
+			*s = '/';
+		}
+	}
+	if (mkdir(p, 0777) != 0 && errno != EEXIST)
+		fatal("could not create directory \"%s\": %s", p, strerror(errno));
+	free(p);
+}
+
+/*
+ * stage_file
+ *		Writes bytes to a temporary file beside path, flushed to disk, to be
+ *		renamed by commit_files.
+ */
+static void
+stage_file(const char *path, const char *bytes, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t		dirlen = slash ? (size_t) (slash - path + 1) : 0;
+	char	   *tmp = xmalloc(strlen(path) + 32);
+	int			fd;
+	size_t		done = 0;
+
+	sprintf(tmp, "%.*s.%s.XXXXXX", (int) dirlen, path, slash ? slash + 1 : path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		fatal("could not create a file beside \"%s\": %s", path, strerror(errno));
+	if (n_pending == 0)
+		atexit(discard_pending);
+	pending[n_pending].tmp = tmp;
+	pending[n_pending].final = xstrdup(path);
+	n_pending++;
+	while (done < len)
+	{
+		ssize_t		w = write(fd, bytes + done, len - done);
+
+		if (w < 0)
+			fatal("could not write \"%s\": %s", path, strerror(errno));
+		done += (size_t) w;
+	}
+	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0 || close(fd) != 0)
+		fatal("could not write \"%s\": %s", path, strerror(errno));
+}
+
+/*
+ * commit_files
+ *		Renames every staged file to its name.
+ */
+static void
+commit_files(void)
+{
+	int			i;
+
+	for (i = 0; i < n_pending; i++)
+	{
+		if (rename(pending[i].tmp, pending[i].final) != 0)
+			fatal("could not rename \"%s\" to \"%s\": %s", pending[i].tmp,
+				  pending[i].final, strerror(errno));
+		free(pending[i].tmp);
+		pending[i].tmp = NULL;
+	}
+}
+
+/*
+ * real_or_null
+ *		A JSON number, or null for NaN and infinities (JSON has neither).
+ */
+static json_t *
+real_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *
+metrics_json(const Metrics *m)
+{
+	static const char *const split_names[3] = {"train", "val", "test"};
+	json_t	   *o = json_object();
+	char		key[32];
+	int			i;
+
+	for (i = 0; i < 3; i++)
+	{
+		snprintf(key, sizeof(key), "%s_rmse", split_names[i]);
+		json_object_set_new(o, key, real_or_null(m->rmse[i]));
+	}
+	for (i = 0; i < 3; i++)
+	{
+		snprintf(key, sizeof(key), "%s_mae", split_names[i]);
+		json_object_set_new(o, key, real_or_null(m->mae[i]));
+	}
+	for (i = 0; i < 3; i++)
+	{
+		snprintf(key, sizeof(key), "%s_r2", split_names[i]);
+		json_object_set_new(o, key, real_or_null(m->r2[i]));
+	}
+	return o;
+}
+
+/*
+ * epoch_iso
+ *		Epoch seconds as an ISO 8601 UTC timestamp.
+ */
+static json_t *
+epoch_iso(double t)
+{
+	time_t		s;
+	struct tm	tm;
+	char		buf[64];
+
+	if (isnan(t))
+		return json_null();
+	s = (time_t) floor(t);
+	gmtime_r(&s, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%06dZ",
+			 (int) round((t - floor(t)) * 1e6) % 1000000);
+	return json_string(buf);
+}
+
+/*
+ * model_info
+ *		The reference service's /info keys, and what the training run knows.
+ */
+static char *
+model_info(const Dataset *data, const Split *split, const Options *opts,
+		   const TrainResult *result, const char *run_id, const char *started,
+		   const char *finished)
+{
+	json_t	   *info = json_object();
+	json_t	   *columns = json_array();
+	json_t	   *params = json_object();
+	json_t	   *comparison = json_object();
+	json_t	   *sp = json_object();
+	json_t	   *d = json_object();
+	json_t	   *excluded = json_object();
+	json_t	   *importance = json_object();
+	json_t	   *defaults = json_object();
+	json_t	   *run = json_object();
+	double		first = NAN,
+				last = NAN;
+	char		version[32];
+	char	   *text;
+	size_t		i;
+
+	for (i = 0; i < NUM_FEATURES; i++)
+		json_array_append_new(columns, json_string(feature_names[i]));
+
+	json_object_set_new(params, "objective", json_string(opts->objective));
+	json_object_set_new(params, "eta", json_real(opts->eta));
+	json_object_set_new(params, "max_depth", json_integer(opts->max_depth));
+	json_object_set_new(params, "min_child_weight", json_real(opts->min_child_weight));
+	json_object_set_new(params, "subsample", json_real(opts->subsample));
+	json_object_set_new(params, "colsample_bytree", json_real(opts->colsample_bytree));
+	json_object_set_new(params, "gamma", json_real(opts->gamma));
+	json_object_set_new(params, "lambda", json_real(opts->lambda));
+	json_object_set_new(params, "alpha", json_real(opts->alpha));
+	json_object_set_new(params, "eval_metric", json_string("rmse"));
+	json_object_set_new(params, "tree_method", json_string("hist"));
+	json_object_set_new(params, "seed", json_integer((json_int_t) opts->seed));
+	json_object_set_new(params, "max_rounds", json_integer(opts->rounds));
+	json_object_set_new(params, "early_stopping_rounds", json_integer(opts->early_stopping));
+	json_object_set_new(params, "nthread", opts->threads > 0 ? json_integer(opts->threads)
+						: json_string("all cores"));
+
+	for (i = 0; i < N_MODELS; i++)
+		if (result->comparison.computed[i])
+			json_object_set_new(comparison, result->comparison.name[i],
+								metrics_json(&result->comparison.metrics[i]));
+
+	json_object_set_new(sp, "method", json_string(opts->split));
+	json_object_set_new(sp, "seed", json_integer((json_int_t) opts->seed));
+	json_object_set_new(sp, "train", json_integer((json_int_t) split->n_train));
+	json_object_set_new(sp, "val", json_integer((json_int_t) split->n_val));
+	json_object_set_new(sp, "test", json_integer((json_int_t) split->n_test));
+
+	for (i = 0; i < data->n; i++)
+	{
+		double		t = data->started_at[i];
+
+		if (!isnan(t) && (isnan(first) || t < first))
+			first = t;
+		if (!isnan(t) && (isnan(last) || t > last))
+			last = t;
+	}
+	json_object_set_new(excluded, "null_target", json_integer((json_int_t) data->excluded_null));
+	json_object_set_new(excluded, "nan_infinite_or_negative_target",
+						json_integer((json_int_t) data->excluded_invalid));
+	json_object_set_new(excluded, "zero_target_log_link",
+						json_integer((json_int_t) data->excluded_nonpositive));
+	json_object_set_new(excluded, "infinite_feature",
+						json_integer((json_int_t) data->excluded_infinite_feature));
+	json_object_set_new(d, "source", json_string(opts->source));
+	json_object_set_new(d, "rows_read", json_integer((json_int_t) data->rows_read));
+	json_object_set_new(d, "rows", json_integer((json_int_t) data->n));
+	json_object_set_new(d, "excluded", excluded);
+	json_object_set_new(d, "started_at_min", epoch_iso(first));
+	json_object_set_new(d, "started_at_max", epoch_iso(last));
+
+	for (i = 0; i < NUM_FEATURES; i++)
+		json_object_set_new(importance, feature_names[i], json_real(result->importance[i]));
+	for (i = 0; i < NUM_FEATURES; i++)
+		if (!isnan(result->defaults[i]))
+			json_object_set_new(defaults, feature_names[i], json_real(result->defaults[i]));
+
+	snprintf(version, sizeof(version), "%d.%d.%d", result->xgboost_version[0],
+			 result->xgboost_version[1], result->xgboost_version[2]);
+	json_object_set_new(run, "id", json_string(run_id));
+	json_object_set_new(run, "started_at", json_string(started));
+	json_object_set_new(run, "finished_at", json_string(finished));
+	json_object_set_new(run, "trainer_version", json_string(TRAINER_VERSION));
+	json_object_set_new(run, "xgboost_version", json_string(version));
+	json_object_set_new(run, "best_iteration", json_integer(result->best_iteration));
+	json_object_set_new(run, "rounds_run", json_integer(result->rounds_run));
+
+	json_object_set_new(info, "model_type", json_string("XGBoost Regressor"));
+	json_object_set_new(info, "n_features", json_integer(NUM_FEATURES));
+	json_object_set_new(info, "feature_columns", columns);
+	json_object_set_new(info, "num_boost_round", json_integer(result->best_iteration + 1));
+	json_object_set_new(info, "params", params);
+	json_object_set_new(info, "metrics", metrics_json(&result->metrics));
+	json_object_set_new(info, "comparison", comparison);
+	json_object_set_new(info, "split", sp);
+	json_object_set_new(info, "data", d);
+	json_object_set_new(info, "feature_importance", importance);
+	json_object_set_new(info, "defaults", defaults);
+	json_object_set_new(info, "run", run);
+
+	text = json_dumps(info, JSON_INDENT(2));
+	if (text == NULL)
+		fatal("could not build model_info.json");
+	json_decref(info);
+	return text;
+}
+
+/*
+ * predictions_csv
+ *		row,split,target,prediction for every row, in source order.
+ */
+static char *
+predictions_csv(const Dataset *data, const Split *split, const TrainResult *result,
+				size_t *len)
+{
+	const char **which = xmalloc(data->n * sizeof(char *));
+	size_t		cap = data->n * 64 + 64;
+	char	   *csv = xmalloc(cap);
+	size_t		n;
+	size_t		i;
+
+	for (i = 0; i < split->n_train; i++)
+		which[split->train[i]] = "train";
+	for (i = 0; i < split->n_val; i++)
+		which[split->val[i]] = "val";
+	for (i = 0; i < split->n_test; i++)
+		which[split->test[i]] = "test";
+	n = (size_t) sprintf(csv, "row,split,target,prediction\n");
+	for (i = 0; i < data->n; i++)
+		n += (size_t) snprintf(csv + n, cap - n, "%lld,%s,%.9g,%.9g\n",
+							   (long long) data->row_id[i], which[i], (double) data->y[i],
+							   (double) result->predictions[i]);
+	free(which);
+	*len = n;
+	return csv;
+}
+
+/*
+ * WriteArtifacts
+ *		model.json and model_info.json in the output directory, and the
+ *		predictions when asked; returns the text of model_info.json.
+ */
+char *
+WriteArtifacts(const Dataset *data, const Split *split, const Options *opts,
+			   const TrainResult *result, const char *run_id, const char *started,
+			   const char *finished)
+{
+	char	   *info = model_info(data, split, opts, result, run_id, started, finished);
+	char	   *path = xmalloc(strlen(opts->output_dir) + 32);
+
+	make_dirs(opts->output_dir);
+	sprintf(path, "%s/model.json", opts->output_dir);
+	stage_file(path, result->model_json, result->model_json_len);
+	sprintf(path, "%s/model_info.json", opts->output_dir);
+	stage_file(path, info, strlen(info));
+	if (opts->predictions != NULL)
+	{
+		size_t		len;
+		char	   *csv = predictions_csv(data, split, result, &len);
+
+		stage_file(opts->predictions, csv, len);
+		free(csv);
+	}
+	commit_files();
+	progress(opts, "%s: wrote %s/model.json and %s/model_info.json%s%s", progname,
+			 opts->output_dir, opts->output_dir, opts->predictions ? " and " : "",
+			 opts->predictions ? opts->predictions : "");
+	free(path);
+	return info;
+}
+
+/*
+ * PrintComparison
+ *		The model comparison table, on stdout.
+ */
+void
+PrintComparison(const Split *split, const TrainResult *result)
+{
+	int			i;
+
+	printf("Model comparison (%zu train, %zu validation, %zu test rows; best round %d)\n\n",
+		   split->n_train, split->n_val, split->n_test, result->best_iteration);
+	printf("%-19s | %9s %9s %9s | %8s %8s %8s | %7s %7s %7s\n", "Model", "RMSE tr",
+		   "val", "test", "MAE tr", "val", "test", "R2 tr", "val", "test");
+	printf("--------------------+-------------------------------+----------------------------+------------------------\n");
+	for (i = 0; i < N_MODELS; i++)
+	{
+		const Metrics *m = &result->comparison.metrics[i];
+
+		if (!result->comparison.computed[i])
+			continue;
+		printf("%-19s | %9.3f %9.3f %9.3f | %8.3f %8.3f %8.3f | %7.4f %7.4f %7.4f\n",
+			   result->comparison.name[i], m->rmse[0], m->rmse[1], m->rmse[2],
+			   m->mae[0], m->mae[1], m->mae[2], m->r2[0], m->r2[1], m->r2[2]);
+	}
+	fflush(stdout);
+}
+
+/*
+ * InstallModel
+ *		durpred.install_model(name, model.json, model_info.json, activate).
+ */
+void
+InstallModel(PGconn *conn, const Options *opts, const TrainResult *result, const char *info)
+{
+	const Oid	types[4] = {25, 17, 3802, 16};	/* text, bytea, jsonb, bool */
+	const char *values[4] = {opts->install_name, result->model_json, info,
+	opts->activate ? "true" : "false"};
+	const int	lengths[4] = {0, (int) result->model_json_len, 0, 0};
+	const int	formats[4] = {0, 1, 0, 0};
+	PGresult   *res;
+	char	   *msg;
+
+	res = PQexecParams(conn,
+					   "SELECT durpred.install_model($1, $2, $3, $4)",
+					   4, types, values, lengths, formats, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		msg = xstrdup(PQresultErrorMessage(res));
+		if (strlen(msg) > 0 && msg[strlen(msg) - 1] == '\n')
+			msg[strlen(msg) - 1] = '\0';
+		fatal_detail(msg, "could not install the model as \"%s\"", opts->install_name);
+	}
+	printf("\nInstalled as model \"%s\", id %s%s.\n", opts->install_name,
+		   PQgetvalue(res, 0, 0), opts->activate ? ", active" : "");
+	PQclear(res);
+}
