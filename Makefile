@@ -70,9 +70,12 @@ test:
 bench:
 	scripts/bench.sh
 
+demo:
+	scripts/demo.sh
+
 clean: clean-bench
 clean-bench:
 	$(MAKE) -C bench PG_CONFIG=$(PG_CONFIG) clean
-	rm -rf bench-output
+	rm -rf bench-output demo-output
 
-.PHONY: trainer install-trainer clean-trainer deps test bench clean-bench
+.PHONY: trainer install-trainer clean-trainer deps test bench clean-bench demo

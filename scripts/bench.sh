@@ -38,6 +38,8 @@ if [ -z "${IN_PG_VIRTUALENV:-}" ]; then
 fi
 
 export PGOPTIONS="-c client_min_messages=warning"
+# make install puts the trainer with PostgreSQL's programs, not on PATH
+trainer="$(pg_config --bindir)/durpred-train"
 out="$top/bench-output"
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -138,7 +140,7 @@ build_features() {
 train() {
 	# durpred-train wall time and peak memory
 	local rows=$1 log="$work/train_$1.log"
-	/usr/bin/time -v durpred-train -d "$PGDATABASE" -o "$work/model_$rows" --quiet \
+	/usr/bin/time -v "$trainer" -d "$PGDATABASE" -o "$work/model_$rows" --quiet \
 		>"$work/train_$rows.out" 2>"$log"
 	local wall rss
 	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$log")
@@ -156,7 +158,7 @@ figure "durpred-train, 50,000 rows" "$(train 50000)" "one run (GNU time)"
 
 step "serving: trigger and queue on 50,000 runs of history"
 psqlq -f extract/serving.sql >/dev/null
-durpred-train -d "$PGDATABASE" -o "$work/bench_model" --quiet --install bench_demo --activate >/dev/null
+"$trainer" -d "$PGDATABASE" -o "$work/bench_model" --quiet --install bench_demo --activate >/dev/null
 pending=$(median_ms "SELECT count(*) FROM analytics.pending_run_estimates" 5)
 npending=$(psqlq -c "SELECT count(*) FROM app.noteflow_run WHERE status IN ('pending', 'running')")
 figure "score the whole queue (analytics.pending_run_estimates)" "$pending ms for $npending runs" "median of 5"

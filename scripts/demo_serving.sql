@@ -1,0 +1,71 @@
+-- scripts/demo_serving.sql: the serving part of `make demo`, after the
+-- model is installed and extract/serving.sql has run.
+--
+-- Inserts five new runs (the trigger stamps them), shows the scored queue,
+-- the model's info, then lets the queued runs finish and shows the accuracy
+-- of their estimates.  The runs "finish" with a duration drawn from the
+-- earlier runs of their own page: the outcomes owe nothing to the model.
+
+\set ON_ERROR_STOP 1
+\pset footer off
+
+SELECT setseed(0.5);
+
+-- five new runs of busy pages, created now
+INSERT INTO app.noteflow_run (notebook_page_id, workspace_id, status, created_at)
+SELECT p.id, p.workspace_id, 'pending', now()
+FROM app.notebook_page p
+ORDER BY (SELECT count(*) FROM app.noteflow_run r WHERE r.notebook_page_id = p.id) DESC, p.id
+LIMIT 5;
+
+SELECT r.id AS run_id, r.notebook_page_id AS page, r.status,
+	   round(r.estimated_duration::numeric, 2) AS estimated_seconds,
+	   durpred.duration_category(r.estimated_duration) AS category,
+	   to_char(r.estimated_completion_at AT TIME ZONE 'UTC', 'HH24:MI:SS') AS completes_at_utc
+FROM app.noteflow_run r
+WHERE r.created_at >= now() - interval '1 minute'
+ORDER BY r.id;
+
+\echo
+\echo 'The queue, scored now (analytics.pending_run_estimates), soonest first:'
+SELECT run_id, page_id AS page, status,
+	   round(estimated_duration::numeric, 2) AS estimated_seconds, duration_category AS category,
+	   to_char(estimated_completion_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS completes_at_utc
+FROM analytics.pending_run_estimates
+LIMIT 10;
+SELECT count(*) AS queued_runs, count(estimated_duration) AS estimated
+FROM analytics.pending_run_estimates;
+
+\echo
+\echo 'The active model (durpred.model_info(), as the reference service''s /info):'
+SELECT key, CASE WHEN jsonb_typeof(value) = 'object' THEN left(value::text, 100) || '...' ELSE value::text END AS value
+FROM jsonb_each(durpred.model_info())
+WHERE key IN ('id', 'name', 'version', 'model_type', 'n_features', 'num_boost_round', 'metrics', 'params')
+ORDER BY key;
+SELECT durpred.model_loaded() AS healthy;
+
+\echo
+\echo 'The queued runs start (the trigger re-estimates them) and finish:'
+UPDATE app.noteflow_run SET status = 'running', started_at = created_at + interval '2 seconds'
+WHERE status = 'pending';
+UPDATE app.noteflow_run r
+SET status = CASE WHEN h.failed THEN 'failed' ELSE 'success' END,
+	finished_at = r.started_at + make_interval(secs => h.d)
+FROM (SELECT q.id, x.d, x.failed
+	  FROM app.noteflow_run q
+	  CROSS JOIN LATERAL (
+		  SELECT extract(epoch FROM p.finished_at - p.started_at)::float8 AS d, p.status = 'failed' AS failed
+		  FROM app.noteflow_run p
+		  WHERE p.notebook_page_id = q.notebook_page_id AND p.finished_at IS NOT NULL
+			AND p.finished_at > p.started_at
+		  ORDER BY random() LIMIT 1) x
+	  WHERE q.status = 'running') h
+WHERE r.id = h.id;
+
+\echo
+\echo 'Accuracy of the estimates (analytics.prediction_accuracy):'
+SELECT week, model_name AS model, model_version AS version, runs,
+	   round(mae::numeric, 2) AS mae, round(rmse::numeric, 2) AS rmse,
+	   round(bias::numeric, 2) AS bias, round(category_agreement::numeric, 3) AS category_agreement,
+	   round(late_share::numeric, 3) AS late_share
+FROM analytics.prediction_accuracy;
