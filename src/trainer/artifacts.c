@@ -411,9 +411,18 @@ InstallModel(PGconn *conn, const Options *opts, const TrainResult *result, const
 					   4, types, values, lengths, formats, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		msg = xstrdup(PQresultErrorMessage(res));
-		if (strlen(msg) > 0 && msg[strlen(msg) - 1] == '\n')
-			msg[strlen(msg) - 1] = '\0';
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		msg = ServerError(conn, res);
+		if (state && (strcmp(state, "3F000") == 0 || strcmp(state, "42883") == 0))
+		{
+			fprintf(stderr, "%s: error: could not install the model as \"%s\"\n", progname,
+					opts->install_name);
+			fprintf(stderr, "%s: detail: %s\n", progname, msg);
+			fprintf(stderr, "%s: hint: Create the extension in that database: CREATE EXTENSION durpred.\n",
+					progname);
+			exit(EXIT_FAILURE_RUN);
+		}
 		fatal_detail(msg, "could not install the model as \"%s\"", opts->install_name);
 	}
 	printf("\nInstalled as model \"%s\", id %s%s.\n", opts->install_name,

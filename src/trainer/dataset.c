@@ -29,15 +29,27 @@
 #define NUMERICOID 1700
 
 /*
- * pg_error
- *		The server's message of a failed result, without its newline.
+ * ServerError
+ *		The server's message for a failed result: its primary text and its
+ *		detail, without "ERROR:" and the query excerpt; for a connection,
+ *		libpq's message.
  */
-static char *
-pg_error(PGconn *conn, PGresult *res)
+char *
+ServerError(PGconn *conn, PGresult *res)
 {
-	char	   *msg = xstrdup(res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-	size_t		len = strlen(msg);
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	char	   *msg;
+	size_t		len;
 
+	if (primary == NULL)
+		msg = xstrdup(res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+	else
+	{
+		msg = xmalloc(strlen(primary) + (detail ? strlen(detail) : 0) + 4);
+		sprintf(msg, "%s%s%s", primary, detail ? ". " : "", detail ? detail : "");
+	}
+	len = strlen(msg);
 	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
 		msg[--len] = '\0';
 	if (strncmp(msg, "ERROR:  ", 8) == 0)
@@ -88,11 +100,11 @@ ConnectDatabase(const Options *opts)
 	if (conn == NULL)
 		fatal("out of memory");
 	if (PQstatus(conn) != CONNECTION_OK)
-		fatal("%s", pg_error(conn, NULL));
+		fatal("%s", ServerError(conn, NULL));
 
 	res = PQexec(conn, "SELECT pg_catalog.set_config('search_path', '', false)");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		fatal("could not set search_path: %s", pg_error(conn, res));
+		fatal("could not set search_path: %s", ServerError(conn, res));
 	PQclear(res);
 	return conn;
 }
@@ -284,7 +296,7 @@ ReadDataset(PGconn *conn, const Options *opts, Dataset *data)
 	sprintf(probe, "SELECT * FROM %s LIMIT 0", from);
 	res = PQexec(conn, probe);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		fatal_detail(pg_error(conn, res), "could not read source %s", opts->source);
+		fatal_detail(ServerError(conn, res), "could not read source %s", opts->source);
 	for (i = 0; i <= NUM_FEATURES; i++)
 	{
 		const char *name = i < NUM_FEATURES ? feature_names[i] : "duration_seconds";
@@ -348,7 +360,7 @@ ReadDataset(PGconn *conn, const Options *opts, Dataset *data)
 
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
-		fatal_detail(pg_error(conn, res), "could not read source %s", opts->source);
+		fatal_detail(ServerError(conn, res), "could not read source %s", opts->source);
 	PQclear(res);
 
 	data->x = xmalloc(cap * NUM_FEATURES * sizeof(float));
@@ -371,7 +383,7 @@ ReadDataset(PGconn *conn, const Options *opts, Dataset *data)
 		if (len == -1)
 			break;
 		if (len == -2)
-			fatal_detail(pg_error(conn, NULL), "could not read source %s", opts->source);
+			fatal_detail(ServerError(conn, NULL), "could not read source %s", opts->source);
 		if (len > 0 && line[len - 1] == '\n')
 			line[len - 1] = '\0';
 		for (p = line, field[nf++] = line; *p; p++)
@@ -451,7 +463,7 @@ ReadDataset(PGconn *conn, const Options *opts, Dataset *data)
 	}
 	res = PQgetResult(conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		fatal_detail(pg_error(conn, res), "could not read source %s", opts->source);
+		fatal_detail(ServerError(conn, res), "could not read source %s", opts->source);
 	PQclear(res);
 	free(sql);
 

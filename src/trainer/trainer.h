@@ -124,6 +124,7 @@ extern char *xstrdup(const char *s);
 
 /* dataset.c */
 extern PGconn *ConnectDatabase(const Options *opts);
+extern char *ServerError(PGconn *conn, PGresult *res);
 extern void ReadDataset(PGconn *conn, const Options *opts, Dataset *data);
 
 /* split.c */

@@ -1,0 +1,269 @@
+# test/t/010_trainer.pl
+#
+# durpred-train's command line, artifacts, determinism and errors, on the
+# demo pipeline at 3,000 runs:
+# - --help, --version, bad options (exit 2);
+# - a full run writes model.json and model_info.json with every key; the
+#   reported test RMSE equals the RMSE of the written test predictions;
+# - the same data, options and seed give a byte-identical model.json;
+# - the model installed with --install scores in the database exactly what
+#   the trainer predicted, and python3-xgboost loading model.json too;
+# - each bad input exits 1 with its message and leaves no artifact.
+use strict;
+use warnings;
+
+use JSON::PP;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $trainer = 'durpred-train';
+
+program_help_ok($trainer);
+program_version_ok($trainer);
+program_options_handling_ok($trainer);
+command_like([ $trainer, '--version' ], qr/^durpred-train \(durpred\) \d+\.\d+\.\d+$/,
+	'--version prints the version');
+command_like([ $trainer, '--help' ],
+	qr/--dbname.*--source.*--split.*--seed.*--objective.*--eta.*--max-depth.*--min-child-weight.*--subsample.*--colsample-bytree.*--gamma.*--lambda.*--alpha.*--rounds.*--early-stopping.*--threads.*--output.*--predictions.*--install.*--activate.*--quiet/s,
+	'--help documents every option');
+command_exit_is([ $trainer, '--no-such-option' ], 2, 'an unknown option exits 2');
+command_exit_is([ $trainer, '--eta' ], 2, 'a missing argument exits 2');
+command_exit_is([ $trainer, '--eta', '7' ], 2, 'an out-of-range value exits 2');
+command_exit_is([ $trainer, '--objective', 'binary:logistic' ], 2, 'an unsupported objective exits 2');
+command_exit_is([ $trainer, '--split', 'sideways' ], 2, 'an unknown split exits 2');
+command_exit_is([ $trainer, '--activate' ], 2, '--activate without --install exits 2');
+command_exit_is([ $trainer, 'stray' ], 2, 'a stray argument exits 2');
+
+my $node = PostgreSQL::Test::Cluster->new('trainer');
+$node->init;
+$node->start;
+my $db = $node->connstr('postgres');
+foreach my $script (qw(schema demo_data features))
+{
+	$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'runs=3000',
+			'-d', $db, '-f', "extract/$script.sql" ], "extract/$script.sql runs");
+}
+
+my $dir = PostgreSQL::Test::Utils::tempdir;
+
+# a full run
+my ($stdout, $stderr);
+IPC::Run::run([ $trainer, '-d', $db, '-o', "$dir/a", '--predictions', "$dir/a/predictions.csv" ],
+	'>', \$stdout, '2>', \$stderr);
+is($?, 0, 'a full training run succeeds');
+like($stdout, qr/Linear Regression.*Ridge Regression.*Random Forest.*XGBoost.*Historical median/s,
+	'the comparison table is on stdout');
+like($stderr, qr/round\s+0\s+train RMSE.*validation RMSE/, 'progress is on stderr');
+ok(-s "$dir/a/model.json" && -s "$dir/a/model_info.json", 'both artifacts are written');
+
+my $info = decode_json(slurp_file("$dir/a/model_info.json"));
+foreach my $key (qw(model_type n_features feature_columns num_boost_round params metrics
+	comparison split data feature_importance defaults run))
+{
+	ok(exists $info->{$key}, "model_info.json has \"$key\"");
+}
+foreach my $key (map { my $s = $_; map { "${s}_$_" } qw(rmse mae r2) } qw(train val test))
+{
+	ok(defined $info->{metrics}{$key}, "metrics has $key");
+}
+is($info->{model_type}, 'XGBoost Regressor', 'model_type as the reference service');
+is($info->{n_features}, 25, '25 features');
+is_deeply([ sort keys %{ $info->{comparison} } ],
+	[ 'Historical median', 'Linear Regression', 'Random Forest', 'Ridge Regression', 'XGBoost' ],
+	'the comparison has the five models');
+is_deeply([ @{ $info->{split} }{qw(method seed train val test)} ], [ 'random', 42, 1800, 600, 600 ],
+	'a 60/20/20 random split with seed 42');
+is($info->{data}{rows}, 3000, 'every row was used');
+like($info->{data}{started_at_min}, qr/^2024-01-0/, 'the data\'s time range is recorded');
+like($info->{run}{id}, qr/^[0-9a-f]{32}$/, 'a run id');
+ok($info->{run}{started_at} le $info->{run}{finished_at}, 'and its timestamps');
+ok(scalar(keys %{ $info->{feature_importance} }) == 25, 'importance by gain for every feature');
+is($info->{num_boost_round}, $info->{run}{best_iteration} + 1, 'the model keeps the trees up to the best round');
+
+my $model = decode_json(slurp_file("$dir/a/model.json"));
+is_deeply($model->{learner}{feature_names}, $info->{feature_columns}, 'model.json stores the feature names');
+is(scalar @{ $model->{learner}{gradient_booster}{model}{trees} }, $info->{num_boost_round},
+	'model.json holds exactly those trees');
+
+# the reported test RMSE is that of the written predictions
+my @pred = split /\n/, slurp_file("$dir/a/predictions.csv");
+is(shift @pred, 'row,split,target,prediction', 'the predictions have a header');
+is(scalar @pred, 3000, 'a prediction for every row');
+my ($sse, $n) = (0, 0);
+foreach my $line (@pred)
+{
+	my ($row, $split, $target, $prediction) = split /,/, $line;
+	next unless $split eq 'test';
+	$sse += ($prediction - $target)**2;
+	$n++;
+}
+my $rmse = sqrt($sse / $n);
+ok(abs($rmse - $info->{metrics}{test_rmse}) <= 1e-6 * $rmse,
+	"the reported test RMSE ($info->{metrics}{test_rmse}) is that of the test predictions ($rmse)");
+
+# determinism
+command_ok([ $trainer, '-d', $db, '-o', "$dir/b", '--quiet' ], 'a second run');
+is(slurp_file("$dir/b/model.json"), slurp_file("$dir/a/model.json"),
+	'the same data and options give a byte-identical model.json');
+command_ok([ $trainer, '-d', $db, '-o', "$dir/c", '--quiet', '--threads', '1' ], 'a run on one thread');
+command_ok([ $trainer, '-d', $db, '-o', "$dir/d", '--quiet', '--threads', '1' ], 'and another');
+is(slurp_file("$dir/d/model.json"), slurp_file("$dir/c/model.json"),
+	'byte-identical on one thread too');
+command_ok([ $trainer, '-d', $db, '-o', "$dir/e", '--quiet', '--seed', '7' ], 'another seed');
+isnt(slurp_file("$dir/e/model.json"), slurp_file("$dir/a/model.json"), 'gives another model');
+
+# installed, the model scores in the database what the trainer predicted
+command_like([ $trainer, '-d', $db, '-o', "$dir/f", '--quiet', '--install', 'trainer_test', '--activate' ],
+	qr/Installed as model "trainer_test", id \d+, active/, '--install --activate');
+my %trainer_pred;
+foreach my $line (split /\n/, slurp_file("$dir/a/predictions.csv"))
+{
+	my ($row, $split, $target, $prediction) = split /,/, $line;
+	$trainer_pred{$row} = $prediction if $row =~ /^\d+$/;
+}
+my $in_db = $node->safe_psql('postgres',
+	q{SELECT run_id || ',' || durpred.predict_duration(f)::float4 FROM analytics.run_features f});
+# compared as float32 values: each side prints the float in its own way
+sub f32 { return unpack('f', pack('f', shift)); }
+my $differ = 0;
+foreach my $line (split /\n/, $in_db)
+{
+	my ($row, $p) = split /,/, $line;
+	my $expected = $trainer_pred{$row} < 0 ? 0 : $trainer_pred{$row};
+	$differ++ if f32($p) != f32($expected);
+}
+is($differ, 0, 'predict_duration in the database equals the trainer\'s prediction for all 3,000 runs');
+is($node->safe_psql('postgres', q{SELECT durpred.model_info() ->> 'model_type'}), 'XGBoost Regressor',
+	'model_info() carries the trainer\'s info');
+is($node->safe_psql('postgres', q{SELECT (durpred.model_info() -> 'defaults') ? 'sql_blocks'}), 't',
+	'and its defaults for the jsonb form');
+
+# python3-xgboost reads model.json and predicts the same
+SKIP:
+{
+	skip 'python3-xgboost is not installed', 1
+	  if system("/usr/bin/python3 -c 'import xgboost' >/dev/null 2>&1") != 0;
+	$node->safe_psql('postgres',
+		"COPY (SELECT run_id, start_hour, day_of_week, month, is_weekend::int, is_business_hours::int, "
+		  . "total_blocks, sql_blocks, tableau_blocks, email_blocks, slack_blocks, parameter_blocks, "
+		  . "code_blocks, plotly_blocks, kpi_blocks, api_blocks, writeback_blocks, conditional_blocks, "
+		  . "loop_blocks, ai_blocks, storage_blocks, historical_run_count, historical_avg_duration, "
+		  . "historical_median_duration, historical_stddev_duration, historical_failure_rate "
+		  . "FROM analytics.run_features) TO '$dir/rows.csv' WITH (FORMAT csv)");
+	my $script = <<'EOF';
+import csv, sys
+import numpy as np, xgboost as xgb
+b = xgb.Booster()
+b.load_model(sys.argv[1])
+rows = list(csv.reader(open(sys.argv[2])))
+x = np.array([[float(v) if v != '' else np.nan for v in r[1:]] for r in rows], dtype=np.float32)
+for r, p in zip(rows, b.predict(xgb.DMatrix(x, feature_names=b.feature_names))):
+    print('%s,%.9g' % (r[0], p))
+EOF
+	open(my $fh, '>', "$dir/crosscheck.py") or die;
+	print $fh $script;
+	close($fh);
+	my $py = '';
+	IPC::Run::run([ '/usr/bin/python3', "$dir/crosscheck.py", "$dir/a/model.json", "$dir/rows.csv" ],
+		'>', \$py);
+	my $mismatch = 0;
+	my $count = 0;
+	foreach my $line (split /\n/, $py)
+	{
+		my ($row, $p) = split /,/, $line;
+		$count++;
+		$mismatch++ if sprintf('%.9g', $p) ne sprintf('%.9g', $trainer_pred{$row});
+	}
+	is("$count/$mismatch", '3000/0', 'python3-xgboost predicts exactly what the trainer predicted');
+}
+
+# --split time: train on the oldest runs, test on the newest
+command_ok([ $trainer, '-d', $db, '-o', "$dir/t", '--quiet', '--split', 'time', '--predictions', "$dir/t/p.csv" ],
+	'--split time');
+my %split_of;
+foreach my $line (split /\n/, slurp_file("$dir/t/p.csv"))
+{
+	my ($row, $split) = split /,/, $line;
+	$split_of{$row} = $split if $row =~ /^\d+$/;
+}
+my %range;
+foreach my $line (split /\n/, $node->safe_psql('postgres',
+	q{SELECT run_id || ',' || extract(epoch FROM started_at) FROM analytics.run_features}))
+{
+	my ($row, $t) = split /,/, $line;
+	my $s = $split_of{$row};
+	$range{$s}{min} = $t if !defined $range{$s}{min} || $t < $range{$s}{min};
+	$range{$s}{max} = $t if !defined $range{$s}{max} || $t > $range{$s}{max};
+}
+ok($range{train}{max} <= $range{val}{min} && $range{val}{max} <= $range{test}{min},
+	'with --split time, the test runs are the newest and the training runs the oldest');
+
+# a query as the source, and rows excluded for their target
+$node->safe_psql('postgres', q{
+	CREATE TABLE messy AS SELECT * FROM analytics.run_features;
+	UPDATE messy SET duration_seconds = NULL WHERE run_id % 100 = 1;
+	UPDATE messy SET duration_seconds = 'NaN' WHERE run_id % 100 = 2;
+	UPDATE messy SET duration_seconds = -3 WHERE run_id % 100 = 3;
+	UPDATE messy SET duration_seconds = 'Infinity' WHERE run_id % 100 = 4;});
+IPC::Run::run([ $trainer, '-d', $db, '-o', "$dir/m", '--source', 'public.messy' ], '>', \$stdout, '2>', \$stderr);
+is($?, 0, 'a source with bad targets trains');
+like($stderr, qr/excluded 120 of 3000 rows: 30 NULL target, 90 NaN, infinite or negative target/,
+	'bad targets are excluded and counted');
+my $minfo = decode_json(slurp_file("$dir/m/model_info.json"));
+is_deeply([ $minfo->{data}{rows}, $minfo->{data}{excluded}{null_target},
+	$minfo->{data}{excluded}{nan_infinite_or_negative_target} ], [ 2880, 30, 90 ],
+	'and recorded in model_info.json');
+command_ok([ $trainer, '-d', $db, '-o', "$dir/q", '--quiet', '--source',
+	'SELECT * FROM analytics.run_features WHERE run_id % 2 = 0 ORDER BY run_id' ],
+	'a query as the source');
+is(decode_json(slurp_file("$dir/q/model_info.json"))->{data}{rows}, 1500, 'reads the query\'s rows');
+
+# bad input: exit 1 with a message, and nothing written
+$node->safe_psql('postgres', q{
+	CREATE TABLE no_target AS SELECT run_id, start_hour FROM analytics.run_features;
+	CREATE TABLE text_feature AS SELECT * FROM analytics.run_features;
+	ALTER TABLE text_feature ALTER COLUMN sql_blocks TYPE text;
+	CREATE TABLE empty_source AS SELECT * FROM analytics.run_features WITH NO DATA;
+	CREATE TABLE tiny_source AS SELECT * FROM analytics.run_features LIMIT 6;
+	CREATE TABLE "Mixed Case" AS SELECT * FROM analytics.run_features LIMIT 100;});
+my @bad = (
+	[ [ '--source', 'analytics.no_such_table' ], qr/could not read source analytics\.no_such_table/, 'a missing source' ],
+	[ [ '--source', 'public.no_target' ], qr/source public\.no_target has no column "day_of_week"/, 'a missing feature column' ],
+	[ [ '--source', 'SELECT * FROM public.no_target' ], qr/has no column/, 'a query missing columns' ],
+	[ [ '--source', 'public.text_feature' ], qr/column "sql_blocks" of source public\.text_feature has type text, not a number/, 'a non-numeric column' ],
+	[ [ '--source', 'public.empty_source' ], qr/source public\.empty_source has no rows/, 'an empty source' ],
+	[ [ '--source', 'public.tiny_source' ], qr/source public\.tiny_source has only 6 usable rows/, 'too few rows' ],
+	[ [ '--source', 'public.x; DROP TABLE messy' ], qr/neither a table name nor a query/, 'a source that is no name' ],
+	[ [ '--source', 'SELECT 1/0 AS oops' ], qr/could not read source.*division by zero/s, 'a failing query' ],
+	[ [ '--split', 'time', '--source', 'SELECT * FROM public.no_target' ], qr/has no column/, 'time split of a bad source' ],);
+foreach my $case (@bad)
+{
+	my ($args, $re, $what) = @$case;
+	my $out = "$dir/bad";
+	IPC::Run::run([ $trainer, '-d', $db, '-o', $out, @$args ], '>', \$stdout, '2>', \$stderr);
+	is($? >> 8, 1, "$what exits 1");
+	like($stderr, qr/(^|\n)durpred-train: error: .*$re/s, "$what: clear message");
+	ok(!-e "$out/model.json", "$what: no artifact");
+}
+command_ok([ $trainer, '-d', $db, '-o', "$dir/mixed", '--quiet', '--source', 'public."Mixed Case"' ],
+	'a quoted mixed-case name');
+command_fails_like([ $trainer, '-d', 'host=/nonexistent/socket dbname=x', '-o', "$dir/bad" ],
+	qr/(^|\n)durpred-train: error: connection to server .*failed/, 'a failed connection');
+command_exit_is([ $trainer, '-d', 'host=/nonexistent/socket dbname=x', '-o', "$dir/bad" ], 1,
+	'a failed connection exits 1');
+# --install into a database without the extension: exit 1, and the model
+# files, written before, stay
+$node->safe_psql('postgres', 'CREATE TABLE public.rf AS SELECT * FROM analytics.run_features');
+$node->safe_psql('postgres', 'CREATE DATABASE plain');
+$node->command_ok([ 'sh', '-c', "pg_dump -t public.rf '$db' | psql -X -q -d '" . $node->connstr('plain') . "'" ],
+	'a copy of the training set in a database without durpred');
+IPC::Run::run([ $trainer, '-d', $node->connstr('plain'), '--source', 'public.rf', '-o', "$dir/plain",
+		'--quiet', '--install', 'nowhere' ], '>', \$stdout, '2>', \$stderr);
+is($? >> 8, 1, '--install without the extension exits 1');
+like($stderr, qr/durpred-train: error: could not install the model as "nowhere"\ndurpred-train: detail: schema "durpred" does not exist\ndurpred-train: hint: Create the extension/,
+	'--install without the extension: clear message, and a hint');
+ok(-s "$dir/plain/model.json", 'the model files are still there');
+
+$node->stop;
+done_testing();
