@@ -12,31 +12,38 @@
 --   seed  random seed (default 42): the same seed gives the same data
 --
 -- How a run's duration comes about (seconds):
---   duration = 0.1 + work(page) * speed(page) * hour(start) * noise * tail,
---              at most 3600 (a timeout)
+--   duration = 0.1 + work(page) * speed(page) * hour(start) * season * busy
+--                  * night * noise * tail,              at most 3600 (a timeout)
 --   work(page)  0.3 + the sum of the page's blocks' costs (writeback 24 s,
 --               ai 4, loop 2.5, tableau 2.2, sql 1.3, api 1.2, storage 1.2,
 --               code 0.9, plotly 0.7, kpi 0.5, email 0.25, conditional 0.25,
 --               slack 0.15, parameter 0.05)
---   speed(page) 1.1 lognormal(0, 0.8): how fast this page's queries and
+--   speed(page) 0.68 lognormal(0, 0.55): how fast this page's queries and
 --               systems are; it persists, so a page's history predicts it
 --   hour        0.93 in business hours (9-17 UTC on weekdays), else 1
+--   season      1 + 3.0 * (share of sql and tableau blocks) in the months
+--               after a quarter closes (January, April, July, October)
+--   busy        1 + 1.2 * (the same share) in business hours
+--   night       1 - 0.85 * (share of api, storage and ai blocks) before 6 UTC
 --   noise       lognormal(0, 0.25) for every run
---   tail        1, or with the page's slow propensity (0.002 + 0.15 u^3, u
---               uniform: some pages' systems are often slow, retry or time
---               out) lognormal(2, 0.4)
--- A run fails with its page's propensity (0.025 + 0.40 u^4: most pages
--- rarely fail, a few often); a failed run stops part way (its duration
--- times uniform(0.15, 1)).  A handful of runs are cancelled.  Busy pages
--- run more often than quiet ones (lognormal weights), runs start mostly on
--- weekdays and in the daytime (UTC), and 3 % of runs start while another
--- run of their page is still running.
+--   tail        1, or lognormal(1.5, 0.4) (slow systems, retries, timeouts)
+--               with the page's slow propensity, 0.002 + 0.06 u^3 + 0.06 if
+--               the page has two api, storage, ai or loop blocks (0.03 for
+--               one), times 1.6 in business hours and 0.6 outside them
+-- The season, busy, night and tail effects are interactions of time and
+-- blocks: a tree model learns them, a linear one cannot.  A run fails with
+-- its page's propensity (0.025 + 0.40 u^4: most pages rarely fail, a few
+-- often); a failed run stops part way (its duration times uniform(0.15,
+-- 1)).  A handful of runs are cancelled.  Busy pages run more often than
+-- quiet ones (lognormal weights), runs start mostly on weekdays and in the
+-- daytime (UTC), and 3 % of runs start while another run of their page is
+-- still running.
 --
 -- At the default size and seed this gives the reference figures within
--- 20 % (median 8.3 s, mean 18.0, p25 3.4, p75 17.9, p95 61, max about
--- 3,500; 11.5 % failed), and XGBoost with the reference hyperparameters
--- explains about 30 % of the test variance, with the page's history as its
--- strongest feature (test/pgtap/demo_data.sql checks the figures).
+-- 20 % (median 8.2 s, mean 17.2, p25 3.5, p75 17.9, p95 59, max in the
+-- thousands; 11.5 % failed), and XGBoost with the reference hyperparameters
+-- explains 30 to 40 % of the test variance, ahead of a linear model
+-- (test/pgtap/demo_data.sql checks the figures).
 --
 -- Every random draw is a hash of (seed, stream, entity id), so the data do
 -- not depend on the order in which rows are computed.  1,000,000 runs take
@@ -108,10 +115,18 @@ CREATE TEMP TABLE page_profile ON COMMIT DROP AS
 SELECT p.id AS page_id, p.workspace_id,
 	   0.3 + COALESCE((SELECT sum(t.cost) FROM app.block b JOIN block_type t ON t.type = b.block_type
 					   WHERE b.notebook_page_id = p.id), 0) AS work,
-	   1.10 * exp(0.80 * pg_temp.normal(:seed, 4, p.id)) AS speed,
+	   0.68 * exp(0.55 * pg_temp.normal(:seed, 4, p.id)) AS speed,
 	   0.025 + 0.40 * pg_temp.u(:seed, 5, p.id) ^ 4 AS failure_propensity,
-	   0.002 + 0.15 * pg_temp.u(:seed, 27, p.id) ^ 3 AS slow_propensity,
-	   exp(1.1 * pg_temp.normal(:seed, 6, p.id)) AS weight
+	   0.002 + 0.06 * pg_temp.u(:seed, 27, p.id) ^ 3
+		   + 0.06 * least(1.0, COALESCE((SELECT count(*) FROM app.block b
+										 WHERE b.notebook_page_id = p.id
+										   AND b.block_type IN ('api', 'storage', 'ai', 'loop')), 0) / 2.0)
+		   AS slow_propensity,
+	   exp(1.1 * pg_temp.normal(:seed, 6, p.id)) AS weight,
+	   COALESCE((SELECT count(*) FILTER (WHERE b.block_type IN ('sql', 'tableau'))::float8 / count(*)
+				 FROM app.block b WHERE b.notebook_page_id = p.id), 0) AS reporting_share,
+	   COALESCE((SELECT count(*) FILTER (WHERE b.block_type IN ('api', 'storage', 'ai'))::float8 / count(*)
+				 FROM app.block b WHERE b.notebook_page_id = p.id), 0) AS external_share
 FROM app.notebook_page p;
 
 -- cumulative weights: run k goes to the page whose bucket holds its draw
@@ -166,9 +181,21 @@ SELECT s.k, s.page_id, pp.workspace_id, s.started_at,
 		   * CASE WHEN extract(isodow FROM s.started_at AT TIME ZONE 'UTC') <= 5
 					   AND extract(hour FROM s.started_at AT TIME ZONE 'UTC') BETWEEN 9 AND 16
 				  THEN 0.93 ELSE 1.0 END
+		   -- reporting pages slow down in quarter-closing months and in the
+		   -- busy hours of weekdays; external systems are quicker at night
+		   * (1 + 3.0 * pp.reporting_share
+				* CASE WHEN extract(month FROM s.started_at AT TIME ZONE 'UTC') IN (1, 4, 7, 10) THEN 1 ELSE 0 END)
+		   * (1 + 1.2 * pp.reporting_share
+				* CASE WHEN extract(isodow FROM s.started_at AT TIME ZONE 'UTC') <= 5
+						   AND extract(hour FROM s.started_at AT TIME ZONE 'UTC') BETWEEN 9 AND 16 THEN 1 ELSE 0 END)
+		   * (1 - 0.85 * pp.external_share
+				* CASE WHEN extract(hour FROM s.started_at AT TIME ZONE 'UTC') < 6 THEN 1 ELSE 0 END)
 		   * exp(0.25 * pg_temp.normal(:seed, 17, s.k))
 		   * CASE WHEN pg_temp.u(:seed, 18, s.k) < pp.slow_propensity
-				  THEN exp(2.0 + 0.4 * pg_temp.normal(:seed, 19, s.k)) ELSE 1.0 END AS work_seconds
+					   * CASE WHEN extract(isodow FROM s.started_at AT TIME ZONE 'UTC') <= 5
+								   AND extract(hour FROM s.started_at AT TIME ZONE 'UTC') BETWEEN 9 AND 16
+							  THEN 1.6 ELSE 0.6 END
+				  THEN exp(1.5 + 0.4 * pg_temp.normal(:seed, 19, s.k)) ELSE 1.0 END AS work_seconds
 FROM s JOIN page_profile pp ON pp.page_id = s.page_id;
 
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at, finished_at)
