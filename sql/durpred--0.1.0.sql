@@ -271,6 +271,10 @@ COMMENT ON VIEW @extschema@.models IS
 
 GRANT SELECT ON @extschema@.models TO PUBLIC;
 
+-- Everyone may reach the schema: scoring is for every role, and the
+-- registry's own privileges above say who may change it.
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+
 --
 -- Scoring
 --
@@ -384,7 +388,7 @@ AS 'MODULE_PATHNAME', 'durpred_predict_with_model'
 LANGUAGE C STABLE PARALLEL SAFE COST 10;
 
 COMMENT ON FUNCTION @extschema@.predict_with_model(record) IS
-'the record form of predict_duration with the id of the model that made the prediction';
+'the record form of predict_duration with the id of the model that made the prediction; NULL when no model is active';
 
 --
 -- Historical features of a run, for the extraction scripts

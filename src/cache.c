@@ -20,10 +20,11 @@
  *
  * The table is read with a fresh snapshot, taken after the invalidations
  * were processed, so the answer reflects every commit that sent one.  Where
- * no fresh snapshot may be taken (in parallel mode: the leader and its
- * workers share the statement's snapshot), or when an invalidation arrived
- * while the table was being read, the answer is provisional: it serves the
- * current statement only.
+ * no fresh snapshot may be taken (in parallel mode, where the workers have
+ * only the statement's snapshot), the leader and its workers all read it
+ * with the statement's snapshot, so that they agree on one model.  That
+ * answer, and one read while an invalidation arrived, is provisional: it
+ * serves the current statement only.
  *
  *-------------------------------------------------------------------------
  */
@@ -184,13 +185,35 @@ RaiseFailed(const char *name, int32 version)
 			(errcode(failed.sqlerrcode),
 			 errmsg("model %lld (\"%s\" version %d) cannot be loaded",
 					(long long) failed.id, name, version),
-			 errdetail("%s", failed.message)));
+			 errdetail("Loading it failed with: %s.", failed.message)));
+}
+
+/*
+ * IsModelError
+ *		Whether an error of loading says that the model bytes themselves are
+ *		bad (invalid, corrupt, unsupported, refused by XGBoost), so that the
+ *		same bytes would fail again.  Anything else (a cancel, out of memory,
+ *		durpred.max_model_size set lower for a while) may pass.
+ */
+static bool
+IsModelError(int sqlerrcode)
+{
+	switch (ERRCODE_TO_CATEGORY(sqlerrcode))
+	{
+		case ERRCODE_DATA_EXCEPTION:
+		case ERRCODE_FEATURE_NOT_SUPPORTED:
+		case ERRCODE_EXTERNAL_ROUTINE_EXCEPTION:
+			return true;
+		default:
+			return sqlerrcode == ERRCODE_DATA_CORRUPTED;
+	}
 }
 
 /*
  * BuildRemembering
- *		ScorerBuild, remembering a failure so that the same bytes fail fast
- *		next time, with the model named in the error.
+ *		ScorerBuild, remembering a failure that the model's bytes caused, so
+ *		that the same bytes fail fast next time, with the model named in the
+ *		error.  Other errors pass through as they are, and are not remembered.
  */
 static Scorer *
 BuildRemembering(bytea *bytes, Jsonb *info, int64 id, const uint8 *digest,
@@ -211,6 +234,11 @@ BuildRemembering(bytea *bytes, Jsonb *info, int64 id, const uint8 *digest,
 
 		MemoryContextSwitchTo(old);
 		edata = CopyErrorData();
+		if (!IsModelError(edata->sqlerrcode))
+		{
+			FreeErrorData(edata);
+			PG_RE_THROW();
+		}
 		FlushErrorState();
 		failed.valid = true;
 		failed.id = id;
@@ -422,11 +450,17 @@ CurrentModel(bool missing_ok)
 		last_statement = statement;
 		AcceptInvalidationMessages();
 	}
-	if (unlikely(state != RESOLVE_FINAL))
+	/*
+	 * In a parallel query the workers can only read the registry with the
+	 * statement's snapshot, so the leader reads it again with that snapshot
+	 * too, once per statement: every process of a statement scores with the
+	 * same model, even where a fresh snapshot would have seen a newer one.
+	 */
+	if (unlikely(state != RESOLVE_FINAL) || unlikely(IsInParallelMode()))
 	{
-		if (state == RESOLVE_STALE ||
+		if (state != RESOLVE_PROVISIONAL ||
 			provisional_lxid != MyProc->lxid ||
-			provisional_statement != GetCurrentStatementStartTimestamp())
+			provisional_statement != statement)
 			Resolve();
 	}
 	if (unlikely(current == NULL) && !missing_ok)

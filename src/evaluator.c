@@ -22,6 +22,8 @@
 
 #include <math.h>
 
+#include "miscadmin.h"
+
 #include "evaluator.h"
 
 #define EVAL_LANES 8
@@ -92,6 +94,7 @@ EvaluatorCompile(const ModelDef *model, float base_margin)
 	{
 		const TreeDef *t = &model->trees[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (t->depth > PG_UINT8_MAX)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 
 #include "feature.h"
 #include "model.h"
@@ -643,6 +644,7 @@ ModelParse(const char *data, size_t len, int invalid_errcode)
 		char		where[32];
 		DocValue	scratch;
 
+		CHECK_FOR_INTERRUPTS();
 		snprintf(where, sizeof(where), "tree %d", i);
 		r.where = where;
 		ReadTree(&r, DocArrayItem(trees, i, &scratch), i, model, &model->trees[i]);

@@ -66,6 +66,8 @@ DocEnter(DocReader *r)
 	if (++r->depth > DOC_MAX_DEPTH)
 		DocError(r, "nesting too deep");
 	check_stack_depth();
+	/* a model of many megabytes takes a while: let it be cancelled */
+	CHECK_FOR_INTERRUPTS();
 }
 
 static void

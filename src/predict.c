@@ -335,7 +335,9 @@ durpred_predict_json(PG_FUNCTION_ARGS)
 /*
  * durpred_predict_with_model
  *		The record form, with the id of the model that made the prediction:
- *		one call, so that both come from the same model.
+ *		one call, so that both come from the same model.  For the serving
+ *		trigger, having no active model is an answer, not an error: NULL.
+ *		(durpred.model naming no model is still an error.)
  */
 Datum
 durpred_predict_with_model(PG_FUNCTION_ARGS)
@@ -349,7 +351,13 @@ durpred_predict_with_model(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	RecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
-	model = CurrentModel(false);
+	model = CurrentModel(true);
+	if (model == NULL)
+	{
+		if (durpred_model_name != NULL && durpred_model_name[0] != '\0')
+			(void) CurrentModel(false); /* raises: no model of that name */
+		PG_RETURN_NULL();
+	}
 	values[0] = Float8GetDatum(ClampPrediction(ScorerPredict(model->scorer, x)));
 	values[1] = Int64GetDatum(model->id);
 
@@ -373,7 +381,8 @@ durpred_current_model_id(PG_FUNCTION_ARGS)
  * durpred_model_loaded
  *		The health check: whether the session has a model it can score with.
  *		A model that fails to load gives false and a WARNING with the reason,
- *		not an error.
+ *		not an error.  A cancel, a statement timeout or running out of memory
+ *		is not an answer about the model: it stays an error.
  */
 Datum
 durpred_model_loaded(PG_FUNCTION_ARGS)
@@ -401,6 +410,14 @@ durpred_model_loaded(PG_FUNCTION_ARGS)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
+		switch (ERRCODE_TO_CATEGORY(edata->sqlerrcode))
+		{
+			case ERRCODE_OPERATOR_INTERVENTION:
+			case ERRCODE_INSUFFICIENT_RESOURCES:
+				ReThrowError(edata);
+			default:
+				break;
+		}
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
 				 errmsg("%s", edata->message),

@@ -13,16 +13,17 @@ CREATE EXTENSION durpred;
 GRANT SELECT ON tiny TO PUBLIC;
 
 BEGIN;
-SELECT plan(24);
+SELECT plan(25);
 
 CREATE ROLE durpred_test_user;
 CREATE ROLE durpred_test_admin IN ROLE durpred_admin;
-GRANT USAGE ON SCHEMA durpred TO durpred_test_user, durpred_test_admin;
 SELECT durpred.install_model('tiny', convert_to(j::text, 'UTF8'), NULL, true) FROM tiny;
 
 SELECT has_role('durpred_admin', 'the extension created the durpred_admin role');
 SELECT table_privs_are('durpred', 'model', 'public', ARRAY[]::text[],
 					   'PUBLIC has no privilege on the model table');
+SELECT schema_privs_are('durpred', 'public', ARRAY['USAGE'],
+						'PUBLIC may use the schema (no role needs a grant of its own)');
 
 -- an ordinary user
 SET ROLE durpred_test_user;

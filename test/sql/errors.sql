@@ -8,6 +8,8 @@ SELECT durpred.predict_duration(sql_blocks => 1);
 SELECT durpred.predict_duration('{}'::jsonb);
 SELECT durpred.model_info();
 SELECT durpred.current_model_id();
+-- except for the serving trigger's helper: no model, no estimate
+SELECT durpred.predict_with_model(f) IS NULL AS no_estimate FROM (SELECT 1 AS sql_blocks) f;
 SELECT durpred.install_model('tiny', pg_temp.tiny_bytes(), NULL, true) AS id;
 
 -- durpred.model naming no model: 42704
@@ -70,6 +72,15 @@ SELECT durpred.model_changed();
 SET durpred.max_model_size = '1kB';
 SELECT durpred.install_model('x', pg_temp.tiny_bytes());
 RESET durpred.max_model_size;
+-- at load too, and such a failure passes with its cause: the model loads
+-- once the cap is back
+SELECT durpred.install_model('capped', pg_temp.tiny_bytes()) > 0 AS installed;
+SET durpred.model = 'capped';
+SET durpred.max_model_size = '1kB';
+SELECT durpred.predict_duration(sql_blocks => 1);
+RESET durpred.max_model_size;
+SELECT durpred.predict_duration(sql_blocks => 1);
+RESET durpred.model;
 
 -- bytes that are not a model: 22P03
 SELECT durpred.install_model('x', ''::bytea);
