@@ -11,11 +11,13 @@
 --   analytics.timing_features(at)    the five timing features of an instant
 --   analytics.page_blocks            the block counts of every page
 --   analytics.finished_runs          the runs that count: finished, with a
---                                    positive duration, on a usable page
+--                                    duration (zero too), on a usable page
 --   durpred.run_history(d, failed)   the five historical features (one C
 --                                    aggregate, in the extension)
 -- The as-of rule: a run's history is the finished runs of its page with
--- finished_at <= the run's start (its creation when it has not started).
+-- finished_at <= the run's start (its creation when it has not started)
+-- that started before it: a run of zero duration that finished at that very
+-- instant started with it, and is not part of its own history.
 --
 -- Objects:
 --   analytics.run_features           training set, one row per finished run
@@ -111,10 +113,10 @@ FROM app.noteflow_run r
 JOIN analytics.page_blocks b ON b.page_id = r.notebook_page_id AND b.unknown_blocks = 0
 WHERE r.status IN ('success', 'failed', 'cancelled')
   AND r.started_at IS NOT NULL
-  AND r.finished_at > r.started_at;
+  AND r.finished_at >= r.started_at;
 
 COMMENT ON VIEW analytics.finished_runs IS
-'finished runs with a positive duration on a page whose blocks are all of known types: the training rows and every run''s history';
+'finished runs with a duration (zero included) on a page whose blocks are all of known types: the training rows and every run''s history';
 
 -- The runs that cannot be used, and why.
 CREATE OR REPLACE VIEW analytics.excluded_runs AS
@@ -127,7 +129,6 @@ CROSS JOIN LATERAL (SELECT CASE
 	WHEN r.started_at IS NULL THEN 'finished without started_at'
 	WHEN r.finished_at IS NULL THEN 'finished without finished_at'
 	WHEN r.finished_at < r.started_at THEN 'finished_at before started_at'
-	WHEN r.finished_at = r.started_at THEN 'zero duration'
 	END AS reason) x
 WHERE x.reason IS NOT NULL;
 
@@ -136,34 +137,48 @@ COMMENT ON VIEW analytics.excluded_runs IS
 
 -- The features of a run of a page at an instant: the serving definition.
 -- NULL when the page does not exist or has blocks of an unknown type.
+-- PL/pgSQL rather than SQL: its query is planned once per session, where a
+-- SQL function called from a trigger would be planned again for every run.
 CREATE OR REPLACE FUNCTION analytics.features_as_of(page_id bigint, as_of timestamptz)
 RETURNS durpred.features
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
-	SELECT ROW(
-		(analytics.timing_features(features_as_of.as_of)).start_hour,
-		(analytics.timing_features(features_as_of.as_of)).day_of_week,
-		(analytics.timing_features(features_as_of.as_of)).month,
-		(analytics.timing_features(features_as_of.as_of)).is_weekend,
-		(analytics.timing_features(features_as_of.as_of)).is_business_hours,
-		b.total_blocks, b.sql_blocks, b.tableau_blocks, b.email_blocks, b.slack_blocks,
-		b.parameter_blocks, b.code_blocks, b.plotly_blocks, b.kpi_blocks, b.api_blocks,
-		b.writeback_blocks, b.conditional_blocks, b.loop_blocks, b.ai_blocks, b.storage_blocks,
-		(h.h).historical_run_count, (h.h).historical_avg_duration,
-		(h.h).historical_median_duration, (h.h).historical_stddev_duration,
-		(h.h).historical_failure_rate)::durpred.features
+#variable_conflict use_variable
+DECLARE
+	result durpred.features;
+BEGIN
+	-- the 25 fields, in order, into the composite
+	SELECT (analytics.timing_features(as_of)).start_hour,
+		   (analytics.timing_features(as_of)).day_of_week,
+		   (analytics.timing_features(as_of)).month,
+		   (analytics.timing_features(as_of)).is_weekend,
+		   (analytics.timing_features(as_of)).is_business_hours,
+		   b.total_blocks, b.sql_blocks, b.tableau_blocks, b.email_blocks, b.slack_blocks,
+		   b.parameter_blocks, b.code_blocks, b.plotly_blocks, b.kpi_blocks, b.api_blocks,
+		   b.writeback_blocks, b.conditional_blocks, b.loop_blocks, b.ai_blocks, b.storage_blocks,
+		   (h.h).historical_run_count, (h.h).historical_avg_duration,
+		   (h.h).historical_median_duration, (h.h).historical_stddev_duration,
+		   (h.h).historical_failure_rate
+	INTO result
 	FROM analytics.page_blocks b
 	CROSS JOIN (SELECT durpred.run_history(f.duration_seconds, f.failed
 										   ORDER BY f.finished_at, f.run_id) AS h
 				FROM analytics.finished_runs f
 				WHERE f.page_id = features_as_of.page_id
-				  AND f.finished_at <= features_as_of.as_of) h
+				  AND f.finished_at <= features_as_of.as_of
+				  AND f.started_at < features_as_of.as_of) h
 	WHERE b.page_id = features_as_of.page_id
-	  AND b.unknown_blocks = 0
+	  AND b.unknown_blocks = 0;
+	-- no such page, or one that cannot be scored: NULL, not a row of NULLs
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	RETURN result;
+END
 $$;
 
 COMMENT ON FUNCTION analytics.features_as_of(bigint, timestamptz) IS
-'the 25 features of a run of a page starting at an instant: history = the page''s finished runs with finished_at <= as_of';
+'the 25 features of a run of a page starting at an instant: history = the page''s finished runs with finished_at <= as_of and started_at < as_of';
 
 CREATE OR REPLACE FUNCTION analytics.run_features_for(run_id bigint)
 RETURNS durpred.features
@@ -188,44 +203,56 @@ COMMENT ON VIEW analytics.pending_run_features IS
 'the 25 features of every pending or running run, as of its start (its creation when not started)';
 
 -- The training set, built with windows: each page's finish events and the
--- start of each of its finished runs, in time order (at equal instants the
--- finish first, as finished_at <= started_at counts), with the history
--- aggregate over all earlier rows.  One sort, O(n log n).
+-- start of each of its finished runs, in time order, with the history
+-- aggregate over all earlier rows.  At equal instants a finish comes before
+-- a start (finished_at <= started_at counts), except the finish of a run of
+-- zero duration, which comes after (it started at that instant too).  One sort, O(n log n).  The block counts
+-- are joined to the runs before the window, where the planner knows how
+-- many rows there are.
 CREATE OR REPLACE VIEW analytics.run_features_source AS
-WITH events AS (
-	SELECT f.page_id, f.finished_at AS at, 0 AS kind, f.run_id,
-		   f.duration_seconds, f.failed
+WITH runs AS (
+	SELECT f.run_id, f.page_id, f.workspace_id, f.started_at, f.finished_at, f.status,
+		   f.duration_seconds, f.failed,
+		   b.total_blocks, b.sql_blocks, b.tableau_blocks, b.email_blocks, b.slack_blocks,
+		   b.parameter_blocks, b.code_blocks, b.plotly_blocks, b.kpi_blocks, b.api_blocks,
+		   b.writeback_blocks, b.conditional_blocks, b.loop_blocks, b.ai_blocks, b.storage_blocks
 	FROM analytics.finished_runs f
+	JOIN analytics.page_blocks b ON b.page_id = f.page_id
+), events AS (
+	-- a run's finish (kind 0, or 2 at zero duration) counts for later runs;
+	-- its start (kind 1) is where its own features are read
+	SELECT r.*, r.finished_at AS at,
+		   CASE WHEN r.finished_at = r.started_at THEN 2 ELSE 0 END AS kind
+	FROM runs r
 	UNION ALL
-	SELECT f.page_id, f.started_at, 1, f.run_id, NULL, NULL
-	FROM analytics.finished_runs f
+	SELECT r.*, r.started_at, 1 FROM runs r
 ), history AS (
-	SELECT e.run_id, e.kind,
-		   durpred.run_history(e.duration_seconds, e.failed)
+	SELECT e.*,
+		   durpred.run_history(CASE WHEN e.kind <> 1 THEN e.duration_seconds END,
+							   CASE WHEN e.kind <> 1 THEN e.failed END)
 			   OVER (PARTITION BY e.page_id ORDER BY e.at, e.kind, e.run_id
 					 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS h
 	FROM events e
 )
-SELECT f.run_id,
-	   pg_catalog.md5(f.page_id::text) AS page_hash,
-	   pg_catalog.md5(f.workspace_id::text) AS workspace_hash,
-	   f.started_at,
-	   f.status,
-	   (analytics.timing_features(f.started_at)).start_hour,
-	   (analytics.timing_features(f.started_at)).day_of_week,
-	   (analytics.timing_features(f.started_at)).month,
-	   (analytics.timing_features(f.started_at)).is_weekend,
-	   (analytics.timing_features(f.started_at)).is_business_hours,
-	   b.total_blocks, b.sql_blocks, b.tableau_blocks, b.email_blocks, b.slack_blocks,
-	   b.parameter_blocks, b.code_blocks, b.plotly_blocks, b.kpi_blocks, b.api_blocks,
-	   b.writeback_blocks, b.conditional_blocks, b.loop_blocks, b.ai_blocks, b.storage_blocks,
+SELECT h.run_id,
+	   pg_catalog.md5(h.page_id::text) AS page_hash,
+	   pg_catalog.md5(h.workspace_id::text) AS workspace_hash,
+	   h.started_at,
+	   h.status,
+	   (analytics.timing_features(h.started_at)).start_hour,
+	   (analytics.timing_features(h.started_at)).day_of_week,
+	   (analytics.timing_features(h.started_at)).month,
+	   (analytics.timing_features(h.started_at)).is_weekend,
+	   (analytics.timing_features(h.started_at)).is_business_hours,
+	   h.total_blocks, h.sql_blocks, h.tableau_blocks, h.email_blocks, h.slack_blocks,
+	   h.parameter_blocks, h.code_blocks, h.plotly_blocks, h.kpi_blocks, h.api_blocks,
+	   h.writeback_blocks, h.conditional_blocks, h.loop_blocks, h.ai_blocks, h.storage_blocks,
 	   (h.h).historical_run_count, (h.h).historical_avg_duration,
 	   (h.h).historical_median_duration, (h.h).historical_stddev_duration,
 	   (h.h).historical_failure_rate,
-	   f.duration_seconds
-FROM analytics.finished_runs f
-JOIN history h ON h.run_id = f.run_id AND h.kind = 1
-JOIN analytics.page_blocks b ON b.page_id = f.page_id;
+	   h.duration_seconds
+FROM history h
+WHERE h.kind = 1;
 
 COMMENT ON VIEW analytics.run_features_source IS
 'the definition of analytics.run_features (computed in one pass with window functions)';
@@ -240,9 +267,13 @@ COMMENT ON MATERIALIZED VIEW analytics.run_features IS
 CREATE UNIQUE INDEX IF NOT EXISTS run_features_run_id_idx ON analytics.run_features (run_id);
 CREATE INDEX IF NOT EXISTS run_features_started_at_idx ON analytics.run_features (started_at);
 
-REFRESH MATERIALIZED VIEW analytics.run_features;
-
+-- The definitions commit before the refresh: replacing the views locks
+-- them, and the serving trigger reads them for every new run, so they are
+-- held for an instant, not for the length of the refresh (which locks
+-- analytics.run_features alone).
 COMMIT;
+
+REFRESH MATERIALIZED VIEW analytics.run_features;
 
 ANALYZE analytics.run_features;
 

@@ -13,7 +13,8 @@ INSERT INTO app.block VALUES
 	(1, 10, 'sql', 1), (2, 10, 'sql', 2), (3, 10, 'email', 3), (4, 10, 'writeback', 4),
 	(5, 11, 'code', 1), (6, 11, 'mystery', 2);
 -- page 10: r1 and r2 overlap; r3 starts when r2 finishes; r4 is cancelled;
--- r5 is running, r6 pending; r7 to r9 cannot be used
+-- r5 is running, r6 pending; r7 and r8 cannot be used; r9 failed at once
+-- (zero duration) and counts like any finished run
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at, finished_at) VALUES
 	(1, 10, 1, 'success',   '2025-03-03 07:59:58+00', '2025-03-03 08:00:00+00', '2025-03-03 08:00:10+00'),
 	(2, 10, 1, 'failed',    '2025-03-03 08:00:04+00', '2025-03-03 08:00:05+00', '2025-03-03 08:00:25+00'),
@@ -26,7 +27,8 @@ INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, create
 	(9, 10, 1, 'failed',    '2025-03-10 12:00:00+00', '2025-03-10 12:00:05+00', '2025-03-10 12:00:05+00'),
 	(10, 11, 1, 'success',  '2025-03-03 09:00:00+00', '2025-03-03 09:00:00+00', '2025-03-03 09:00:30+00'),
 	(11, 11, 1, 'pending',  '2025-03-03 10:00:00+00', NULL, NULL),
-	(12, 12, 1, 'success',  '2025-03-04 14:30:00+00', '2025-03-04 14:30:00+00', '2025-03-04 14:30:02.5+00');
+	(12, 12, 1, 'success',  '2025-03-04 14:30:00+00', '2025-03-04 14:30:00+00', '2025-03-04 14:30:02.5+00'),
+	(13, 10, 1, 'success',  '2025-03-10 12:00:06+00', '2025-03-10 12:00:06+00', '2025-03-10 12:00:16+00');
 
 \set ECHO none
 \i extract/features.sql
@@ -36,6 +38,8 @@ INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, create
 -- r2: r1 still running when r2 starts: still no history
 -- r3: r1 and r2 (finished exactly when r3 starts) count: 10 s and 20 s
 -- r4: Saturday; r1, r2, r3: mean 30, median 20, stddev sqrt(700)
+-- r9: r1 to r4, not itself (it finished at the instant it started)
+-- r13: r1 to r4 and r9 (0 s): mean 19, median 10, failure rate 2/5
 -- r12: a page without blocks
 SELECT run_id, status, start_hour, day_of_week, month, is_weekend, is_business_hours,
 	   total_blocks, sql_blocks, email_blocks, writeback_blocks, code_blocks,
