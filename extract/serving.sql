@@ -19,26 +19,34 @@ SET client_min_messages = warning;
 
 BEGIN;
 
--- The model behind each run's current estimate, so that accuracy can be
--- told apart by model version.  One row per run, updated with the estimate.
+-- Every estimate the trigger made, with the model that made it, so that
+-- accuracy can be told apart by model version.  A log: a run estimated at
+-- creation and again at its start has two rows, and an estimate made for a
+-- row that was not written after all (INSERT ... ON CONFLICT DO NOTHING)
+-- leaves one that nothing joins.  The accuracy view takes, for each run, the
+-- newest entry that carries the run's estimate.  Rows of deleted runs stay
+-- until removed; extract/demo_data.sql empties the log with the runs.
 CREATE TABLE IF NOT EXISTS analytics.run_estimate (
-	run_id bigint PRIMARY KEY,
+	run_id bigint NOT NULL,
 	model_id bigint NOT NULL,
 	estimated_duration float8 NOT NULL,
-	estimated_at timestamptz NOT NULL DEFAULT now()
+	estimated_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	PRIMARY KEY (run_id, estimated_duration, model_id)
 );
 
 COMMENT ON TABLE analytics.run_estimate IS
-'the model that made each run''s current estimate (written by the estimate_completion trigger)';
+'every estimate made by the estimate_completion trigger: run, model, estimate, when';
 
 -- The trigger function.  The features are analytics.features_as_of(), the
 -- definition the training set uses, as of the run's start (its creation
 -- when it has not started); predict_with_model() gives the estimate and the
--- model that made it in one call.  Scoring never makes the write fail: any
--- error leaves both columns NULL (a WARNING says why; having no active
--- model is not worth one), and the row is written.  Other columns are not
--- touched.  SECURITY DEFINER: the application needs only its rights on
--- app.noteflow_run, not on the analytics objects.
+-- model that made it in one call, or NULL when no model is active.  Scoring
+-- never makes the write fail: any error leaves both columns NULL, a WARNING
+-- says why, and the row is written.  Only the scoring runs in the
+-- exception block, which writes nothing, so that a bulk insert does not use
+-- a subtransaction id per row; the log is written after it.  Other columns
+-- are not touched.  SECURITY DEFINER: the application needs only its rights
+-- on app.noteflow_run, not on the analytics objects.
 CREATE OR REPLACE FUNCTION analytics.estimate_completion()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -46,32 +54,30 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	as_of timestamptz := COALESCE(NEW.started_at, NEW.created_at);
-	estimate record;
+	predicted float8;
+	model bigint;
 BEGIN
 	NEW.estimated_duration := NULL;
 	NEW.estimated_completion_at := NULL;
 	BEGIN
-		estimate := durpred.predict_with_model(
-			analytics.features_as_of(NEW.notebook_page_id, as_of));
-		-- NULL features: a page that cannot be scored (see analytics.excluded_runs)
-		IF estimate.predicted_duration IS NOT NULL THEN
-			INSERT INTO analytics.run_estimate AS e (run_id, model_id, estimated_duration)
-			VALUES (NEW.id, estimate.model_id, estimate.predicted_duration)
-			ON CONFLICT (run_id) DO UPDATE
-				SET model_id = EXCLUDED.model_id,
-					estimated_duration = EXCLUDED.estimated_duration,
-					estimated_at = EXCLUDED.estimated_at;
-			NEW.estimated_duration := estimate.predicted_duration;
-			NEW.estimated_completion_at :=
-				as_of + estimate.predicted_duration * interval '1 second';
-		END IF;
+		-- NULL features (a page that cannot be scored, see
+		-- analytics.excluded_runs) or no active model: no estimate
+		SELECT e.predicted_duration, e.model_id INTO predicted, model
+		FROM durpred.predict_with_model(
+			analytics.features_as_of(NEW.notebook_page_id, as_of)) e;
 	EXCEPTION
-		WHEN object_not_in_prerequisite_state THEN
-			-- no active model: no estimate
-			NULL;
 		WHEN OTHERS THEN
 			RAISE WARNING 'durpred: no estimate for run %: %', NEW.id, SQLERRM;
+			predicted := NULL;
 	END;
+	IF predicted IS NOT NULL THEN
+		INSERT INTO analytics.run_estimate AS e (run_id, model_id, estimated_duration)
+		VALUES (NEW.id, model, predicted)
+		ON CONFLICT (run_id, estimated_duration, model_id) DO UPDATE
+			SET estimated_at = EXCLUDED.estimated_at;
+		NEW.estimated_duration := predicted;
+		NEW.estimated_completion_at := as_of + predicted * interval '1 second';
+	END IF;
 	RETURN NEW;
 END
 $$;
@@ -134,13 +140,21 @@ SELECT pg_catalog.date_trunc('week', r.finished_at AT TIME ZONE 'UTC')::date AS 
 	   avg((r.finished_at > r.estimated_completion_at)::int::float8) AS late_share
 FROM app.noteflow_run r
 CROSS JOIN LATERAL (SELECT EXTRACT(epoch FROM r.finished_at - r.started_at)::float8 AS actual) a
-LEFT JOIN analytics.run_estimate e
-	ON e.run_id = r.id AND e.estimated_duration = r.estimated_duration
+-- the newest logged estimate equal to the run's
+LEFT JOIN LATERAL (
+	SELECT l.model_id
+	FROM analytics.run_estimate l
+	WHERE l.run_id = r.id AND l.estimated_duration = r.estimated_duration
+	ORDER BY l.estimated_at DESC, l.model_id DESC
+	LIMIT 1) e ON true
 LEFT JOIN durpred.models m ON m.id = e.model_id
 WHERE r.status IN ('success', 'failed', 'cancelled')
-  AND r.estimated_duration IS NOT NULL
   AND r.started_at IS NOT NULL
   AND r.finished_at >= r.started_at
+  -- an estimate not written by the trigger may be anything: only a finite,
+  -- non-negative one is an estimate of a duration
+  AND r.estimated_duration >= 0
+  AND r.estimated_duration < 'Infinity'::float8
 GROUP BY 1, 2, 3, 4
 ORDER BY week, e.model_id;
 

@@ -64,7 +64,16 @@ SELECT durpred.install_model('shifted',
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at)
 VALUES (104, 20, 1, 'running', '2025-06-09 12:00:00+00', '2025-06-09 12:00:00+00');
 UPDATE app.noteflow_run SET status = 'failed', finished_at = '2025-06-09 12:02:00+00' WHERE id = 104;
-SELECT run_id, model_id, estimated_duration FROM analytics.run_estimate ORDER BY run_id;
+-- an insert that writes nothing is estimated (the trigger runs before the
+-- conflict is known) but takes nothing from the run that is there
+INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (101, 20, 1, 'pending', '2025-06-09 13:00:00+00')
+ON CONFLICT (id) DO NOTHING;
+SELECT id, status, estimated_duration FROM app.noteflow_run WHERE id = 101;
+-- the log: 101 estimated at creation and start (the same 10.5, one row),
+-- then for the insert that wrote nothing
+SELECT run_id, model_id, estimated_duration FROM analytics.run_estimate
+ORDER BY run_id, estimated_at;
 
 -- accuracy by week and model, against numbers computed by hand:
 -- week of 2025-06-02, tiny: runs 101 (10.5 vs 40) and 102 (20.5 vs 10):
@@ -100,6 +109,15 @@ INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, create
 VALUES (107, 20, 1, 'pending', '2025-06-10 09:10:00+00');
 SELECT id, estimated_duration FROM app.noteflow_run WHERE id = 107;
 ALTER FUNCTION analytics.features_as_of_gone(bigint, timestamptz) RENAME TO features_as_of;
+
+-- any other error, also one of the same SQLSTATE class as having no model
+-- (55): a WARNING, both NULL
+BEGIN;
+ALTER TABLE durpred.model RENAME COLUMN sha256 TO sha;
+INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (108, 20, 1, 'pending', '2025-06-10 09:15:00+00');
+SELECT id, estimated_duration FROM app.noteflow_run WHERE id = 108;
+ROLLBACK;
 
 -- re-running the script keeps everything and changes nothing
 \set ECHO none
