@@ -12,16 +12,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-as_root() {
-	if [ "$(id -u)" = 0 ]; then
-		"$@"
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		sudo "$@"
-	else
-		echo "bench: error: installing into PostgreSQL needs root or sudo: $*" >&2
-		exit 1
-	fi
-}
+. scripts/lib.sh
 
 if [ -z "${IN_PG_VIRTUALENV:-}" ]; then
 	scripts/deps.sh
@@ -96,18 +87,36 @@ psqlq -c 'RESET durpred.evaluator' >/dev/null
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 per_row_us() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.3f", t * 1000 / n }'; }
-figure "trivial 25-argument C function, 1M rows (floor)" "$floor ms" "median of 5"
-figure "predict_duration(<25 columns>), 1M rows, 33 trees depth 8" "$named ms = $(ratio "$named" "$floor")x floor ($(per_row_us "$(awk -v a="$named" -v b="$floor" 'BEGIN{print a-b}')" 1000000) us/row above it)" "median of 5; target <= 6x"
-figure "predict_duration(record), 1M rows" "$record ms = $(ratio "$record" "$floor")x floor" "median of 5"
-figure "predict_duration(jsonb), request bodies of 25 keys" "$(per_row_us "$(awk -v a="$jsonb" -v b="$jsonb_floor" 'BEGIN{print a-b}')" "$jsonb_rows") us/row above reading them" "median of 5 on $jsonb_rows stored bodies"
-figure "XGBoosterPredictFromDense per row" "$(per_row_us "$xgb" "$xgb_rows") us/row vs $(per_row_us "$named" 1000000) us/row compiled: compiled is $(awk -v x="$xgb" -v nx="$xgb_rows" -v c="$named" 'BEGIN { printf "%.1f", (x / nx) / (c / 1000000) }')x faster" "median of 3 on $xgb_rows rows; target >= 20x"
+xgb_us=$(per_row_us "$xgb" "$xgb_rows")
+# scoring FORM MS ROWS FLOOR_MS NOTE: a form's time against its floor and
+# against XGBoosterPredictFromDense per row
+scoring() {
+	local us
+	us=$(per_row_us "$2" "$3")
+	figure "$1" "$2 ms = $(ratio "$2" "$4")x its floor; $us us/row, $(ratio "$xgb_us" "$us")x faster than XGBoosterPredictFromDense per row ($xgb_us us)" "$5"
+}
+figure "trivial 25-argument C function, 1M rows (the floor)" "$floor ms" "median of 5"
+scoring "predict_duration(<25 columns>), 1M rows, 33 trees depth 8" "$named" 1000000 "$floor" \
+	"median of 5; targets: <= 6x the floor, >= 20x faster than XGBoost per row"
+scoring "predict_duration(record), 1M rows" "$record" 1000000 "$floor" "median of 5"
+scoring "predict_duration(jsonb), $jsonb_rows request bodies of 25 keys" "$jsonb" "$jsonb_rows" "$jsonb_floor" \
+	"median of 5; its floor: reading the bodies (count(body))"
 
 step "parallel scoring against serial"
 par="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; "
-parallel2=$(median_ms "${par}SET max_parallel_workers_per_gather = 2; SELECT sum(durpred.predict_duration($cols)) FROM bench.features" 5)
-parallel1=$(median_ms "${par}SET max_parallel_workers_per_gather = 1; SELECT sum(durpred.predict_duration($cols)) FROM bench.features" 5)
-figure "predict_duration, 1M rows, 2 workers + leader" "$parallel2 ms: $(ratio "$named" "$parallel2")x faster than serial" "median of 5; 3 processes on $(nproc) cores"
-figure "predict_duration, 1M rows, 1 worker + leader" "$parallel1 ms: $(ratio "$named" "$parallel1")x faster than serial" "median of 5; 2 processes on $(nproc) cores"
+query="SELECT sum(durpred.predict_duration($cols)) FROM bench.features"
+for w in 2 1; do
+	launched=$(psqlq -c "${par}SET max_parallel_workers_per_gather = $w;" -c "
+		EXPLAIN (ANALYZE, FORMAT JSON, TIMING OFF) $query" |
+		grep -o '"Workers Launched": [0-9]*' | grep -o '[0-9]*$' | head -1)
+	if [ "${launched:-0}" != "$w" ]; then
+		echo "bench: error: a parallel plan with $w workers launched ${launched:-none}" >&2
+		exit 1
+	fi
+	t=$(median_ms "${par}SET max_parallel_workers_per_gather = $w; $query" 5)
+	figure "predict_duration, 1M rows, $w worker(s) + leader" "$t ms: $(ratio "$named" "$t")x faster than serial" \
+		"median of 5; $((w + 1)) processes on $(nproc) cores; $w workers launched"
+done
 
 step "first call of a 300-tree model in new backends, 7 backends"
 loads=()
@@ -140,8 +149,12 @@ build_features() {
 train() {
 	# durpred-train wall time and peak memory
 	local rows=$1 log="$work/train_$1.log"
-	/usr/bin/time -v "$trainer" -d "$PGDATABASE" -o "$work/model_$rows" --quiet \
-		>"$work/train_$rows.out" 2>"$log"
+	if ! /usr/bin/time -v "$trainer" -d "$PGDATABASE" -o "$work/model_$rows" --quiet \
+		>"$work/train_$rows.out" 2>"$log"; then
+		cat "$log" >&2
+		echo "bench: error: durpred-train failed on $rows rows" >&2
+		exit 1
+	fi
 	local wall rss
 	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$log")
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")
@@ -184,7 +197,10 @@ figure "single-row INSERT into app.noteflow_run, with the trigger" "$tw tps = $(
 
 if [ -z "${BENCH_QUICK:-}" ]; then
 	step "demo data, 1,000,000 runs (a few minutes)"
+	t0=$(date +%s.%N)
 	psqlq -v runs=1000000 -f extract/demo_data.sql >/dev/null
+	figure "demo data generation, 1,000,000 runs (extract/demo_data.sql)" \
+		"$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s" "one run, with its ANALYZE"
 	psqlq -f extract/features.sql >/dev/null
 	build1m=$(build_features 2)
 	figure "training-set build, 1,000,000 runs" "$build1m ms = $(ratio "$build1m" "$build50")x the 50,000-run build for 20x the runs" "median of 2; target well under 40x"
@@ -192,6 +208,10 @@ if [ -z "${BENCH_QUICK:-}" ]; then
 	figure "durpred-train, 1,000,000 rows" "$(train 1000000)" "one run (GNU time)"
 fi
 
-echo
-echo "Noisy figures: the pgbench and load-time figures vary by 10-20 % between runs; the scoring and build times by a few percent. Rerun with: make bench"
+{
+	echo
+	echo "Noisy figures: the pgbench and load-time figures vary by 10-20 % between runs, the"
+	echo "scoring and build times by a few percent; medians are of the repetitions stated."
+	echo "Rerun with: make bench"
+} | tee -a "$results"
 echo "Written to $results"

@@ -10,34 +10,25 @@
 #
 # With PGDATABASE set, the demo uses that database instead (PGHOST, PGPORT,
 # PGUSER as psql reads them).  It then creates the schemas app and analytics
-# only if they are absent, refuses to touch an app schema it did not create,
-# and never drops anything.
+# only if they are absent, refuses a database whose app or analytics schema
+# it did not create or whose model registry holds models of its own (the
+# demo activates its model), and never drops anything.
 #
-# Artifacts (model.json, model_info.json, data.csv) land in demo-output/.
-# DEMO_RUNS sets the number of finished runs (default 50000);
-# DEMO_SKIP_INSTALL=1 skips the dependency, build and install steps.
+# Artifacts (model.json, model_info.json, data.csv) land in demo-output/,
+# or in DEMO_OUTPUT.  DEMO_RUNS sets the number of finished runs (default
+# 50000); DEMO_SKIP_INSTALL=1 skips the dependency, build and install steps.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-out="$top/demo-output"
+. scripts/lib.sh
+out=${DEMO_OUTPUT:-$top/demo-output}
 runs=${DEMO_RUNS:-50000}
 start=$(date +%s.%N)
 
 # one progress line per step, with the elapsed time
 step() {
 	printf '\n[%6.1f s] %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')" "$*"
-}
-
-as_root() {
-	if [ "$(id -u)" = 0 ]; then
-		"$@"
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		sudo "$@"
-	else
-		echo "demo: error: installing into PostgreSQL needs root or sudo: $*" >&2
-		exit 1
-	fi
 }
 
 if [ -z "${IN_DEMO_CLUSTER:-}" ]; then
@@ -62,19 +53,34 @@ trainer="$(pg_config --bindir)/durpred-train"
 export PGOPTIONS="-c client_min_messages=warning"
 psqlq() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
-# never replace production tables: the app schema must be absent or the demo's
-owner=$(psql -X -At -v ON_ERROR_STOP=1 -c \
-	"SELECT COALESCE(obj_description(oid, 'pg_namespace'), '') FROM pg_namespace WHERE nspname = 'app'")
-if [ -n "$(psql -X -At -c "SELECT 1 FROM pg_namespace WHERE nspname = 'app'")" ] &&
-	[ "$owner" != "durpred demo data" ]; then
-	echo "demo: error: database \"${PGDATABASE:-}\" has an app schema the demo did not create" >&2
-	echo "demo: hint: the demo replaces the contents of app.*; run it in another database, or without PGDATABASE" >&2
+# never replace what the demo did not make: the schemas app and analytics
+# must be absent or the demo's (it marks them with a comment), and a model
+# registry may hold only the demo's models
+marker="durpred demo data"
+foreign=$(psql -X -At -v ON_ERROR_STOP=1 -c "
+	SELECT string_agg(nspname, ' and ' ORDER BY nspname) FROM pg_namespace
+	WHERE nspname IN ('app', 'analytics')
+	  AND obj_description(oid, 'pg_namespace') IS DISTINCT FROM '$marker'")
+if [ -n "$foreign" ]; then
+	echo "demo: error: database \"${PGDATABASE:-}\" has schema $foreign that the demo did not create" >&2
+	echo "demo: hint: the demo replaces the contents of app.* and analytics.*; run it in another database, or without PGDATABASE" >&2
+	exit 1
+fi
+models=0
+if [ "$(psql -X -At -v ON_ERROR_STOP=1 -c "SELECT to_regclass('durpred.models') IS NOT NULL")" = t ]; then
+	models=$(psql -X -At -v ON_ERROR_STOP=1 -c "SELECT count(*) FROM durpred.models WHERE name <> 'demo'")
+fi
+if [ "$models" != 0 ]; then
+	echo "demo: error: database \"${PGDATABASE:-}\" has $models durpred model(s) of its own" >&2
+	echo "demo: hint: the demo installs and activates a model of its own; run it in another database, or without PGDATABASE" >&2
 	exit 1
 fi
 
 step "creating the extension and the production tables"
 psqlq -c 'CREATE EXTENSION IF NOT EXISTS durpred' -f extract/schema.sql \
-	-c "COMMENT ON SCHEMA app IS 'durpred demo data'"
+	-c "COMMENT ON SCHEMA app IS '$marker'" \
+	-c 'CREATE SCHEMA IF NOT EXISTS analytics' \
+	-c "COMMENT ON SCHEMA analytics IS '$marker'"
 
 step "generating the demo production data ($runs finished runs)"
 psqlq -v runs="$runs" -f extract/demo_data.sql
@@ -82,7 +88,7 @@ psqlq -v runs="$runs" -f extract/demo_data.sql
 step "building the training set (analytics.run_features)"
 psqlq -f extract/features.sql
 
-step "exporting the training set to demo-output/data.csv"
+step "exporting the training set to ${out#"$top"/}/data.csv"
 psqlq -v csv="$out/data.csv" -f extract/export_csv.sql
 echo "$(($(wc -l <"$out/data.csv") - 1)) rows, $(head -1 "$out/data.csv" | tr ',' '\n' | wc -l) columns"
 

@@ -1,7 +1,8 @@
 -- scripts/demo_serving.sql: the serving part of `make demo`, after the
 -- model is installed and extract/serving.sql has run.
 --
--- Inserts five new runs (the trigger stamps them), shows the scored queue,
+-- Estimates the runs queued before the trigger was installed, inserts five
+-- new runs (the trigger stamps them), shows the scored queue,
 -- the model's info, then lets the queued runs finish and shows the accuracy
 -- of their estimates.  The runs "finish" with a duration drawn from the
 -- earlier runs of their own page: the outcomes owe nothing to the model.
@@ -10,6 +11,9 @@
 \pset footer off
 
 SELECT setseed(0.5);
+
+-- the runs already queued: naming status in an UPDATE fires the trigger
+UPDATE app.noteflow_run SET status = status WHERE status IN ('pending', 'running');
 
 -- five new runs of busy pages, created now
 INSERT INTO app.noteflow_run (notebook_page_id, workspace_id, status, created_at)

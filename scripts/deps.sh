@@ -5,6 +5,9 @@
 # when neither is possible.  Installs nothing when everything is present.
 set -eu
 
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
 PACKAGES="
 gcc
 make
@@ -20,6 +23,7 @@ libjansson-dev
 python3-xgboost
 python3-numpy
 python3-psycopg2
+procps
 time
 "
 
@@ -37,22 +41,17 @@ if [ -z "$missing" ]; then
 	exit 0
 fi
 
-if [ "$(id -u)" = 0 ]; then
-	as_root=""
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-	as_root="sudo"
-else
+if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then
 	echo "deps: error: missing Debian packages:$missing" >&2
-	echo "deps: run this script as root, or give this user sudo rights, or install them with:" >&2
+	echo "deps: run this as root, or install sudo, or install them with:" >&2
 	echo "  apt-get install$missing" >&2
 	exit 1
 fi
 
 echo "deps: installing:$missing"
-export DEBIAN_FRONTEND=noninteractive
 # shellcheck disable=SC2086
-if ! $as_root apt-get install -y -q --no-install-recommends $missing; then
+if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing; then
 	echo "deps: package lists may be stale, updating them"
-	$as_root apt-get update -q
-	$as_root apt-get install -y -q --no-install-recommends $missing
+	as_root apt-get update -q
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 fi

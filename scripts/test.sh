@@ -10,16 +10,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-as_root() {
-	if [ "$(id -u)" = 0 ]; then
-		"$@"
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		sudo "$@"
-	else
-		echo "test: error: installing into PostgreSQL needs root or sudo: $*" >&2
-		exit 1
-	fi
-}
+. scripts/lib.sh
 
 scripts/deps.sh
 echo "test: building"

@@ -1,0 +1,111 @@
+# test/t/070_demo.pl
+#
+# The demo pipeline end to end at a small size (scripts/demo.sh with 3,000
+# runs, in a database given by PGDATABASE): the model is installed and
+# active, every queued run is estimated, the accuracy view has rows once
+# the queued runs finish, the artifacts are written; a second run works;
+# and the demo refuses a database whose app schema it did not create.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('demo');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE DATABASE demo');
+
+local $ENV{PGHOST} = $node->host;
+local $ENV{PGPORT} = $node->port;
+local $ENV{PGDATABASE} = 'demo';
+local $ENV{DEMO_RUNS} = 3000;
+local $ENV{DEMO_SKIP_INSTALL} = 1;
+my $out = PostgreSQL::Test::Utils::tempdir;
+local $ENV{DEMO_OUTPUT} = $out;
+
+my ($stdout, $stderr);
+IPC::Run::run([ 'scripts/demo.sh' ], '>', \$stdout, '2>', \$stderr);
+is($?, 0, 'the demo runs') or diag($stderr);
+foreach my $step ('creating the extension', 'generating the demo production data',
+	'building the training set', 'exporting the training set', 'training:',
+	'installing the serving trigger', 'inserting five new runs', 'done')
+{
+	like($stdout, qr/\[\s*[\d.]+ s\] \Q$step\E/, "the demo reports the step \"$step\" with its time");
+}
+like($stdout, qr/XGBoost\s+\|.*\nHistorical median/s, 'it shows the model comparison');
+like($stdout, qr/Installed as model "demo", id \d+, active/, 'it installs the model');
+
+is($node->safe_psql('demo', q{SELECT name || ' ' || active FROM durpred.models}), 'demo true',
+	'the model is installed and active');
+is($node->safe_psql('demo', q{SELECT count(*) FROM analytics.run_features}), '3000',
+	'the training set has every run');
+is($node->safe_psql('demo',
+		q{SELECT count(*) FROM app.noteflow_run WHERE created_at >= now() - interval '10 minutes'
+		  AND estimated_duration IS NOT NULL}),
+	'5', 'the five new runs have estimates');
+# the runs outside the training set: the generated queue and the new ones
+is($node->safe_psql('demo',
+		q{SELECT count(*) >= 50 AND count(*) = count(estimated_duration)
+		  FROM app.noteflow_run r
+		  WHERE NOT EXISTS (SELECT 1 FROM analytics.run_features f WHERE f.run_id = r.id)}),
+	't', 'every queued run was estimated');
+# (a queued run of a page without history has no duration to finish with)
+is($node->safe_psql('demo',
+		q{SELECT s.runs >= 50 AND s.runs = f.runs
+		  FROM (SELECT sum(runs) AS runs FROM analytics.prediction_accuracy) s,
+			   (SELECT count(*) AS runs FROM app.noteflow_run r
+				WHERE r.status IN ('success', 'failed')
+				  AND NOT EXISTS (SELECT 1 FROM analytics.run_features f WHERE f.run_id = r.id)) f}),
+	't', 'the accuracy view counts every one of them that finished');
+is($node->safe_psql('demo',
+		q{SELECT count(*) FROM analytics.prediction_accuracy WHERE model_name IS DISTINCT FROM 'demo'}),
+	'0', 'every estimate is attributed to the demo model');
+is($node->safe_psql('demo', q{SELECT durpred.model_loaded()}), 't', 'the health check passes');
+ok(-s "$out/model.json" && -s "$out/model_info.json" && -s "$out/data.csv",
+	'the artifacts are in DEMO_OUTPUT');
+is((() = slurp_file("$out/data.csv") =~ /\n/g), 3001, 'data.csv has a header and 3,000 rows');
+
+# a second run replaces the data and installs version 2
+IPC::Run::run([ 'scripts/demo.sh' ], '>', \$stdout, '2>', \$stderr);
+is($?, 0, 'the demo runs a second time') or diag($stderr);
+is($node->safe_psql('demo', q{SELECT string_agg(version || ':' || active, ',' ORDER BY version) FROM durpred.models}),
+	'1:false,2:true', 'the second run installs and activates version 2');
+
+# a database with an app schema of its own is left alone
+$node->safe_psql('postgres', 'CREATE DATABASE production');
+$node->safe_psql('production', 'CREATE SCHEMA app; CREATE TABLE app.noteflow_run (id bigint); INSERT INTO app.noteflow_run VALUES (1)');
+{
+	local $ENV{PGDATABASE} = 'production';
+	IPC::Run::run([ 'scripts/demo.sh' ], '>', \$stdout, '2>', \$stderr);
+	is($? >> 8, 1, 'the demo refuses a database whose app schema it did not create');
+	like($stderr, qr/has schema app that the demo did not create/, 'with a clear message');
+}
+is($node->safe_psql('production', 'SELECT count(*) FROM app.noteflow_run'), '1', 'and leaves it untouched');
+
+# so is one with an analytics schema of its own, or models of its own
+$node->safe_psql('postgres', 'CREATE DATABASE warehouse');
+$node->safe_psql('warehouse', 'CREATE SCHEMA analytics');
+{
+	local $ENV{PGDATABASE} = 'warehouse';
+	IPC::Run::run([ 'scripts/demo.sh' ], '>', \$stdout, '2>', \$stderr);
+	is($? >> 8, 1, 'the demo refuses a database whose analytics schema it did not create');
+	like($stderr, qr/has schema analytics that the demo did not create/, 'saying which');
+}
+$node->safe_psql('postgres', 'CREATE DATABASE scoring');
+$node->safe_psql('scoring', 'CREATE EXTENSION durpred');
+my $bytes = $node->safe_psql('demo', q{SELECT encode(durpred.export_model(2), 'base64')});
+$node->safe_psql('scoring',
+	qq{SELECT durpred.install_model('duration', decode('$bytes', 'base64'), NULL, true)});
+{
+	local $ENV{PGDATABASE} = 'scoring';
+	IPC::Run::run([ 'scripts/demo.sh' ], '>', \$stdout, '2>', \$stderr);
+	is($? >> 8, 1, 'the demo refuses a database with models of its own');
+	like($stderr, qr/has 1 durpred model\(s\) of its own/, 'saying so');
+}
+is($node->safe_psql('scoring', q{SELECT name || ' ' || active FROM durpred.models}), 'duration true',
+	'and leaves its active model alone');
+
+$node->stop;
+done_testing();
