@@ -166,22 +166,35 @@ metrics_json(const Metrics *m)
 
 /*
  * epoch_iso
- *		Epoch seconds as an ISO 8601 UTC timestamp.
+ *		Epoch seconds as an ISO 8601 UTC timestamp to the microsecond; a
+ *		fraction that rounds up to a whole second carries into the seconds.
+ *		PostgreSQL's infinite timestamps are "infinity" and "-infinity", as
+ *		it writes them; NaN (no start) and what gmtime cannot represent are
+ *		null.
  */
 static json_t *
 epoch_iso(double t)
 {
 	time_t		s;
+	long		us;
 	struct tm	tm;
 	char		buf[64];
 
 	if (isnan(t))
 		return json_null();
+	if (isinf(t))
+		return json_string(t > 0 ? "infinity" : "-infinity");
 	s = (time_t) floor(t);
-	gmtime_r(&s, &tm);
+	us = lround((t - floor(t)) * 1e6);
+	if (us >= 1000000)
+	{
+		s++;
+		us -= 1000000;
+	}
+	if (gmtime_r(&s, &tm) == NULL)
+		return json_null();
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%06dZ",
-			 (int) round((t - floor(t)) * 1e6) % 1000000);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%06ldZ", us);
 	return json_string(buf);
 }
 
@@ -302,7 +315,8 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 
 /*
  * predictions_csv
- *		row,split,target,prediction for every row, in source order.
+ *		row,split,target,prediction for every row, in the dataset's order
+ *		(run_id, then value; see order_rows in dataset.c).
  */
 static char *
 predictions_csv(const Dataset *data, const Split *split, const TrainResult *result,
@@ -415,14 +429,8 @@ InstallModel(PGconn *conn, const Options *opts, const TrainResult *result, const
 
 		msg = ServerError(conn, res);
 		if (state && (strcmp(state, "3F000") == 0 || strcmp(state, "42883") == 0))
-		{
-			fprintf(stderr, "%s: error: could not install the model as \"%s\"\n", progname,
-					opts->install_name);
-			fprintf(stderr, "%s: detail: %s\n", progname, msg);
-			fprintf(stderr, "%s: hint: Create the extension in that database: CREATE EXTENSION durpred.\n",
-					progname);
-			exit(EXIT_FAILURE_RUN);
-		}
+			fatal_hint(msg, "Create the extension in that database: CREATE EXTENSION durpred.",
+					   "could not install the model as \"%s\"", opts->install_name);
 		fatal_detail(msg, "could not install the model as \"%s\"", opts->install_name);
 	}
 	printf("\nInstalled as model \"%s\", id %s%s.\n", opts->install_name,

@@ -4,8 +4,12 @@
  *		Connecting, checking the source, and streaming its rows.
  *
  * The session's search_path is emptied first; every name sent is
- * qualified or quoted.  Rows arrive through COPY ... TO STDOUT and are
- * parsed as they come, never held in one result.
+ * qualified or quoted, and a source given by name must name its schema.
+ * Rows arrive through COPY ... TO STDOUT and are parsed as they come, never
+ * held in one result.  They are then put in an order of their own (by
+ * run_id, then by value), so that what follows does not depend on the
+ * order in which the server sent them, which a query or a parallel plan
+ * need not keep from one run to the next.
  *
  *-------------------------------------------------------------------------
  */
@@ -133,10 +137,52 @@ is_query(const char *source)
 }
 
 /*
+ * unqualified_name
+ *		Refuses a table or view name without its schema: with the session's
+ *		search_path empty it would name nothing (or a system catalog).  The
+ *		hint lists the schemas that have a table or view of that name.
+ */
+static void
+__attribute__((noreturn))
+unqualified_name(PGconn *conn, const char *source, const char *name)
+{
+	const char *params[1] = {name};
+	PGresult   *res;
+	char		hint[1024];
+	int			rows;
+	int			i;
+
+	res = PQexecParams(conn,
+					   "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)"
+					   " FROM pg_catalog.pg_class c"
+					   " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+					   " WHERE c.relname OPERATOR(pg_catalog.=) $1"
+					   " AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p,f}'::pg_catalog.\"char\"[])"
+					   " AND NOT pg_catalog.pg_is_other_temp_schema(n.oid)"
+					   " AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')"
+					   " ORDER BY 1 LIMIT 4",
+					   1, NULL, params, NULL, NULL, 0);
+	rows = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+	if (rows == 0)
+		snprintf(hint, sizeof(hint), "Write the schema before the name, as in analytics.run_features.");
+	else
+	{
+		snprintf(hint, sizeof(hint), "Write it with its schema%s", rows > 1 ? ", one of: " : ": ");
+		for (i = 0; i < rows; i++)
+			snprintf(hint + strlen(hint), sizeof(hint) - strlen(hint), "%s%s",
+					 i > 0 ? ", " : "", PQgetvalue(res, i, 0));
+		snprintf(hint + strlen(hint), sizeof(hint) - strlen(hint), ".");
+	}
+	PQclear(res);
+	fatal_hint("The session's search_path is empty, so a table or view name must include its schema.",
+			   hint, "source \"%s\" is not schema-qualified", source);
+}
+
+/*
  * quote_name
- *		A possibly schema-qualified name, each part quoted: a part written
- *		in double quotes is taken as it is, a bare part is folded to lower
- *		case, as PostgreSQL reads identifiers.
+ *		A schema-qualified name, each part quoted: a part written in double
+ *		quotes is taken as it is, a bare part is folded to lower case, as
+ *		PostgreSQL reads identifiers.
  */
 static char *
 quote_name(PGconn *conn, const char *name)
@@ -145,6 +191,7 @@ quote_name(PGconn *conn, const char *name)
 	char	   *out = xmalloc(cap);
 	size_t		len = 0;
 	const char *p = name;
+	int			parts = 0;
 
 	out[0] = '\0';
 	for (;;)
@@ -197,7 +244,10 @@ quote_name(PGconn *conn, const char *name)
 		}
 		len += sprintf(out + len, "%s%s", len > 0 ? "." : "", quoted);
 		PQfreemem(quoted);
+		if (*p == '\0' && parts == 0)
+			unqualified_name(conn, name, part);
 		free(part);
+		parts++;
 		if (*p == '\0')
 			break;
 		if (*p != '.')
@@ -257,6 +307,135 @@ parse_number(const char *field, double *out)
 			return false;
 	}
 	return true;
+}
+
+/* the dataset being ordered (qsort has no context argument) */
+static const Dataset *sort_data;
+
+/*
+ * compare_bits32 / compare_bits64
+ *		Two floating-point values by their bits: a total order in which only
+ *		the same value ties (NaN included, and -0 apart from 0).
+ */
+static int
+compare_bits32(float a, float b)
+{
+	uint32_t	ua,
+				ub;
+
+	memcpy(&ua, &a, sizeof(ua));
+	memcpy(&ub, &b, sizeof(ub));
+	return (ua > ub) - (ua < ub);
+}
+
+static int
+compare_bits64(double a, double b)
+{
+	uint64_t	ua,
+				ub;
+
+	memcpy(&ua, &a, sizeof(ua));
+	memcpy(&ub, &b, sizeof(ub));
+	return (ua > ub) - (ua < ub);
+}
+
+/*
+ * by_run_id_then_values
+ *		The rows' order: by run_id when the source has one, then by the
+ *		features, the target and the start, so that only rows the same in
+ *		every column the trainer reads tie, and which of them comes first
+ *		changes nothing.
+ */
+static int
+by_run_id_then_values(const void *a, const void *b)
+{
+	const Dataset *d = sort_data;
+	size_t		ia = *(const size_t *) a;
+	size_t		ib = *(const size_t *) b;
+	int			c;
+	int			i;
+
+	if (d->has_run_id && d->row_id[ia] != d->row_id[ib])
+		return d->row_id[ia] < d->row_id[ib] ? -1 : 1;
+	for (i = 0; i < NUM_FEATURES; i++)
+	{
+		c = compare_bits32(d->x[ia * NUM_FEATURES + i], d->x[ib * NUM_FEATURES + i]);
+		if (c != 0)
+			return c;
+	}
+	c = compare_bits32(d->y[ia], d->y[ib]);
+	if (c != 0)
+		return c;
+	return compare_bits64(d->started_at[ia], d->started_at[ib]);
+}
+
+/*
+ * order_rows
+ *		Puts the rows in the order of by_run_id_then_values, so that the
+ *		split (a shuffle of row positions, or a sort by start with ties in
+ *		row order) and so the model depend on the rows, not on the order in
+ *		which they arrived.  The rows are permuted in place, one cycle at a
+ *		time, not copied: the features are most of the trainer's memory.
+ *		Rows sharing a run_id are kept, with a warning.
+ */
+static void
+order_rows(Dataset *data)
+{
+	size_t		n = data->n;
+	size_t	   *order = xmalloc(n * sizeof(size_t));
+	float		x[NUM_FEATURES];
+	float		y;
+	int64_t		row_id;
+	double		started_at;
+	size_t		duplicates = 0;
+	size_t		start;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	sort_data = data;
+	qsort(order, n, sizeof(size_t), by_run_id_then_values);
+
+	/* position i gets row order[i]; a position done is marked SIZE_MAX */
+	for (start = 0; start < n; start++)
+	{
+		size_t		to = start;
+
+		if (order[start] == SIZE_MAX)
+			continue;
+		memcpy(x, data->x + start * NUM_FEATURES, sizeof(x));
+		y = data->y[start];
+		row_id = data->row_id[start];
+		started_at = data->started_at[start];
+		for (;;)
+		{
+			size_t		from = order[to];
+
+			order[to] = SIZE_MAX;
+			if (from == start)
+				break;
+			memcpy(data->x + to * NUM_FEATURES, data->x + from * NUM_FEATURES, sizeof(x));
+			data->y[to] = data->y[from];
+			data->row_id[to] = data->row_id[from];
+			data->started_at[to] = data->started_at[from];
+			to = from;
+		}
+		memcpy(data->x + to * NUM_FEATURES, x, sizeof(x));
+		data->y[to] = y;
+		data->row_id[to] = row_id;
+		data->started_at[to] = started_at;
+	}
+	free(order);
+
+	if (data->has_run_id)
+	{
+		for (i = 1; i < n; i++)
+			if (data->row_id[i] == data->row_id[i - 1])
+				duplicates++;
+		if (duplicates > 0)
+			warning("%zu rows repeat the run_id of another row; they are ordered by value",
+					duplicates);
+	}
 }
 
 /*
@@ -327,7 +506,7 @@ ReadDataset(PGconn *conn, const Options *opts, Dataset *data)
 	if (strcmp(opts->split, "time") == 0 && !data->has_started_at)
 		fatal("--split time needs a started_at column in source %s", opts->source);
 
-	/* the rows, through COPY, in a deterministic order for a table */
+	/* the rows, through COPY, in whatever order: order_rows orders them */
 	sql_len = strlen(from) + 2048;
 	sql = xmalloc(sql_len);
 	strcpy(sql, "COPY (SELECT ");
@@ -348,15 +527,7 @@ ReadDataset(PGconn *conn, const Options *opts, Dataset *data)
 		strcat(sql, ", pg_catalog.date_part('epoch', \"started_at\")");
 		ncols++;
 	}
-	sprintf(sql + strlen(sql), " FROM %s", from);
-	if (!query)
-	{
-		if (data->has_run_id)
-			strcat(sql, " ORDER BY \"run_id\"");
-		else if (data->has_started_at)
-			strcat(sql, " ORDER BY \"started_at\"");
-	}
-	strcat(sql, ") TO STDOUT");
+	sprintf(sql + strlen(sql), " FROM %s) TO STDOUT", from);
 
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
@@ -377,6 +548,7 @@ ReadDataset(PGconn *conn, const Options *opts, Dataset *data)
 		char	   *p;
 		int			nf = 0;
 		double		target;
+		float		y;
 		bool		usable = true;
 		size_t		r;
 
@@ -400,20 +572,26 @@ ReadDataset(PGconn *conn, const Options *opts, Dataset *data)
 			fatal("unexpected row layout from source %s", opts->source);
 		data->rows_read++;
 
-		/* the target: NULL, NaN, infinite or negative rows are excluded */
+		/*
+		 * the target: NULL, NaN, infinite or negative rows are excluded;
+		 * infinite once narrowed to XGBoost's float32, so 1e300 is too
+		 */
 		if (strcmp(field[NUM_FEATURES], "\\N") == 0)
 		{
 			data->excluded_null++;
 			PQfreemem(line);
 			continue;
 		}
-		if (!parse_number(field[NUM_FEATURES], &target) || !isfinite(target) || target < 0)
+		if (!parse_number(field[NUM_FEATURES], &target))
+			target = NAN;
+		y = (float) target;
+		if (!isfinite(y) || target < 0)
 		{
 			data->excluded_invalid++;
 			PQfreemem(line);
 			continue;
 		}
-		if (log_link && target <= 0)
+		if (log_link && y <= 0)
 		{
 			data->excluded_nonpositive++;
 			PQfreemem(line);
@@ -438,10 +616,16 @@ ReadDataset(PGconn *conn, const Options *opts, Dataset *data)
 			else if (!parse_number(field[i], &v))
 				fatal("column \"%s\" of source %s has a value that is not a number: %s",
 					  feature_names[i], opts->source, field[i]);
-			else if (isinf(v))
-				usable = false;
 			else
-				data->x[r * NUM_FEATURES + i] = (float) v;
+			{
+				/* infinite once narrowed, as for the target */
+				float		f = (float) v;
+
+				if (isinf(f))
+					usable = false;
+				else
+					data->x[r * NUM_FEATURES + i] = f;
+			}
 		}
 		if (!usable)
 		{
@@ -449,7 +633,7 @@ ReadDataset(PGconn *conn, const Options *opts, Dataset *data)
 			PQfreemem(line);
 			continue;
 		}
-		data->y[r] = (float) target;
+		data->y[r] = y;
 		i = NUM_FEATURES + 1;
 		if (data->has_run_id)
 			data->row_id[r] = strtoll(field[i++], NULL, 10);
@@ -485,4 +669,5 @@ ReadDataset(PGconn *conn, const Options *opts, Dataset *data)
 				 data->rows_read, data->rows_read - data->n, MIN_ROWS);
 		fatal_detail(detail, "source %s has only %zu usable rows", opts->source, data->n);
 	}
+	order_rows(data);
 }

@@ -72,6 +72,44 @@ fatal_detail(const char *detail, const char *fmt,...)
 }
 
 /*
+ * fatal_hint
+ *		Prints an error with a detail and a hint line (either may be NULL)
+ *		and exits with status 1.
+ */
+void
+fatal_hint(const char *detail, const char *hint, const char *fmt,...)
+{
+	va_list		ap;
+
+	fprintf(stderr, "%s: error: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (detail && *detail)
+		fprintf(stderr, "%s: detail: %s\n", progname, detail);
+	if (hint && *hint)
+		fprintf(stderr, "%s: hint: %s\n", progname, hint);
+	exit(EXIT_FAILURE_RUN);
+}
+
+/*
+ * warning
+ *		A warning on stderr, even with --quiet (which silences progress only).
+ */
+void
+warning(const char *fmt,...)
+{
+	va_list		ap;
+
+	fprintf(stderr, "%s: warning: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
  * usage_error
  *		Bad usage: a message, a pointer to --help, status 2.
  */
@@ -153,11 +191,12 @@ help(void)
 	printf("  -p, --port=PORT           database server port\n");
 	printf("  -U, --username=USERNAME   database user name\n");
 	printf("\nData:\n");
-	printf("  -s, --source=SOURCE       table or view (schema-qualified or not), or a query\n"
-		   "                            starting with SELECT, WITH, VALUES or TABLE\n"
-		   "                            (default: analytics.run_features); it needs the 25\n"
-		   "                            features by name and duration_seconds; run_id and\n"
-		   "                            started_at are used when present\n");
+	printf("  -s, --source=SOURCE       schema-qualified table or view, or a query starting\n"
+		   "                            with SELECT, WITH, VALUES or TABLE (default:\n"
+		   "                            analytics.run_features); the session's search_path\n"
+		   "                            is empty, so a query qualifies its names too; it\n"
+		   "                            needs the 25 features by name and duration_seconds;\n"
+		   "                            run_id and started_at are used when present\n");
 	printf("      --split=METHOD        random (default: 60/20/20 with --seed) or time\n"
 		   "                            (oldest 60 %% train, next 20 %% validate, newest 20 %%\n"
 		   "                            test; needs started_at)\n");
@@ -183,7 +222,8 @@ help(void)
 	printf("  -o, --output=DIR          directory for model.json and model_info.json,\n"
 		   "                            created if absent (default: durpred-model)\n");
 	printf("      --predictions=FILE    also write every row's prediction as CSV:\n"
-		   "                            row,split,target,prediction\n");
+		   "                            row,split,target,prediction (row: the run_id, or\n"
+		   "                            without one the row's position in the source)\n");
 	printf("      --install=NAME        install the model with durpred.install_model\n");
 	printf("      --activate            with --install: make it the active model\n");
 	printf("  -q, --quiet               no progress on stderr\n");
@@ -192,7 +232,12 @@ help(void)
 	printf("  -?, --help                show this help and exit\n");
 	printf("\nRows whose target is NULL, NaN, infinite or negative are excluded and\n"
 		   "counted (and, for reg:gamma and reg:tweedie, rows whose target is 0);\n"
-		   "rows with an infinite feature too.  NULL features stay missing values.\n"
+		   "rows with an infinite feature too.  XGBoost works in 32-bit floats: a\n"
+		   "value beyond their range (about 3.4e38) counts as infinite, a target that\n"
+		   "rounds to 0 as 0.  NULL features stay missing values.\n"
+		   "Rows are split in the order of run_id, then of their values (without a\n"
+		   "run_id column, of their values alone), so the same rows give the same\n"
+		   "split and model whatever order the source returns them in.\n"
 		   "Exit status: 0 success, 1 failure, 2 bad usage.\n");
 }
 
@@ -226,6 +271,58 @@ parse_int(const char *option, const char *value, long min, long max)
 		usage_error("invalid value \"%s\" for option --%s (a whole number from %ld to %ld)",
 					value, option, min, max);
 	return v;
+}
+
+/*
+ * option_error
+ *		The usage error for what getopt_long returned as '?' or ':'; opterr
+ *		is off, so the message is ours.  getopt_long sets optopt to the
+ *		option character of a short option, to the value of a long option
+ *		given an argument it takes none of or missing its argument, and to 0
+ *		for an unknown or ambiguous long option; a long option's word is
+ *		then argv[optind - 1].
+ */
+static void
+__attribute__((noreturn))
+option_error(int c, const struct option *long_options, char **argv)
+{
+	const char *word = argv[optind - 1];
+	bool		long_form = strncmp(word, "--", 2) == 0;
+	size_t		len;
+	char		candidates[512];
+	int			matches = 0;
+	int			k;
+
+	if (c == ':')
+	{
+		if (long_form)
+			usage_error("option \"%s\" requires an argument", word);
+		usage_error("option \"-%c\" requires an argument", optopt);
+	}
+
+	/* --quiet=1: optopt is the long option's value, not a character */
+	for (k = 0; optopt != 0 && long_options[k].name != NULL; k++)
+		if (long_options[k].val == optopt && long_options[k].has_arg == no_argument)
+			usage_error("option \"--%s\" does not take an argument", long_options[k].name);
+
+	if (!long_form)
+		usage_error("invalid option -- '%c'", optopt);
+
+	/* an abbreviation of several long options */
+	len = strcspn(word + 2, "=");
+	candidates[0] = '\0';
+	for (k = 0; long_options[k].name != NULL; k++)
+	{
+		if (strncmp(long_options[k].name, word + 2, len) != 0)
+			continue;
+		if (strlen(candidates) + strlen(long_options[k].name) + 8 < sizeof(candidates))
+			sprintf(candidates + strlen(candidates), "%s--%s", matches > 0 ? ", " : "",
+					long_options[k].name);
+		matches++;
+	}
+	if (matches > 1)
+		usage_error("option \"--%.*s\" is ambiguous (%s)", (int) len, word + 2, candidates);
+	usage_error("unrecognized option \"%s\"", word);
 }
 
 /*
@@ -436,11 +533,8 @@ main(int argc, char **argv)
 				help();
 				return EXIT_OK;
 			case '?':
-				if (optopt != 0 && optopt < 256)
-					usage_error("invalid option -- '%c'", optopt);
-				usage_error("unrecognized option \"%s\"", argv[optind - 1]);
 			case ':':
-				usage_error("option \"%s\" requires an argument", argv[optind - 1]);
+				option_error(c, long_options, argv);
 		}
 	}
 	if (optind < argc)

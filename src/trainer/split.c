@@ -32,7 +32,8 @@ static const double *sort_started_at;
 
 /*
  * by_start
- *		Oldest first; rows without a start last; ties in source order.
+ *		Oldest first; rows without a start last; ties in the dataset's
+ *		order, which does not depend on the order the rows arrived in.
  */
 static int
 by_start(const void *a, const void *b)
@@ -53,7 +54,9 @@ by_start(const void *a, const void *b)
  * SplitDataset
  *		60 % train, 20 % validation, the rest test.  Random: a Fisher-Yates
  *		shuffle with --seed (30,000 / 10,000 / 10,000 of 50,000 rows).
- *		Time: by started_at, the newest rows tested.
+ *		Time: by started_at, the newest rows tested.  Either works on row
+ *		positions, so it is the same for the same rows because ReadDataset
+ *		ordered them (by run_id, then value).
  */
 void
 SplitDataset(const Dataset *data, const Options *opts, Split *split)

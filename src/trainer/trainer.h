@@ -61,7 +61,7 @@ typedef struct Dataset
 	size_t		n;				/* usable rows */
 	float	   *x;				/* n x NUM_FEATURES, row-major, NaN = missing */
 	float	   *y;				/* the target, duration_seconds */
-	int64_t    *row_id;			/* run_id, or the row's index */
+	int64_t    *row_id;			/* run_id, or the row's position in the source */
 	double	   *started_at;		/* epoch seconds, NaN when absent */
 	bool		has_run_id;
 	bool		has_started_at;
@@ -117,6 +117,8 @@ typedef struct TrainResult
 extern const char *progname;
 extern void fatal(const char *fmt,...) __attribute__((format(printf, 1, 2), noreturn));
 extern void fatal_detail(const char *detail, const char *fmt,...) __attribute__((format(printf, 2, 3), noreturn));
+extern void fatal_hint(const char *detail, const char *hint, const char *fmt,...) __attribute__((format(printf, 3, 4), noreturn));
+extern void warning(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 extern void progress(const Options *opts, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 extern void *xmalloc(size_t size);
 extern void *xrealloc(void *p, size_t size);

@@ -2,13 +2,18 @@
 #
 # durpred-train's command line, artifacts, determinism and errors, on the
 # demo pipeline at 3,000 runs:
-# - --help, --version, bad options (exit 2);
+# - --help, --version, bad options (exit 2), each with its own message;
 # - a full run writes model.json and model_info.json with every key; the
 #   reported test RMSE equals the RMSE of the written test predictions;
-# - the same data, options and seed give a byte-identical model.json;
+# - the same data, options and seed give a byte-identical model.json, in
+#   whatever order the source returns the rows;
 # - the model installed with --install scores in the database exactly what
-#   the trainer predicted, and python3-xgboost loading model.json too;
-# - each bad input exits 1 with its message and leaves no artifact.
+#   the trainer predicted, for every objective, and python3-xgboost loading
+#   model.json too;
+# - values beyond float32 are excluded and counted like infinite ones;
+# - the session's search_path is empty from the first statement on;
+# - each bad input exits 1 with its message and leaves no artifact;
+# - the data's time range in model_info.json (epoch_iso, compiled alone).
 use strict;
 use warnings;
 
@@ -18,6 +23,13 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $trainer = 'durpred-train';
+
+# model_info.json of a run, or {} when the run wrote none
+sub info_of
+{
+	my $file = shift;
+	return eval { decode_json(slurp_file($file)) } // {};
+}
 
 program_help_ok($trainer);
 program_version_ok($trainer);
@@ -34,6 +46,25 @@ command_exit_is([ $trainer, '--objective', 'binary:logistic' ], 2, 'an unsupport
 command_exit_is([ $trainer, '--split', 'sideways' ], 2, 'an unknown split exits 2');
 command_exit_is([ $trainer, '--activate' ], 2, '--activate without --install exits 2');
 command_exit_is([ $trainer, 'stray' ], 2, 'a stray argument exits 2');
+# getopt_long gives a long option's value, not a character, for these
+foreach my $case (
+	[ [ '--quiet=1' ], qr/option "--quiet" does not take an argument/, '--quiet=1' ],
+	[ [ '--activate=yes' ], qr/option "--activate" does not take an argument/, '--activate=yes' ],
+	[ [ '--s', 'x' ], qr/option "--s" is ambiguous \(--source, --split, --seed, --subsample\)/, 'an ambiguous abbreviation' ],
+	[ [ '-d' ], qr/option "-d" requires an argument/, 'a short option missing its argument' ],
+	[ [ '-x' ], qr/invalid option -- 'x'/, 'an unknown short option' ])
+{
+	my ($args, $re, $what) = @$case;
+	my ($out, $err);
+	IPC::Run::run([ $trainer, @$args ], '>', \$out, '2>', \$err);
+	is($? >> 8, 2, "$what exits 2");
+	like($err, qr/^durpred-train: error: $re\nTry "durpred-train --help" for more information\.\n$/,
+		"$what: its message");
+}
+command_like([ $trainer, '--help' ], qr/schema-qualified table or view, or a query/,
+	'--help: a table or view name must be schema-qualified');
+command_like([ $trainer, '--help' ], qr/Rows are split in the order of run_id, then of their values/,
+	'--help: the split does not depend on the order of the rows');
 
 my $node = PostgreSQL::Test::Cluster->new('trainer');
 $node->init;
@@ -113,6 +144,41 @@ is(slurp_file("$dir/d/model.json"), slurp_file("$dir/c/model.json"),
 command_ok([ $trainer, '-d', $db, '-o', "$dir/e", '--quiet', '--seed', '7' ], 'another seed');
 isnt(slurp_file("$dir/e/model.json"), slurp_file("$dir/a/model.json"), 'gives another model');
 
+# the same rows in another order give the same model: a query need not
+# return them in the same order twice (a parallel plan does not)
+command_ok([ $trainer, '-d', $db, '-o', "$dir/shuffled", '--quiet', '--source',
+	'SELECT * FROM analytics.run_features ORDER BY random()' ], 'a query returning the rows in random order');
+ok(slurp_file("$dir/shuffled/model.json") eq slurp_file("$dir/a/model.json"),
+	'gives the model of the table, byte for byte');
+command_ok([ $trainer, '-d', $db, '-o', "$dir/reversed", '--quiet', '--source',
+	'SELECT * FROM analytics.run_features ORDER BY run_id DESC' ], 'and in reverse run_id order');
+ok(slurp_file("$dir/reversed/model.json") eq slurp_file("$dir/a/model.json"), 'the same model again');
+# without run_id: ordered by value; with repeated run_ids: by run_id, then value
+$node->safe_psql('postgres', q{
+	CREATE TABLE public.no_run_id AS SELECT * FROM analytics.run_features;
+	ALTER TABLE public.no_run_id DROP COLUMN run_id;
+	CREATE TABLE public.repeated AS SELECT * FROM analytics.run_features;
+	INSERT INTO public.repeated
+		SELECT (pg_catalog.jsonb_populate_record(f, pg_catalog.jsonb_build_object(
+			'duration_seconds', f.duration_seconds + 1))).*
+		FROM analytics.run_features f WHERE f.run_id % 3 = 0;});
+foreach my $case ([ 'no_run_id', 'started_at DESC', 'without a run_id column' ],
+	[ 'repeated', 'run_id DESC, duration_seconds', 'with repeated run_ids' ])
+{
+	my ($table, $order, $what) = @$case;
+	command_ok([ $trainer, '-d', $db, '-o', "$dir/${table}_1", '--quiet', '--rounds', '20',
+		'--source', "SELECT * FROM public.$table ORDER BY random()" ], "$what, in random order");
+	command_ok([ $trainer, '-d', $db, '-o', "$dir/${table}_2", '--quiet', '--rounds', '20',
+		'--source', "SELECT * FROM public.$table ORDER BY $order" ], "$what, ordered");
+	ok(slurp_file("$dir/${table}_1/model.json") eq slurp_file("$dir/${table}_2/model.json"),
+		"$what: the same model");
+}
+IPC::Run::run([ $trainer, '-d', $db, '-o', "$dir/repeated_3", '--quiet', '--rounds', '5',
+	'--source', 'public.repeated' ], '>', \$stdout, '2>', \$stderr);
+is($?, 0, 'repeated run_ids train');
+like($stderr, qr/^durpred-train: warning: 1000 rows repeat the run_id of another row/m,
+	'with a warning, even with --quiet');
+
 # installed, the model scores in the database what the trainer predicted
 command_like([ $trainer, '-d', $db, '-o', "$dir/f", '--quiet', '--install', 'trainer_test', '--activate' ],
 	qr/Installed as model "trainer_test", id \d+, active/, '--install --activate');
@@ -138,6 +204,53 @@ is($node->safe_psql('postgres', q{SELECT durpred.model_info() ->> 'model_type'})
 	'model_info() carries the trainer\'s info');
 is($node->safe_psql('postgres', q{SELECT (durpred.model_info() -> 'defaults') ? 'sql_blocks'}), 't',
 	'and its defaults for the jsonb form');
+
+# every objective gives a model that the database accepts and scores as
+# the trainer predicted (reg:gamma and reg:tweedie through their exp link)
+foreach my $objective (qw(reg:pseudohubererror reg:absoluteerror reg:gamma reg:tweedie))
+{
+	(my $name = $objective) =~ s/^reg://;
+	command_like([ $trainer, '-d', $db, '-o', "$dir/obj_$name", '--quiet', '--rounds', '10',
+		'--objective', $objective, '--predictions', "$dir/obj_$name/p.csv",
+		'--install', "objective_$name", '--activate' ],
+		qr/Installed as model "objective_$name", id \d+, active/, "--objective $objective: installed");
+	my %expected;
+	foreach my $line (split /\n/, slurp_file("$dir/obj_$name/p.csv"))
+	{
+		my ($row, $split, $target, $prediction) = split /,/, $line;
+		$expected{$row} = $prediction < 0 ? 0 : $prediction if $row =~ /^\d+$/;
+	}
+	my ($count, $mismatch) = (0, 0);
+	foreach my $line (split /\n/, $node->safe_psql('postgres',
+		q{SELECT run_id || ',' || durpred.predict_duration(f)::float4 FROM analytics.run_features f}))
+	{
+		my ($row, $p) = split /,/, $line;
+		$count++;
+		$mismatch++ if !defined $expected{$row} || f32($p) != f32($expected{$row});
+	}
+	is("$count/$mismatch", '3000/0', "--objective $objective: the database scores what the trainer predicted");
+	is($node->safe_psql('postgres', q{SELECT durpred.model_info() -> 'params' ->> 'objective'}), $objective,
+		"--objective $objective: it is the active model");
+}
+
+# the first statement empties the session's search_path, whatever the
+# connection asked for, and what the trainer reads is read with it empty
+{
+	local $ENV{PGOPTIONS} = '-c search_path=analytics,public -c log_statement=all';
+	my $offset = -s $node->logfile;
+	command_ok([ $trainer, '-d', $db, '-o', "$dir/sp", '--quiet', '--rounds', '5', '--source',
+		q{SELECT * FROM analytics.run_features WHERE pg_catalog.current_setting('search_path') = ''} ],
+		'a query that has rows only while search_path is empty');
+	is(info_of("$dir/sp/model_info.json")->{data}{rows}, 3000,
+		'has them all: search_path is empty when the rows are read');
+	# only the trainer's session logs its statements
+	my @statements = slurp_file($node->logfile, $offset) =~ /LOG:  statement: ([^\n]*)/g;
+	is($statements[0], q{SELECT pg_catalog.set_config('search_path', '', false)},
+		'the trainer\'s first statement empties search_path');
+	command_fails_like([ $trainer, '-d', $db, '-o', "$dir/bad", '--quiet', '--source', 'SELECT * FROM run_features' ],
+		qr/could not read source.*relation "run_features" does not exist/s,
+		'a query\'s unqualified name is not looked up in the connection\'s search_path');
+}
 
 # python3-xgboost reads model.json and predicts the same
 SKIP:
@@ -219,9 +332,34 @@ command_ok([ $trainer, '-d', $db, '-o', "$dir/q", '--quiet', '--source',
 	'a query as the source');
 is(decode_json(slurp_file("$dir/q/model_info.json"))->{data}{rows}, 1500, 'reads the query\'s rows');
 
+# values beyond float32, XGBoost's type, count as infinite, and a target
+# that rounds to 0 counts as 0
+$node->safe_psql('postgres', q{
+	CREATE TABLE public.overflow AS SELECT * FROM analytics.run_features;
+	UPDATE public.overflow SET historical_avg_duration = 1e300 WHERE run_id % 100 = 5;
+	UPDATE public.overflow SET historical_stddev_duration = -1e39 WHERE run_id % 100 = 6;
+	UPDATE public.overflow SET duration_seconds = 1e300 WHERE run_id % 100 = 7;
+	UPDATE public.overflow SET duration_seconds = 1e-50 WHERE run_id % 100 = 8;});
+IPC::Run::run([ $trainer, '-d', $db, '-o', "$dir/overflow", '--rounds', '20', '--source', 'public.overflow' ],
+	'>', \$stdout, '2>', \$stderr);
+is($?, 0, 'a source with values beyond float32 trains');
+unlike($stderr, qr/Stack trace/, 'and XGBoost does not fail');
+like($stderr, qr/excluded 90 of 3000 rows: 0 NULL target, 30 NaN, infinite or negative target, 0 zero target \(log-link objective\), 60 infinite feature/,
+	'their rows are excluded and counted as infinite');
+my $oinfo = info_of("$dir/overflow/model_info.json");
+is_deeply([ $oinfo->{data}{rows}, @{ $oinfo->{data}{excluded} }{qw(nan_infinite_or_negative_target infinite_feature)} ],
+	[ 2910, 30, 60 ], 'and recorded in model_info.json');
+IPC::Run::run([ $trainer, '-d', $db, '-o', "$dir/overflow_gamma", '--rounds', '20', '--objective', 'reg:gamma',
+	'--source', 'public.overflow' ], '>', \$stdout, '2>', \$stderr);
+is($?, 0, 'with reg:gamma too');
+like($stderr, qr/excluded 120 of 3000 rows: 0 NULL target, 30 NaN, infinite or negative target, 30 zero target \(log-link objective\), 60 infinite feature/,
+	'where a target of 1e-50 counts as 0');
+
 # bad input: exit 1 with a message, and nothing written
 $node->safe_psql('postgres', q{
 	CREATE TABLE no_target AS SELECT run_id, start_hour FROM analytics.run_features;
+	CREATE TABLE no_duration AS SELECT * FROM analytics.run_features;
+	ALTER TABLE no_duration DROP COLUMN duration_seconds;
 	CREATE TABLE text_feature AS SELECT * FROM analytics.run_features;
 	ALTER TABLE text_feature ALTER COLUMN sql_blocks TYPE text;
 	CREATE TABLE empty_source AS SELECT * FROM analytics.run_features WITH NO DATA;
@@ -231,6 +369,8 @@ my @bad = (
 	[ [ '--source', 'analytics.no_such_table' ], qr/could not read source analytics\.no_such_table/, 'a missing source' ],
 	[ [ '--source', 'public.no_target' ], qr/source public\.no_target has no column "day_of_week"/, 'a missing feature column' ],
 	[ [ '--source', 'SELECT * FROM public.no_target' ], qr/has no column/, 'a query missing columns' ],
+	[ [ '--source', 'public.no_duration' ], qr/source public\.no_duration has no column "duration_seconds"/, 'a source missing only the target' ],
+	[ [ '--source', 'run_features' ], qr/source "run_features" is not schema-qualified/, 'an unqualified name' ],
 	[ [ '--source', 'public.text_feature' ], qr/column "sql_blocks" of source public\.text_feature has type text, not a number/, 'a non-numeric column' ],
 	[ [ '--source', 'public.empty_source' ], qr/source public\.empty_source has no rows/, 'an empty source' ],
 	[ [ '--source', 'public.tiny_source' ], qr/source public\.tiny_source has only 6 usable rows/, 'too few rows' ],
@@ -246,6 +386,9 @@ foreach my $case (@bad)
 	like($stderr, qr/(^|\n)durpred-train: error: .*$re/s, "$what: clear message");
 	ok(!-e "$out/model.json", "$what: no artifact");
 }
+command_fails_like([ $trainer, '-d', $db, '-o', "$dir/bad", '--source', 'run_features' ],
+	qr/\ndurpred-train: detail: The session's search_path is empty, so a table or view name must include its schema\.\ndurpred-train: hint: Write it with its schema: analytics\.run_features\.\n/,
+	'an unqualified name: why, and a hint with its schema');
 command_ok([ $trainer, '-d', $db, '-o', "$dir/mixed", '--quiet', '--source', 'public."Mixed Case"' ],
 	'a quoted mixed-case name');
 command_fails_like([ $trainer, '-d', 'host=/nonexistent/socket dbname=x', '-o', "$dir/bad" ],
@@ -264,6 +407,74 @@ is($? >> 8, 1, '--install without the extension exits 1');
 like($stderr, qr/durpred-train: error: could not install the model as "nowhere"\ndurpred-train: detail: schema "durpred" does not exist\ndurpred-train: hint: Create the extension/,
 	'--install without the extension: clear message, and a hint');
 ok(-s "$dir/plain/model.json", 'the model files are still there');
+
+# the data's time range: infinite starts as PostgreSQL writes them
+$node->safe_psql('postgres', q{
+	CREATE TABLE public.endless AS SELECT * FROM analytics.run_features;
+	UPDATE public.endless SET started_at = 'infinity' WHERE run_id = 10;
+	UPDATE public.endless SET started_at = '-infinity' WHERE run_id = 20;});
+command_ok([ $trainer, '-d', $db, '-o', "$dir/endless", '--quiet', '--rounds', '5', '--source', 'public.endless' ],
+	'a source with infinite starts');
+my $einfo = info_of("$dir/endless/model_info.json");
+is_deeply([ @{ $einfo->{data} }{qw(started_at_min started_at_max)} ], [ '-infinity', 'infinity' ],
+	'its time range runs from -infinity to infinity');
+
+# epoch_iso alone, for what the database never sends (its timestamps are
+# whole microseconds): a fraction that rounds up to a second carries
+SKIP:
+{
+	my $cc = `pg_config --cc`;
+	chomp $cc;
+	skip 'no C compiler', 2 if $cc eq '' || system("$cc --version >/dev/null 2>&1") != 0;
+	my $includedir = `pg_config --includedir`;
+	my $libdir = `pg_config --libdir`;
+	chomp($includedir, $libdir);
+	open(my $fh, '>', "$dir/epoch_iso.c") or die;
+	print $fh <<'EOF';
+#include "artifacts.c"
+
+const char *progname = "epoch_iso";
+const char *const feature_names[NUM_FEATURES] = {NULL};
+
+void fatal(const char *fmt,...) { (void) fmt; exit(1); }
+void fatal_detail(const char *detail, const char *fmt,...) { (void) detail; (void) fmt; exit(1); }
+void fatal_hint(const char *detail, const char *hint, const char *fmt,...) { (void) detail; (void) hint; (void) fmt; exit(1); }
+void warning(const char *fmt,...) { (void) fmt; }
+void progress(const Options *opts, const char *fmt,...) { (void) opts; (void) fmt; }
+void *xmalloc(size_t size) { return malloc(size ? size : 1); }
+void *xrealloc(void *p, size_t size) { return realloc(p, size ? size : 1); }
+char *xstrdup(const char *s) { return strdup(s); }
+char *ServerError(PGconn *conn, PGresult *res) { (void) conn; (void) res; return NULL; }
+
+int
+main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+	{
+		json_t	   *j = epoch_iso(strtod(argv[i], NULL));
+
+		printf("%s\n", json_is_null(j) ? "null" : json_string_value(j));
+	}
+	return 0;
+}
+EOF
+	close($fh);
+	command_ok([ $cc, '-I', 'src/trainer', '-I', $includedir, '-o', "$dir/epoch_iso", "$dir/epoch_iso.c",
+		"-L$libdir", '-lpq', '-ljansson', '-lm' ], 'epoch_iso compiles alone');
+	my %cases = (
+		'1704067200.25' => '2024-01-01T00:00:00.250000Z',
+		'1704067200.9999996' => '2024-01-01T00:00:01.000000Z',
+		'-0.0000001' => '1970-01-01T00:00:00.000000Z',
+		'-1.5' => '1969-12-31T23:59:58.500000Z',
+		'inf' => 'infinity',
+		'-inf' => '-infinity',
+		'nan' => 'null');
+	my @in = sort keys %cases;
+	my $out = '';
+	IPC::Run::run([ "$dir/epoch_iso", @in ], '>', \$out);
+	is_deeply([ split /\n/, $out ], [ @cases{@in} ],
+		'epoch_iso carries a fraction that rounds to a second, and writes infinities');
+}
 
 $node->stop;
 done_testing();
