@@ -11,6 +11,7 @@
 EXTENSION = durpred
 MODULE_big = durpred
 OBJS = \
+	src/blocks.o \
 	src/booster.o \
 	src/cache.o \
 	src/category.o \

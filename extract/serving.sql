@@ -37,10 +37,11 @@ CREATE TABLE IF NOT EXISTS analytics.run_estimate (
 COMMENT ON TABLE analytics.run_estimate IS
 'every estimate made by the estimate_completion trigger: run, model, estimate, when';
 
--- The trigger function.  The features are analytics.features_as_of(), the
+-- The trigger function.  The features are analytics.page_features(), the
 -- definition the training set uses, as of the run's start (its creation
--- when it has not started); predict_with_model() gives the estimate and the
--- model that made it in one call, or NULL when no model is active.  Scoring
+-- when it has not started), inlined into the one query of the trigger, which
+-- is planned once per session; predict_with_model() gives the estimate and
+-- the model that made it in one call, or NULL when no model is active.  Scoring
 -- never makes the write fail: any error leaves both columns NULL, a WARNING
 -- says why, and the row is written.  Only the scoring runs in the
 -- exception block, which writes nothing, so that a bulk insert does not use
@@ -60,11 +61,11 @@ BEGIN
 	NEW.estimated_duration := NULL;
 	NEW.estimated_completion_at := NULL;
 	BEGIN
-		-- NULL features (a page that cannot be scored, see
+		-- no features (a page that cannot be scored, see
 		-- analytics.excluded_runs) or no active model: no estimate
 		SELECT e.predicted_duration, e.model_id INTO predicted, model
-		FROM durpred.predict_with_model(
-			analytics.features_as_of(NEW.notebook_page_id, as_of)) e;
+		FROM analytics.page_features(NEW.notebook_page_id, as_of) f
+		CROSS JOIN LATERAL durpred.predict_with_model(f) e;
 	EXCEPTION
 		WHEN OTHERS THEN
 			RAISE WARNING 'durpred: no estimate for run %: %', NEW.id, SQLERRM;
@@ -108,14 +109,12 @@ SELECT r.id AS run_id,
 		   + (e.p).predicted_duration * interval '1 second' AS estimated_completion_at,
 	   (e.p).model_id
 FROM app.noteflow_run r
--- the features as one value, NULL for a page that cannot be scored (in FROM,
--- a NULL row would become a row of NULL features); OFFSET 0 keeps the
--- planner from calling the function once per output field
-CROSS JOIN LATERAL (
-	SELECT durpred.predict_with_model(
-			   analytics.features_as_of(r.notebook_page_id,
-										COALESCE(r.started_at, r.created_at))) AS p
-	OFFSET 0) e
+-- no features for a page that cannot be scored: no estimate; OFFSET 0 keeps
+-- the planner from calling the function once per output field
+LEFT JOIN LATERAL (
+	SELECT durpred.predict_with_model(f) AS p
+	FROM analytics.page_features(r.notebook_page_id, COALESCE(r.started_at, r.created_at)) f
+	OFFSET 0) e ON true
 WHERE r.status IN ('pending', 'running')
 ORDER BY estimated_completion_at NULLS LAST, r.id;
 

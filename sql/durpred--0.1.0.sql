@@ -391,6 +391,38 @@ COMMENT ON FUNCTION @extschema@.predict_with_model(record) IS
 'the record form of predict_duration with the id of the model that made the prediction; NULL when no model is active';
 
 --
+-- Block counts of a page, for the extraction scripts
+--
+
+CREATE FUNCTION @extschema@.block_counts_accum(pg_catalog.internal, pg_catalog.text)
+RETURNS pg_catalog.internal
+AS 'MODULE_PATHNAME', 'durpred_block_counts_accum'
+-- not STRICT: a NULL type (a page without blocks, outer-joined) counts nothing
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.block_counts_accum(pg_catalog.internal, pg_catalog.text) IS
+'transition function of durpred.block_counts';
+
+CREATE FUNCTION @extschema@.block_counts_final(pg_catalog.internal)
+RETURNS pg_catalog.int4[]
+AS 'MODULE_PATHNAME', 'durpred_block_counts_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.block_counts_final(pg_catalog.internal) IS
+'final function of durpred.block_counts';
+
+CREATE AGGREGATE @extschema@.block_counts(block_type pg_catalog.text) (
+	SFUNC = @extschema@.block_counts_accum,
+	STYPE = pg_catalog.internal,
+	FINALFUNC = @extschema@.block_counts_final,
+	FINALFUNC_MODIFY = READ_ONLY,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.block_counts(pg_catalog.text) IS
+'a page''s blocks by type, int4[16]: total, then sql, tableau, email, slack, parameter, code, plotly, kpi, api, writeback, conditional, loop, ai, storage (the order of durpred.features), then blocks of any other type';
+
+--
 -- Historical features of a run, for the extraction scripts
 --
 

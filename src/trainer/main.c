@@ -36,6 +36,25 @@ static const char *const objectives[] = {
 };
 
 /*
+ * report
+ *		One message on stderr in the frontend style, "durpred-train: LEVEL:
+ *		...", with a detail and a hint line when given.
+ */
+static void
+__attribute__((format(printf, 4, 0)))
+report(const char *level, const char *detail, const char *hint,
+	   const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s: ", progname, level);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (detail && *detail)
+		fprintf(stderr, "%s: detail: %s\n", progname, detail);
+	if (hint && *hint)
+		fprintf(stderr, "%s: hint: %s\n", progname, hint);
+}
+
+/*
  * fatal
  *		Prints an error and exits with status 1.
  */
@@ -44,11 +63,9 @@ fatal(const char *fmt,...)
 {
 	va_list		ap;
 
-	fprintf(stderr, "%s: error: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report("error", NULL, NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(EXIT_FAILURE_RUN);
 }
 
@@ -61,13 +78,9 @@ fatal_detail(const char *detail, const char *fmt,...)
 {
 	va_list		ap;
 
-	fprintf(stderr, "%s: error: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report("error", detail, NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	if (detail && *detail)
-		fprintf(stderr, "%s: detail: %s\n", progname, detail);
 	exit(EXIT_FAILURE_RUN);
 }
 
@@ -81,15 +94,9 @@ fatal_hint(const char *detail, const char *hint, const char *fmt,...)
 {
 	va_list		ap;
 
-	fprintf(stderr, "%s: error: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report("error", detail, hint, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	if (detail && *detail)
-		fprintf(stderr, "%s: detail: %s\n", progname, detail);
-	if (hint && *hint)
-		fprintf(stderr, "%s: hint: %s\n", progname, hint);
 	exit(EXIT_FAILURE_RUN);
 }
 
@@ -102,11 +109,9 @@ warning(const char *fmt,...)
 {
 	va_list		ap;
 
-	fprintf(stderr, "%s: warning: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report("warning", NULL, NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /*

@@ -80,6 +80,15 @@ SELECT analytics.run_features_for(999) IS NULL AS unknown_run_is_null,
 -- what was left out, and why
 SELECT run_id, status, reason FROM analytics.excluded_runs ORDER BY run_id;
 
+-- durpred.block_counts, behind analytics.page_blocks: the total, each of
+-- the 14 types in the order of durpred.features, then any other type
+SELECT durpred.block_counts(t) FROM unnest(ARRAY['sql', 'tableau', 'email', 'slack',
+	'parameter', 'code', 'plotly', 'kpi', 'api', 'writeback', 'conditional', 'loop', 'ai',
+	'storage']) t;
+SELECT durpred.block_counts(t)
+FROM unnest(ARRAY['sql', 'sql', 'storage', 'mystery', NULL, '', 'SQL', 'sql_blocks', 'sq']) t;
+SELECT durpred.block_counts(t) FROM unnest('{}'::text[]) t;
+
 -- the CSV export has a header and the reference layout
 -- (written into pg_regress's results directory, read back by the client)
 \set csv results/features_export.csv

@@ -104,11 +104,11 @@ SELECT id, estimated_duration, estimated_completion_at FROM app.noteflow_run WHE
 
 -- the feature function missing: a WARNING, both NULL
 SELECT durpred.activate_model('shifted') AS shifted_active;
-ALTER FUNCTION analytics.features_as_of(bigint, timestamptz) RENAME TO features_as_of_gone;
+ALTER FUNCTION analytics.page_features(bigint, timestamptz) RENAME TO page_features_gone;
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
 VALUES (107, 20, 1, 'pending', '2025-06-10 09:10:00+00');
 SELECT id, estimated_duration FROM app.noteflow_run WHERE id = 107;
-ALTER FUNCTION analytics.features_as_of_gone(bigint, timestamptz) RENAME TO features_as_of;
+ALTER FUNCTION analytics.page_features_gone(bigint, timestamptz) RENAME TO page_features;
 
 -- any other error, also one of the same SQLSTATE class as having no model
 -- (55): a WARNING, both NULL
