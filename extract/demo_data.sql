@@ -234,7 +234,8 @@ FROM (SELECT q, pp.page_id, pp.workspace_id,
 	  JOIN page_profile pp ON pp.page_id = b.page_id) c;
 
 -- inserts without an explicit id continue after these
-SELECT setval(pg_get_serial_sequence('app.noteflow_run', 'id'), (SELECT max(id) FROM app.noteflow_run));
+SELECT setval(pg_get_serial_sequence('app.noteflow_run', 'id'), (SELECT max(id) FROM app.noteflow_run))
+	AS last_run_id \gset
 
 COMMIT;
 

@@ -191,8 +191,8 @@ for i in 1 2 3; do
 	without+=("$(tps)")
 done
 psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER estimate_completion'
-tw=$(printf '%s\n' "${with[@]}" | sort -n | sed -n 2p)
-two=$(printf '%s\n' "${without[@]}" | sort -n | sed -n 2p)
+tw=$(printf '%s\n' "${with[@]}" | sort -n | sed -n 2p | xargs printf '%.0f')
+two=$(printf '%s\n' "${without[@]}" | sort -n | sed -n 2p | xargs printf '%.0f')
 figure "single-row INSERT into app.noteflow_run, with the trigger" "$tw tps = $(ratio "$tw" "$two") of $two tps without" "median of 3 x 10 s, pgbench 1 client, fsync on; target >= 0.5"
 
 if [ -z "${BENCH_QUICK:-}" ]; then
@@ -210,8 +210,9 @@ fi
 
 {
 	echo
-	echo "Noisy figures: the pgbench and load-time figures vary by 10-20 % between runs, the"
-	echo "scoring and build times by a few percent; medians are of the repetitions stated."
+	echo "Noisy figures: on a shared virtual machine, two runs of make bench differed by up to"
+	echo "40 % in the scoring ratios and more in the parallel speed-ups and the pgbench rates,"
+	echo "which depend on the disk's flush latency; medians are of the repetitions stated."
 	echo "Rerun with: make bench"
 } | tee -a "$results"
 echo "Written to $results"

@@ -10,7 +10,7 @@
 \set ON_ERROR_STOP 1
 \pset footer off
 
-SELECT setseed(0.5);
+SELECT setseed(0.5) AS seeded \gset
 
 -- the runs already queued: naming status in an UPDATE fires the trigger
 UPDATE app.noteflow_run SET status = status WHERE status IN ('pending', 'running');
