@@ -9,9 +9,11 @@
 --
 -- One definition of each feature serves training and serving:
 --   analytics.timing_features(at)    the five timing features of an instant
---   analytics.page_blocks            the block counts of every page
---   analytics.finished_runs          the runs that count: finished, with a
---                                    duration (zero too), on a usable page
+--   analytics.page_blocks            the block counts of every page (one C
+--                                    aggregate, durpred.block_counts)
+--   analytics.run_outcomes           the runs that count: finished, with a
+--                                    duration (zero too); finished_runs adds
+--                                    that their page is usable
 --   durpred.run_history(d, failed)   the five historical features (one C
 --                                    aggregate, in the extension)
 -- The as-of rule: a run's history is the finished runs of its page with
