@@ -23,7 +23,8 @@ OBJS = \
 	src/modeldoc.o \
 	src/predict.o \
 	src/registry.o \
-	src/scorer.o
+	src/scorer.o \
+	src/timing.o
 
 DATA = $(wildcard sql/durpred--*.sql)
 

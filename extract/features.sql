@@ -8,7 +8,8 @@
 --   psql -v ON_ERROR_STOP=1 -f extract/features.sql
 --
 -- One definition of each feature serves training and serving:
---   analytics.timing_features(at)    the five timing features of an instant
+--   durpred.timing_features(at)      the five timing features of an instant (in
+--                                    the extension, in C)
 --   analytics.page_blocks            the block counts of every page (one C
 --                                    aggregate, durpred.block_counts)
 --   analytics.run_outcomes           the runs that count: finished, with a
@@ -39,39 +40,6 @@ CREATE SCHEMA IF NOT EXISTS analytics;
 
 BEGIN;
 
--- The timing features of an instant, in UTC.  An inlinable SQL function (a
--- single SELECT without FROM, no SET clause): called in a target list, the
--- planner substitutes its expressions, so that it costs nothing per row.
-DO $$
-BEGIN
-	IF pg_catalog.to_regtype('analytics.timing') IS NULL THEN
-		CREATE TYPE analytics.timing AS (
-			start_hour int,
-			day_of_week int,
-			month int,
-			is_weekend boolean,
-			is_business_hours boolean);
-	END IF;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION analytics.timing_features(at timestamptz)
-RETURNS analytics.timing
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-	SELECT ROW(
-		pg_catalog.date_part('hour', at AT TIME ZONE 'UTC')::int,
-		pg_catalog.date_part('dow', at AT TIME ZONE 'UTC')::int,
-		pg_catalog.date_part('month', at AT TIME ZONE 'UTC')::int,
-		pg_catalog.date_part('dow', at AT TIME ZONE 'UTC') IN (0, 6),
-		pg_catalog.date_part('dow', at AT TIME ZONE 'UTC') BETWEEN 1 AND 5
-			AND pg_catalog.date_part('hour', at AT TIME ZONE 'UTC') BETWEEN 9 AND 16
-	)::analytics.timing
-$$;
-
-COMMENT ON FUNCTION analytics.timing_features(timestamptz) IS
-'the five timing features of an instant: UTC; day_of_week 0 = Sunday; business hours = weekday and 9 <= hour < 17';
-
 -- The block counts of every page, and how many blocks are of a type the
 -- features do not know (such a page's runs are excluded).  One aggregate,
 -- durpred.block_counts, counts them all: the serving trigger computes one
@@ -95,10 +63,13 @@ SELECT c.page_id,
 	   c.n[14] AS ai_blocks,
 	   c.n[15] AS storage_blocks,
 	   c.n[16] AS unknown_blocks
-FROM (SELECT p.id AS page_id, p.workspace_id, durpred.block_counts(b.block_type) AS n
+FROM (SELECT p.id AS page_id, p.workspace_id, n.n
 	  FROM app.notebook_page p
-	  LEFT JOIN app.block b ON b.notebook_page_id = p.id
-	  GROUP BY p.id, p.workspace_id) c;
+	  -- per page, from the index on app.block: a GROUP BY over a join
+	  -- costs twice as much for the one page of the serving trigger
+	  CROSS JOIN LATERAL (SELECT durpred.block_counts(b.block_type) AS n
+						  FROM app.block b
+						  WHERE b.notebook_page_id = p.id) n) c;
 
 COMMENT ON VIEW analytics.page_blocks IS
 'block counts of every page by type; unknown_blocks counts types the features do not know';
@@ -162,11 +133,11 @@ CREATE OR REPLACE FUNCTION analytics.page_features(page_id bigint, as_of timesta
 RETURNS SETOF durpred.features
 LANGUAGE sql STABLE PARALLEL SAFE ROWS 1
 AS $$
-	SELECT (analytics.timing_features(as_of)).start_hour,
-		   (analytics.timing_features(as_of)).day_of_week,
-		   (analytics.timing_features(as_of)).month,
-		   (analytics.timing_features(as_of)).is_weekend,
-		   (analytics.timing_features(as_of)).is_business_hours,
+	SELECT (durpred.timing_features(as_of)).start_hour,
+		   (durpred.timing_features(as_of)).day_of_week,
+		   (durpred.timing_features(as_of)).month,
+		   (durpred.timing_features(as_of)).is_weekend,
+		   (durpred.timing_features(as_of)).is_business_hours,
 		   b.total_blocks, b.sql_blocks, b.tableau_blocks, b.email_blocks, b.slack_blocks,
 		   b.parameter_blocks, b.code_blocks, b.plotly_blocks, b.kpi_blocks, b.api_blocks,
 		   b.writeback_blocks, b.conditional_blocks, b.loop_blocks, b.ai_blocks, b.storage_blocks,
@@ -175,16 +146,19 @@ AS $$
 		   (h.h).historical_failure_rate
 	FROM analytics.page_blocks b
 	-- the page is usable (checked below), so are its outcomes: they are its
-	-- analytics.finished_runs; in the order the training set's window adds
-	-- them, so that avg and stddev come out to the bit (a zero-duration run
-	-- after the others that finished at its instant)
-	CROSS JOIN (SELECT durpred.run_history(f.duration_seconds, f.failed
-										   ORDER BY f.finished_at, f.started_at = f.finished_at,
-													f.run_id) AS h
-				FROM analytics.run_outcomes f
-				WHERE f.page_id = page_features.page_id
-				  AND f.finished_at <= page_features.as_of
-				  AND f.started_at < page_features.as_of) h
+	-- analytics.finished_runs.  They are added in the order the training
+	-- set's window adds them, finish, start, id (a zero-duration run after
+	-- the others that finished at its instant), so that avg and stddev come
+	-- out to the bit.  The order comes from a sorted subquery, which the
+	-- index noteflow_run_history_idx returns in that order: an ORDER BY in
+	-- the aggregate's call would sort again for every run.
+	CROSS JOIN (SELECT durpred.run_history(s.duration_seconds, s.failed) AS h
+				FROM (SELECT f.duration_seconds, f.failed
+					  FROM analytics.run_outcomes f
+					  WHERE f.page_id = page_features.page_id
+						AND f.finished_at <= page_features.as_of
+						AND f.started_at < page_features.as_of
+					  ORDER BY f.finished_at, f.started_at, f.run_id) s) h
 	WHERE b.page_id = page_features.page_id
 	  AND b.unknown_blocks = 0
 $$;
@@ -229,7 +203,9 @@ COMMENT ON VIEW analytics.pending_run_features IS
 -- start of each of its finished runs, in time order, with the history
 -- aggregate over all earlier rows.  At equal instants a finish comes before
 -- a start (finished_at <= started_at counts), except the finish of a run of
--- zero duration, which comes after (it started at that instant too).  One sort, O(n log n).  The block counts
+-- zero duration, which comes after (it started at that instant too); finishes
+-- at one instant in the order of their start, then id, as in
+-- analytics.page_features().  One sort, O(n log n).  The block counts
 -- are joined to the runs before the window, where the planner knows how
 -- many rows there are.
 CREATE OR REPLACE VIEW analytics.run_features_source AS
@@ -253,7 +229,7 @@ WITH runs AS (
 	SELECT e.*,
 		   durpred.run_history(CASE WHEN e.kind <> 1 THEN e.duration_seconds END,
 							   CASE WHEN e.kind <> 1 THEN e.failed END)
-			   OVER (PARTITION BY e.page_id ORDER BY e.at, e.kind, e.run_id
+			   OVER (PARTITION BY e.page_id ORDER BY e.at, e.kind, e.started_at, e.run_id
 					 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS h
 	FROM events e
 )
@@ -262,11 +238,11 @@ SELECT h.run_id,
 	   pg_catalog.md5(h.workspace_id::text) AS workspace_hash,
 	   h.started_at,
 	   h.status,
-	   (analytics.timing_features(h.started_at)).start_hour,
-	   (analytics.timing_features(h.started_at)).day_of_week,
-	   (analytics.timing_features(h.started_at)).month,
-	   (analytics.timing_features(h.started_at)).is_weekend,
-	   (analytics.timing_features(h.started_at)).is_business_hours,
+	   (durpred.timing_features(h.started_at)).start_hour,
+	   (durpred.timing_features(h.started_at)).day_of_week,
+	   (durpred.timing_features(h.started_at)).month,
+	   (durpred.timing_features(h.started_at)).is_weekend,
+	   (durpred.timing_features(h.started_at)).is_business_hours,
 	   h.total_blocks, h.sql_blocks, h.tableau_blocks, h.email_blocks, h.slack_blocks,
 	   h.parameter_blocks, h.code_blocks, h.plotly_blocks, h.kpi_blocks, h.api_blocks,
 	   h.writeback_blocks, h.conditional_blocks, h.loop_blocks, h.ai_blocks, h.storage_blocks,
@@ -286,6 +262,12 @@ WITH NO DATA;
 
 COMMENT ON MATERIALIZED VIEW analytics.run_features IS
 'the training set: one row per finished run, the 25 features as of its start and its duration; refresh with extract/features.sql';
+
+-- analytics.timing_features() and its type analytics.timing were the timing
+-- features' definition before durpred.timing_features(), which computes the
+-- same five values: nothing uses them any more.
+DROP FUNCTION IF EXISTS analytics.timing_features(timestamptz);
+DROP TYPE IF EXISTS analytics.timing;
 
 CREATE UNIQUE INDEX IF NOT EXISTS run_features_run_id_idx ON analytics.run_features (run_id);
 CREATE INDEX IF NOT EXISTS run_features_started_at_idx ON analytics.run_features (started_at);

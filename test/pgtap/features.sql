@@ -81,12 +81,12 @@ FROM sample s
 JOIN app.noteflow_run r ON r.id = s.run_id
 CROSS JOIN LATERAL (
 	SELECT count(*)::int AS historical_run_count,
-		   avg(x.d ORDER BY x.finished_at, x.id) AS historical_avg_duration,
+		   avg(x.d ORDER BY x.finished_at, x.started_at, x.id) AS historical_avg_duration,
 		   percentile_cont(0.5) WITHIN GROUP (ORDER BY x.d) AS historical_median_duration,
-		   stddev_samp(x.d ORDER BY x.finished_at, x.id) AS historical_stddev_duration,
+		   stddev_samp(x.d ORDER BY x.finished_at, x.started_at, x.id) AS historical_stddev_duration,
 		   CASE WHEN count(*) > 0 THEN count(*) FILTER (WHERE x.status = 'failed')::float8 / count(*) END
 			   AS historical_failure_rate
-	FROM (SELECT p.id, p.finished_at, p.status,
+	FROM (SELECT p.id, p.finished_at, p.started_at, p.status,
 				 extract(epoch FROM p.finished_at - p.started_at)::float8 AS d
 		  FROM app.noteflow_run p
 		  WHERE p.notebook_page_id = r.notebook_page_id

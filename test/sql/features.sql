@@ -89,6 +89,30 @@ SELECT durpred.block_counts(t)
 FROM unnest(ARRAY['sql', 'sql', 'storage', 'mystery', NULL, '', 'SQL', 'sql_blocks', 'sq']) t;
 SELECT durpred.block_counts(t) FROM unnest('{}'::text[]) t;
 
+-- durpred.timing_features, the timing features: in UTC whatever the
+-- session's time zone; Sunday = 0; business hours from 9:00 to 16:59 on
+-- weekdays; NULL fields for an infinite instant
+BEGIN;
+SET LOCAL TimeZone = 'America/Los_Angeles';
+SELECT t AS at_utc, (durpred.timing_features((t || '+00')::timestamptz)).*
+FROM unnest(ARRAY['2026-11-27 08:59:59.999999', '2026-11-27 09:00', '2026-11-27 16:59:59.999999',
+	'2026-11-27 17:00', '2026-11-28 12:00', '2026-11-29 23:59:59', '2026-11-30 00:00',
+	'2024-02-29 10:30', '1999-12-31 23:00']) t
+ORDER BY t;
+COMMIT;
+SELECT (durpred.timing_features('infinity')).*;
+SELECT (durpred.timing_features('-infinity')).*;
+SELECT durpred.timing_features(NULL) IS NULL AS null_is_null;
+-- the same as date_part in UTC, for every hour of two years
+SELECT count(*) AS hours,
+	   count(*) FILTER (WHERE (durpred.timing_features(t)).start_hour
+					   <> date_part('hour', t AT TIME ZONE 'UTC')
+					OR (durpred.timing_features(t)).day_of_week
+					   <> date_part('dow', t AT TIME ZONE 'UTC')
+					OR (durpred.timing_features(t)).month
+					   <> date_part('month', t AT TIME ZONE 'UTC')) AS differ
+FROM generate_series('2025-01-01 00:30+00'::timestamptz, '2026-12-31 23:30+00', '1 hour') t;
+
 -- the CSV export has a header and the reference layout
 -- (written into pg_regress's results directory, read back by the client)
 \set csv results/features_export.csv
