@@ -132,6 +132,36 @@ UPDATE app.noteflow_run SET finished_at = '2025-03-03 08:00:20+00' WHERE id = 1;
 SELECT run_id, duration_seconds, historical_run_count AS n, historical_avg_duration AS mean
 FROM analytics.run_features WHERE run_id IN (1, 3) ORDER BY run_id;
 
+-- runs that finish at one instant are added in the order of their start,
+-- then id, by the training window and by run_features_for alike: page 13's
+-- three runs of 0.3, 0.2 and 0.1 s (ids in the other order) give a mean
+-- whose last bit depends on the order, 0.6 / 3 and not 0.6000000000000001 / 3
+INSERT INTO app.notebook_page VALUES (13, 1, 'ties');
+INSERT INTO app.block VALUES (7, 13, 'sql', 1);
+INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at, finished_at) VALUES
+	(21, 13, 1, 'success', '2025-04-01 09:00:00+00', '2025-04-01 09:59:59.9+00', '2025-04-01 10:00:00+00'),
+	(22, 13, 1, 'success', '2025-04-01 09:00:00+00', '2025-04-01 09:59:59.8+00', '2025-04-01 10:00:00+00'),
+	(23, 13, 1, 'success', '2025-04-01 09:00:00+00', '2025-04-01 09:59:59.7+00', '2025-04-01 10:00:00+00'),
+	(24, 13, 1, 'success', '2025-04-01 10:30:00+00', '2025-04-01 10:30:00+00', '2025-04-01 10:31:00+00');
+\set ECHO none
+\i extract/features.sql
+\set ECHO all
+SELECT f.historical_run_count AS n,
+	   f.historical_avg_duration = (0.3::float8 + 0.2 + 0.1) / 3 AS start_order,
+	   f.historical_avg_duration = (0.1::float8 + 0.2 + 0.3) / 3 AS id_order,
+	   (analytics.run_features_for(24)).historical_avg_duration = f.historical_avg_duration
+		   AS run_features_for_equal,
+	   (analytics.run_features_for(24)).historical_stddev_duration = f.historical_stddev_duration
+		   AS stddev_equal
+FROM analytics.run_features f WHERE f.run_id = 24;
+-- read from the index in that order, without a sort (neither a Sort node
+-- nor an ORDER BY inside the aggregate call, which sorts in the Aggregate)
+CREATE FUNCTION pg_temp.plan_lines(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY EXECUTE 'EXPLAIN (COSTS OFF, VERBOSE) ' || query; END $$;
+SELECT count(*) FILTER (WHERE l ~ 'Sort|ORDER BY') AS sorts,
+	   count(*) FILTER (WHERE l ~ 'Index Only Scan using noteflow_run_history_idx') AS history_index_scans
+FROM pg_temp.plan_lines($$SELECT * FROM analytics.page_features(13, '2025-04-01 10:30:00+00')$$) l;
+
 RESET TimeZone;
 DROP SCHEMA analytics CASCADE;
 DROP SCHEMA app CASCADE;
