@@ -38,6 +38,19 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS durpred;
 CREATE SCHEMA IF NOT EXISTS analytics;
 
+-- An extension created before 0.2.0 lacks durpred.timing_features(): say
+-- how to update it rather than fail on the first view that calls it.
+DO $$
+BEGIN
+	IF pg_catalog.to_regprocedure('durpred.timing_features(timestamptz)') IS NULL THEN
+		RAISE EXCEPTION 'the durpred extension of this database is version %, older than extract/features.sql',
+			(SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'durpred')
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'ALTER EXTENSION durpred UPDATE brings it to the installed version; the models stay.';
+	END IF;
+END
+$$;
+
 BEGIN;
 
 -- The block counts of every page, and how many blocks are of a type the

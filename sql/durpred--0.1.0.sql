@@ -391,29 +391,6 @@ COMMENT ON FUNCTION @extschema@.predict_with_model(record) IS
 'the record form of predict_duration with the id of the model that made the prediction; NULL when no model is active';
 
 --
--- Timing features of an instant, for the extraction scripts
---
-
-CREATE TYPE @extschema@.timing AS (
-	start_hour pg_catalog.int4,
-	day_of_week pg_catalog.int4,
-	month pg_catalog.int4,
-	is_weekend pg_catalog.bool,
-	is_business_hours pg_catalog.bool
-);
-
-COMMENT ON TYPE @extschema@.timing IS
-'the five timing features of an instant, as durpred.timing_features() computes them';
-
-CREATE FUNCTION @extschema@.timing_features(at pg_catalog.timestamptz)
-RETURNS @extschema@.timing
-AS 'MODULE_PATHNAME', 'durpred_timing_features'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-COMMENT ON FUNCTION @extschema@.timing_features(pg_catalog.timestamptz) IS
-'the five timing features of an instant: in UTC; day_of_week 0 = Sunday; weekend = Saturday or Sunday; business hours = weekday and 9 <= hour < 17; all NULL for an infinite instant';
-
---
 -- Block counts of a page, for the extraction scripts
 --
 

@@ -45,3 +45,30 @@ CREATE SCHEMA elsewhere;
 ALTER EXTENSION durpred SET SCHEMA elsewhere;
 DROP SCHEMA elsewhere;
 DROP EXTENSION durpred;
+
+-- 0.1.0 updates to 0.2.0 in place (models kept) and then has exactly the
+-- objects of a fresh install
+CREATE EXTENSION durpred VERSION '0.1.0';
+SELECT to_regproc('durpred.timing_features') IS NULL AS no_timing_in_0_1_0;
+\i test/fixtures/tiny_model.sql
+SELECT durpred.install_model('tiny', pg_temp.tiny_bytes(), NULL, true) AS id;
+SELECT durpred.predict_duration(sql_blocks => 1, historical_avg_duration => 50);
+ALTER EXTENSION durpred UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'durpred';
+SELECT name, version, active FROM durpred.models;
+SELECT durpred.predict_duration(sql_blocks => 1, historical_avg_duration => 50);
+SELECT (durpred.timing_features('2026-12-01 10:00+00')).*;
+CREATE TEMP TABLE updated AS
+SELECT pg_describe_object(classid, objid, objsubid) AS object
+FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'durpred');
+DROP EXTENSION durpred;
+CREATE EXTENSION durpred;
+CREATE TEMP TABLE fresh AS
+SELECT pg_describe_object(classid, objid, objsubid) AS object
+FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'durpred');
+SELECT (SELECT count(*) FROM fresh) AS objects,
+	   (SELECT count(*) FROM (SELECT object FROM fresh EXCEPT SELECT object FROM updated) x) AS only_fresh,
+	   (SELECT count(*) FROM (SELECT object FROM updated EXCEPT SELECT object FROM fresh) x) AS only_updated;
+DROP EXTENSION durpred;

@@ -4,7 +4,8 @@
 # runs, in a database given by PGDATABASE): the model is installed and
 # active, every queued run is estimated, the accuracy view has rows once
 # the queued runs finish, the artifacts are written; a second run works;
-# and the demo refuses a database whose app schema it did not create.
+# the demo refuses a database whose app schema it did not create; and the
+# extraction asks for ALTER EXTENSION ... UPDATE on an extension at 0.1.0.
 use strict;
 use warnings;
 
@@ -106,6 +107,21 @@ $node->safe_psql('scoring',
 }
 is($node->safe_psql('scoring', q{SELECT name || ' ' || active FROM durpred.models}), 'duration true',
 	'and leaves its active model alone');
+
+# a database whose extension predates 0.2.0: the extraction says how to
+# update it, and works once it is updated
+$node->safe_psql('postgres', 'CREATE DATABASE older');
+$node->safe_psql('older', q{CREATE EXTENSION durpred VERSION '0.1.0'});
+IPC::Run::run([ 'psql', '-X', '-q', '-d', 'older', '-f', 'extract/schema.sql' ], '>', \$stdout, '2>', \$stderr);
+is($?, 0, 'the production tables are created beside an extension at 0.1.0') or diag($stderr);
+IPC::Run::run([ 'psql', '-X', '-q', '-d', 'older', '-f', 'extract/features.sql' ], '>', \$stdout, '2>', \$stderr);
+isnt($?, 0, 'the extraction stops on an extension older than 0.2.0');
+like($stderr, qr/the durpred extension of this database is version 0\.1\.0, older than extract\/features\.sql/,
+	'saying which version it found');
+like($stderr, qr/HINT:\s+ALTER EXTENSION durpred UPDATE/, 'and how to update it');
+$node->safe_psql('older', 'ALTER EXTENSION durpred UPDATE');
+IPC::Run::run([ 'psql', '-X', '-q', '-d', 'older', '-f', 'extract/features.sql' ], '>', \$stdout, '2>', \$stderr);
+is($?, 0, 'after ALTER EXTENSION durpred UPDATE the extraction runs') or diag($stderr);
 
 $node->stop;
 done_testing();
