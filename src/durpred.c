@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * src/durpred.c
- *		Module entry point of the durpred extension: settings.
+ *		Module entry point of the durpred extension: settings, and helpers
+ *		shared by its files.
  *
  * The module is loaded into ordinary backends only: nothing here may run in
  * the postmaster, because libgomp (XGBoost's thread pool) is not fork-safe.
@@ -13,6 +14,7 @@
 #include <omp.h>
 
 #include "fmgr.h"
+#include "funcapi.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -43,6 +45,26 @@ ModelNameAssign(const char *newval pg_attribute_unused(),
 				void *extra pg_attribute_unused())
 {
 	CacheResetCurrent();
+}
+
+/*
+ * CallResultDesc
+ *		See durpred.h.
+ */
+TupleDesc
+CallResultDesc(FunctionCallInfo fcinfo, void **slot)
+{
+	if (*slot == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	desc;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		*slot = BlessTupleDesc(CreateTupleDescCopy(desc));
+		MemoryContextSwitchTo(old);
+	}
+	return (TupleDesc) *slot;
 }
 
 /*

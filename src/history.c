@@ -29,6 +29,8 @@
 #include "funcapi.h"
 #include "utils/memutils.h"
 
+#include "durpred.h"
+
 PG_FUNCTION_INFO_V1(durpred_run_history_accum);
 PG_FUNCTION_INFO_V1(durpred_run_history_final);
 
@@ -178,21 +180,10 @@ Datum
 durpred_run_history_final(PG_FUNCTION_ARGS)
 {
 	HistoryState *state = PG_ARGISNULL(0) ? NULL : (HistoryState *) PG_GETARG_POINTER(0);
-	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	TupleDesc	desc = CallResultDesc(fcinfo, &fcinfo->flinfo->fn_extra);
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 	int64		n = state == NULL ? 0 : (int64) state->n;
-
-	if (desc == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-
-		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "return type must be a row type");
-		desc = BlessTupleDesc(CreateTupleDescCopy(desc));
-		fcinfo->flinfo->fn_extra = desc;
-		MemoryContextSwitchTo(old);
-	}
 
 	if (n > PG_INT32_MAX)
 		ereport(ERROR,

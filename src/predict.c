@@ -29,6 +29,7 @@
 
 #include "cache.h"
 #include "category.h"
+#include "durpred.h"
 #include "feature.h"
 #include "scorer.h"
 
@@ -53,6 +54,7 @@ typedef struct RecordMap
 	Oid			type[DURPRED_NUM_FEATURES];
 	Datum	   *values;
 	bool	   *nulls;
+	void	   *result_desc;	/* predict_with_model's, see CallResultDesc */
 } RecordMap;
 
 /*
@@ -361,9 +363,8 @@ durpred_predict_with_model(PG_FUNCTION_ARGS)
 	values[0] = Float8GetDatum(ClampPrediction(ScorerPredict(model->scorer, x)));
 	values[1] = Int64GetDatum(model->id);
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
+	/* RecordFeatures has left the call site's RecordMap in fn_extra */
+	tupdesc = CallResultDesc(fcinfo, &((RecordMap *) fcinfo->flinfo->fn_extra)->result_desc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

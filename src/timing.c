@@ -22,6 +22,8 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
+#include "durpred.h"
+
 PG_FUNCTION_INFO_V1(durpred_timing_features);
 
 /* business hours: a weekday, FIRST_BUSINESS_HOUR <= hour < END_BUSINESS_HOUR */
@@ -38,20 +40,9 @@ Datum
 durpred_timing_features(PG_FUNCTION_ARGS)
 {
 	TimestampTz at = PG_GETARG_TIMESTAMPTZ(0);
-	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	TupleDesc	desc = CallResultDesc(fcinfo, &fcinfo->flinfo->fn_extra);
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
-
-	if (desc == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-
-		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "return type must be a row type");
-		desc = BlessTupleDesc(CreateTupleDescCopy(desc));
-		fcinfo->flinfo->fn_extra = desc;
-		MemoryContextSwitchTo(old);
-	}
 
 	if (TIMESTAMP_NOT_FINITE(at))
 		nulls[0] = nulls[1] = nulls[2] = nulls[3] = nulls[4] = true;
