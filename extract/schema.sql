@@ -57,8 +57,9 @@ CREATE INDEX IF NOT EXISTS notebook_page_workspace_id_idx
 -- analytics.run_outcomes, so that the planner checks nothing per row), in
 -- the order the history adds them, finish, start, id: the serving trigger
 -- reads them in that order from the index alone (an index-only scan, where
--- the table is vacuumed), without a sort.  It replaces the index of that
--- name by finish alone, which had to be sorted per run.
+-- the table is vacuumed), without a sort.  It replaces
+-- noteflow_run_page_finished_idx, in finish order alone, whose runs had to
+-- be sorted again for every new run.
 DROP INDEX IF EXISTS app.noteflow_run_page_finished_idx;
 CREATE INDEX IF NOT EXISTS noteflow_run_history_idx
 	ON app.noteflow_run (notebook_page_id, finished_at, started_at, id) INCLUDE (status)
