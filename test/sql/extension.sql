@@ -58,16 +58,15 @@ SELECT extversion FROM pg_extension WHERE extname = 'durpred';
 SELECT name, version, active FROM durpred.models;
 SELECT durpred.predict_duration(sql_blocks => 1, historical_avg_duration => 50);
 SELECT (durpred.timing_features('2026-12-01 10:00+00')).*;
-CREATE TEMP TABLE updated AS
+-- the extension's member objects, whichever version is installed
+CREATE TEMP VIEW members AS
 SELECT pg_describe_object(classid, objid, objsubid) AS object
 FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'durpred');
+CREATE TEMP TABLE updated AS SELECT * FROM members;
 DROP EXTENSION durpred;
 CREATE EXTENSION durpred;
-CREATE TEMP TABLE fresh AS
-SELECT pg_describe_object(classid, objid, objsubid) AS object
-FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
-  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'durpred');
+CREATE TEMP TABLE fresh AS SELECT * FROM members;
 SELECT (SELECT count(*) FROM fresh) AS objects,
 	   (SELECT count(*) FROM (SELECT object FROM fresh EXCEPT SELECT object FROM updated) x) AS only_fresh,
 	   (SELECT count(*) FROM (SELECT object FROM updated EXCEPT SELECT object FROM fresh) x) AS only_updated;

@@ -110,18 +110,23 @@ is($node->safe_psql('scoring', q{SELECT name || ' ' || active FROM durpred.model
 
 # a database whose extension predates 0.2.0: the extraction says how to
 # update it, and works once it is updated
+sub psql_file
+{
+	my ($db, $file) = @_;
+	IPC::Run::run([ 'psql', '-X', '-q', '-d', $db, '-f', $file ], '>', \$stdout, '2>', \$stderr);
+	return $?;
+}
 $node->safe_psql('postgres', 'CREATE DATABASE older');
 $node->safe_psql('older', q{CREATE EXTENSION durpred VERSION '0.1.0'});
-IPC::Run::run([ 'psql', '-X', '-q', '-d', 'older', '-f', 'extract/schema.sql' ], '>', \$stdout, '2>', \$stderr);
-is($?, 0, 'the production tables are created beside an extension at 0.1.0') or diag($stderr);
-IPC::Run::run([ 'psql', '-X', '-q', '-d', 'older', '-f', 'extract/features.sql' ], '>', \$stdout, '2>', \$stderr);
-isnt($?, 0, 'the extraction stops on an extension older than 0.2.0');
+is(psql_file('older', 'extract/schema.sql'), 0,
+	'the production tables are created beside an extension at 0.1.0') or diag($stderr);
+isnt(psql_file('older', 'extract/features.sql'), 0, 'the extraction stops on an extension older than 0.2.0');
 like($stderr, qr/the durpred extension of this database is version 0\.1\.0, older than extract\/features\.sql/,
 	'saying which version it found');
 like($stderr, qr/HINT:\s+ALTER EXTENSION durpred UPDATE/, 'and how to update it');
 $node->safe_psql('older', 'ALTER EXTENSION durpred UPDATE');
-IPC::Run::run([ 'psql', '-X', '-q', '-d', 'older', '-f', 'extract/features.sql' ], '>', \$stdout, '2>', \$stderr);
-is($?, 0, 'after ALTER EXTENSION durpred UPDATE the extraction runs') or diag($stderr);
+is(psql_file('older', 'extract/features.sql'), 0, 'after ALTER EXTENSION durpred UPDATE the extraction runs')
+  or diag($stderr);
 
 $node->stop;
 done_testing();
