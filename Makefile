@@ -21,6 +21,7 @@ OBJS = \
 	src/history.o \
 	src/model.o \
 	src/modeldoc.o \
+	src/pagefeatures.o \
 	src/predict.o \
 	src/registry.o \
 	src/scorer.o \

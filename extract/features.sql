@@ -27,8 +27,10 @@
 --                                    (materialized; this script refreshes it)
 --   analytics.pending_run_features   features of pending and running runs
 --   analytics.page_features(page, at)   features of a run of a page at an
---                                    instant (the serving trigger's definition;
---                                    features_as_of gives them as one value)
+--                                    instant (the serving definition, which
+--                                    durpred.page_features reads directly for
+--                                    the trigger; features_as_of gives them
+--                                    as one value)
 --   analytics.run_features_for(run)  features of one run as of its start
 --   analytics.excluded_runs          runs that cannot be used, and why
 
@@ -38,18 +40,10 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS durpred;
 CREATE SCHEMA IF NOT EXISTS analytics;
 
--- An extension created before 0.2.0 lacks durpred.timing_features(): say
--- how to update it rather than fail on the first view that calls it.
-DO $$
-BEGIN
-	IF pg_catalog.to_regprocedure('durpred.timing_features(timestamptz)') IS NULL THEN
-		RAISE EXCEPTION 'the durpred extension of this database is version %, older than extract/features.sql',
-			(SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'durpred')
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  HINT = 'ALTER EXTENSION durpred UPDATE brings it to the installed version; the models stay.';
-	END IF;
-END
-$$;
+-- An extension created before 0.2.0 lacks durpred.timing_features().
+\set durpred_needs 'durpred.timing_features(timestamptz)'
+\set durpred_script extract/features.sql
+\ir require_extension.sql
 
 BEGIN;
 
@@ -140,8 +134,9 @@ COMMENT ON VIEW analytics.excluded_runs IS
 -- No row when the page does not exist or has blocks of an unknown type.  A
 -- set-returning SQL function of one SELECT, STABLE, without SET or STRICT:
 -- called in FROM, the planner inlines it into the calling query, so that
--- the serving trigger's one query (planned once per session) and the views
--- below compute it without a function call of their own.
+-- the views below (and the serving trigger, where it cannot read the tables
+-- directly with durpred.page_features, which computes the same values)
+-- compute it without a function call of their own.
 CREATE OR REPLACE FUNCTION analytics.page_features(page_id bigint, as_of timestamptz)
 RETURNS SETOF durpred.features
 LANGUAGE sql STABLE PARALLEL SAFE ROWS 1
@@ -163,7 +158,7 @@ AS $$
 	-- set's window adds them, finish, start, id (a zero-duration run after
 	-- the others that finished at its instant), so that avg and stddev come
 	-- out to the bit.  The order comes from a sorted subquery, which the
-	-- index noteflow_run_history_idx returns in that order: an ORDER BY in
+	-- index noteflow_run_page_history_idx returns in that order: an ORDER BY in
 	-- the aggregate's call would sort again for every run.
 	CROSS JOIN (SELECT durpred.run_history(s.duration_seconds, s.failed) AS h
 				FROM (SELECT f.duration_seconds, f.failed

@@ -53,19 +53,20 @@ CREATE INDEX IF NOT EXISTS block_notebook_page_id_idx
 CREATE INDEX IF NOT EXISTS notebook_page_workspace_id_idx
 	ON app.notebook_page (workspace_id);
 
--- A run's history: the runs of its page that have an outcome (the rule of
--- analytics.run_outcomes, so that the planner checks nothing per row), in
--- the order the history adds them, finish, start, id: the serving trigger
--- reads them in that order from the index alone (an index-only scan, where
--- the table is vacuumed), without a sort.  It replaces
--- noteflow_run_page_finished_idx, in finish order alone, whose runs had to
--- be sorted again for every new run.
+-- A run's history: the runs of its page, in the order the history adds
+-- them, finish, start, id.  The serving trigger's direct reads
+-- (durpred.page_features) scan it for every new run; analytics.page_features
+-- reads the runs with an outcome from it in that order, from the index alone
+-- (an index-only scan, where the table is vacuumed) and without a sort.  It
+-- has no predicate, so that direct reads can use it (an index's predicate
+-- would have to be proven to keep every run with an outcome), and it serves
+-- the foreign key of app.noteflow_run when a page is deleted.  It replaces
+-- noteflow_run_history_idx, the same index restricted to runs with an
+-- outcome, and noteflow_run_page_finished_idx, in finish order alone.
 DROP INDEX IF EXISTS app.noteflow_run_page_finished_idx;
-CREATE INDEX IF NOT EXISTS noteflow_run_history_idx
-	ON app.noteflow_run (notebook_page_id, finished_at, started_at, id) INCLUDE (status)
-	WHERE status IN ('success', 'failed', 'cancelled')
-	  AND started_at IS NOT NULL
-	  AND finished_at >= started_at;
+DROP INDEX IF EXISTS app.noteflow_run_history_idx;
+CREATE INDEX IF NOT EXISTS noteflow_run_page_history_idx
+	ON app.noteflow_run (notebook_page_id, finished_at, started_at, id) INCLUDE (status);
 
 -- The queue: runs still pending or running.
 CREATE INDEX IF NOT EXISTS noteflow_run_unfinished_idx

@@ -17,6 +17,11 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 
+-- An extension created before 0.3.0 lacks durpred.page_features().
+\set durpred_needs 'durpred.page_features(bigint, timestamptz)'
+\set durpred_script extract/serving.sql
+\ir require_extension.sql
+
 BEGIN;
 
 -- Every estimate the trigger made, with the model that made it, so that
@@ -37,17 +42,23 @@ CREATE TABLE IF NOT EXISTS analytics.run_estimate (
 COMMENT ON TABLE analytics.run_estimate IS
 'every estimate made by the estimate_completion trigger: run, model, estimate, when';
 
--- The trigger function.  The features are analytics.page_features(), the
--- definition the training set uses, as of the run's start (its creation
--- when it has not started), inlined into the one query of the trigger, which
--- is planned once per session; predict_with_model() gives the estimate and
--- the model that made it in one call, or NULL when no model is active.  Scoring
--- never makes the write fail: any error leaves both columns NULL, a WARNING
--- says why, and the row is written.  Only the scoring runs in the
--- exception block, which writes nothing, so that a bulk insert does not use
--- a subtransaction id per row; the log is written after it.  Other columns
--- are not touched.  SECURITY DEFINER: the application needs only its rights
--- on app.noteflow_run, not on the analytics objects.
+-- The trigger function.  The features are those of analytics.page_features(),
+-- the definition the training set uses, as of the run's start (its creation
+-- when it has not started).  durpred.page_features() computes them by
+-- reading the app tables through their indexes: run by the executor, the
+-- SQL definition costs more than the insert itself.  Where the tables
+-- cannot be read directly (views in their place, row-level security, no
+-- index on the page: error 0A000), the SQL definition computes them, in the
+-- one query it is inlined into, planned once per session.
+-- predict_with_model() gives the estimate and the model that made it in one
+-- call, or NULL when no model is active.  Scoring never makes the write
+-- fail: any error leaves both columns NULL, a WARNING says why, and the row
+-- is written.  Only the scoring runs in the exception blocks, which write
+-- nothing, so that a bulk insert does not use a subtransaction id per row
+-- (the direct reads take one block, the SQL definition a second); the log
+-- is written after them.  Other columns are not touched.  SECURITY
+-- DEFINER: the application needs only its rights on app.noteflow_run, not
+-- on the analytics objects.
 CREATE OR REPLACE FUNCTION analytics.estimate_completion()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -64,9 +75,19 @@ BEGIN
 		-- no features (a page that cannot be scored, see
 		-- analytics.excluded_runs) or no active model: no estimate
 		SELECT e.predicted_duration, e.model_id INTO predicted, model
-		FROM analytics.page_features(NEW.notebook_page_id, as_of) f
-		CROSS JOIN LATERAL durpred.predict_with_model(f) e;
+		FROM durpred.predict_with_model(durpred.page_features(NEW.notebook_page_id, as_of)) e;
 	EXCEPTION
+		WHEN feature_not_supported THEN
+			-- the app tables cannot be read directly: the SQL definition
+			BEGIN
+				SELECT e.predicted_duration, e.model_id INTO predicted, model
+				FROM analytics.page_features(NEW.notebook_page_id, as_of) f
+				CROSS JOIN LATERAL durpred.predict_with_model(f) e;
+			EXCEPTION
+				WHEN OTHERS THEN
+					RAISE WARNING 'durpred: no estimate for run %: %', NEW.id, SQLERRM;
+					predicted := NULL;
+			END;
 		WHEN OTHERS THEN
 			RAISE WARNING 'durpred: no estimate for run %: %', NEW.id, SQLERRM;
 			predicted := NULL;

@@ -19,15 +19,10 @@
 #include "utils/builtins.h"
 
 #include "feature.h"
+#include "pagefeatures.h"
 
 PG_FUNCTION_INFO_V1(durpred_block_counts_accum);
 PG_FUNCTION_INFO_V1(durpred_block_counts_final);
-
-/* total_blocks and the fourteen block types, in feature order */
-#define FIRST_BLOCK_FEATURE 5
-#define NUM_BLOCK_TYPES 14
-/* the result: total, the fourteen types, then blocks of any other type */
-#define NUM_COUNTS (NUM_BLOCK_TYPES + 2)
 
 typedef struct BlockCounts
 {
@@ -36,10 +31,9 @@ typedef struct BlockCounts
 
 /*
  * BlockTypeIndex
- *		Where a block type is counted: 1 to 14 for the feature types, 15 for
- *		any other.  The feature "sql_blocks" counts the type "sql".
+ *		See pagefeatures.h.
  */
-static int
+int
 BlockTypeIndex(const char *type, size_t len)
 {
 	int			i;

@@ -30,26 +30,11 @@
 #include "utils/memutils.h"
 
 #include "durpred.h"
+#include "pagefeatures.h"
 
 PG_FUNCTION_INFO_V1(durpred_run_history_accum);
 PG_FUNCTION_INFO_V1(durpred_run_history_final);
 
-typedef struct Heap
-{
-	double	   *values;
-	int64		n;
-	int64		cap;
-} Heap;
-
-typedef struct HistoryState
-{
-	double		n;				/* float8_accum's N, Sx, Sxx */
-	double		sx;
-	double		sxx;
-	int64		failed;
-	Heap		lower;			/* max-heap: the smaller half, one more if odd */
-	Heap		upper;			/* min-heap: the larger half */
-} HistoryState;
 
 /*
  * HeapPush
@@ -114,29 +99,14 @@ HeapPop(Heap *h, bool is_max)
 }
 
 /*
- * durpred_run_history_accum
- *		Transition function: adds one finished run.  A NULL duration (a row
- *		that is not a finished run, such as the run being scored in a window)
- *		is skipped.
+ * HistoryAdd
+ *		See pagefeatures.h.
  */
-Datum
-durpred_run_history_accum(PG_FUNCTION_ARGS)
+void
+HistoryAdd(HistoryState *state, double x, bool failed, MemoryContext cxt)
 {
-	MemoryContext aggcxt;
-	HistoryState *state;
-	double		x;
 	double		n_before;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "durpred_run_history_accum called in non-aggregate context");
-
-	state = PG_ARGISNULL(0) ? NULL : (HistoryState *) PG_GETARG_POINTER(0);
-	if (state == NULL)
-		state = MemoryContextAllocZero(aggcxt, sizeof(HistoryState));
-	if (PG_ARGISNULL(1))
-		PG_RETURN_POINTER(state);
-
-	x = PG_GETARG_FLOAT8(1);
 	if (!isfinite(x) || x < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -153,20 +123,88 @@ durpred_run_history_accum(PG_FUNCTION_ARGS)
 		state->sxx += tmp * tmp / (state->n * n_before);
 	}
 
-	if (!PG_ARGISNULL(2) && PG_GETARG_BOOL(2))
+	if (failed)
 		state->failed++;
 
 	/* the lower half keeps the middle value when the count is odd */
 	if (state->lower.n == 0 || x <= state->lower.values[0])
-		HeapPush(&state->lower, x, true, aggcxt);
+		HeapPush(&state->lower, x, true, cxt);
 	else
-		HeapPush(&state->upper, x, false, aggcxt);
+		HeapPush(&state->upper, x, false, cxt);
 	if (state->lower.n > state->upper.n + 1)
-		HeapPush(&state->upper, HeapPop(&state->lower, true), false, aggcxt);
+		HeapPush(&state->upper, HeapPop(&state->lower, true), false, cxt);
 	else if (state->upper.n > state->lower.n)
-		HeapPush(&state->lower, HeapPop(&state->upper, false), true, aggcxt);
+		HeapPush(&state->lower, HeapPop(&state->upper, false), true, cxt);
+}
 
+/*
+ * durpred_run_history_accum
+ *		Transition function: adds one finished run.  A NULL duration (a row
+ *		that is not a finished run, such as the run being scored in a window)
+ *		is skipped.
+ */
+Datum
+durpred_run_history_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	HistoryState *state;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "durpred_run_history_accum called in non-aggregate context");
+
+	state = PG_ARGISNULL(0) ? NULL : (HistoryState *) PG_GETARG_POINTER(0);
+	if (state == NULL)
+		state = MemoryContextAllocZero(aggcxt, sizeof(HistoryState));
+	if (!PG_ARGISNULL(1))
+		HistoryAdd(state, PG_GETARG_FLOAT8(1),
+				   !PG_ARGISNULL(2) && PG_GETARG_BOOL(2), aggcxt);
 	PG_RETURN_POINTER(state);
+}
+
+/*
+ * HistoryFields
+ *		See pagefeatures.h.
+ */
+void
+HistoryFields(const HistoryState *state, Datum *values, bool *nulls)
+{
+	int64		n = state == NULL ? 0 : (int64) state->n;
+
+	if (n > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("more than %d earlier runs", PG_INT32_MAX)));
+	values[0] = Int32GetDatum((int32) n);
+	nulls[0] = false;
+	if (n == 0)
+	{
+		nulls[1] = nulls[2] = nulls[3] = nulls[4] = true;
+		return;
+	}
+
+	/* float8_avg */
+	values[1] = Float8GetDatum(state->sx / state->n);
+	nulls[1] = false;
+
+	/* percentile_cont(0.5) and its float8_lerp */
+	if (n % 2 == 1)
+		values[2] = Float8GetDatum(state->lower.values[0]);
+	else
+	{
+		double		lo = state->lower.values[0];
+		double		hi = state->upper.values[0];
+
+		values[2] = Float8GetDatum(lo + (0.5 * (hi - lo)));
+	}
+	nulls[2] = false;
+
+	/* float8_stddev_samp */
+	nulls[3] = n < 2;
+	if (n >= 2)
+		values[3] = Float8GetDatum(sqrt(state->sxx / (state->n - 1.0)));
+
+	values[4] = Float8GetDatum((double) state->failed / (double) n);
+	nulls[4] = false;
 }
 
 /*
@@ -181,45 +219,9 @@ durpred_run_history_final(PG_FUNCTION_ARGS)
 {
 	HistoryState *state = PG_ARGISNULL(0) ? NULL : (HistoryState *) PG_GETARG_POINTER(0);
 	TupleDesc	desc = CallResultDesc(fcinfo, &fcinfo->flinfo->fn_extra);
-	Datum		values[5];
-	bool		nulls[5] = {false, false, false, false, false};
-	int64		n = state == NULL ? 0 : (int64) state->n;
+	Datum		values[HISTORY_FIELDS];
+	bool		nulls[HISTORY_FIELDS];
 
-	if (n > PG_INT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("more than %d earlier runs", PG_INT32_MAX)));
-	values[0] = Int32GetDatum((int32) n);
-	if (n == 0)
-	{
-		nulls[1] = nulls[2] = nulls[3] = nulls[4] = true;
-	}
-	else
-	{
-		double		median;
-
-		/* float8_avg */
-		values[1] = Float8GetDatum(state->sx / state->n);
-
-		/* percentile_cont(0.5) and its float8_lerp */
-		if (n % 2 == 1)
-			median = state->lower.values[0];
-		else
-		{
-			double		lo = state->lower.values[0];
-			double		hi = state->upper.values[0];
-
-			median = lo + (0.5 * (hi - lo));
-		}
-		values[2] = Float8GetDatum(median);
-
-		/* float8_stddev_samp */
-		if (n < 2)
-			nulls[3] = true;
-		else
-			values[3] = Float8GetDatum(sqrt(state->sxx / (state->n - 1.0)));
-
-		values[4] = Float8GetDatum((double) state->failed / (double) n);
-	}
+	HistoryFields(state, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

@@ -23,12 +23,45 @@
 #include "utils/timestamp.h"
 
 #include "durpred.h"
+#include "pagefeatures.h"
 
 PG_FUNCTION_INFO_V1(durpred_timing_features);
 
 /* business hours: a weekday, FIRST_BUSINESS_HOUR <= hour < END_BUSINESS_HOUR */
 #define FIRST_BUSINESS_HOUR 9
 #define END_BUSINESS_HOUR 17
+
+/*
+ * TimingFields
+ *		See pagefeatures.h.
+ */
+void
+TimingFields(TimestampTz at, Datum *values, bool *nulls)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			dow;
+	int			i;
+
+	for (i = 0; i < TIMING_FIELDS; i++)
+		nulls[i] = TIMESTAMP_NOT_FINITE(at);
+	if (TIMESTAMP_NOT_FINITE(at))
+		return;
+
+	/* without a time zone: the fields in UTC */
+	if (timestamp2tm(at, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	dow = j2day(date2j(tm.tm_year, tm.tm_mon, tm.tm_mday));
+	values[0] = Int32GetDatum(tm.tm_hour);
+	values[1] = Int32GetDatum(dow);
+	values[2] = Int32GetDatum(tm.tm_mon);
+	values[3] = BoolGetDatum(dow == 0 || dow == 6);
+	values[4] = BoolGetDatum(dow >= 1 && dow <= 5 &&
+							 tm.tm_hour >= FIRST_BUSINESS_HOUR &&
+							 tm.tm_hour < END_BUSINESS_HOUR);
+}
 
 /*
  * durpred_timing_features
@@ -39,32 +72,10 @@ PG_FUNCTION_INFO_V1(durpred_timing_features);
 Datum
 durpred_timing_features(PG_FUNCTION_ARGS)
 {
-	TimestampTz at = PG_GETARG_TIMESTAMPTZ(0);
 	TupleDesc	desc = CallResultDesc(fcinfo, &fcinfo->flinfo->fn_extra);
-	Datum		values[5];
-	bool		nulls[5] = {false, false, false, false, false};
+	Datum		values[TIMING_FIELDS];
+	bool		nulls[TIMING_FIELDS];
 
-	if (TIMESTAMP_NOT_FINITE(at))
-		nulls[0] = nulls[1] = nulls[2] = nulls[3] = nulls[4] = true;
-	else
-	{
-		struct pg_tm tm;
-		fsec_t		fsec;
-		int			dow;
-
-		/* without a time zone: the fields in UTC */
-		if (timestamp2tm(at, NULL, &tm, &fsec, NULL, NULL) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("timestamp out of range")));
-		dow = j2day(date2j(tm.tm_year, tm.tm_mon, tm.tm_mday));
-		values[0] = Int32GetDatum(tm.tm_hour);
-		values[1] = Int32GetDatum(dow);
-		values[2] = Int32GetDatum(tm.tm_mon);
-		values[3] = BoolGetDatum(dow == 0 || dow == 6);
-		values[4] = BoolGetDatum(dow >= 1 && dow <= 5 &&
-								 tm.tm_hour >= FIRST_BUSINESS_HOUR &&
-								 tm.tm_hour < END_BUSINESS_HOUR);
-	}
+	TimingFields(PG_GETARG_TIMESTAMPTZ(0), values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

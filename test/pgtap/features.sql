@@ -2,6 +2,9 @@
 --
 -- - analytics.run_features_for(id) equals the analytics.run_features row of
 --   every finished run, all 25 features, NULLs included;
+-- - durpred.page_features(), the serving trigger's direct reads, equals
+--   analytics.page_features() for every run, as of its start and as of its
+--   finish;
 -- - every feature equals an independent recomputation with PostgreSQL's own
 --   aggregates (on a sample);
 -- - no leakage: changing a run's duration and status changes no feature of
@@ -19,7 +22,7 @@ DROP EXTENSION IF EXISTS durpred CASCADE;
 \i extract/features.sql
 \o
 
-SELECT plan(15);
+SELECT plan(17);
 
 SELECT is((SELECT count(*) FROM analytics.run_features), 50000::bigint,
 		  'one training row per finished run');
@@ -40,6 +43,15 @@ FROM analytics.run_features f;
 SELECT is((SELECT count(*) FROM training t
 		   WHERE analytics.run_features_for(t.run_id) IS DISTINCT FROM t.features),
 		  0::bigint, 'run_features_for equals the training row of all 50,000 finished runs');
+SELECT is((SELECT count(*) FROM app.noteflow_run r
+		   WHERE durpred.page_features(r.notebook_page_id, COALESCE(r.started_at, r.created_at))
+				 IS DISTINCT FROM analytics.features_as_of(r.notebook_page_id, COALESCE(r.started_at, r.created_at))),
+		  0::bigint, 'durpred.page_features equals analytics.page_features for every run as of its start');
+SELECT is((SELECT count(*) FROM app.noteflow_run r
+		   WHERE r.finished_at IS NOT NULL
+			 AND durpred.page_features(r.notebook_page_id, r.finished_at)
+				 IS DISTINCT FROM analytics.features_as_of(r.notebook_page_id, r.finished_at)),
+		  0::bigint, 'and as of every finish, where runs finish together');
 SELECT ok((SELECT count(*) FROM analytics.run_features WHERE historical_run_count = 0) > 0
 		  AND (SELECT count(*) FROM analytics.run_features WHERE historical_stddev_duration IS NULL) > 0,
 		  'the comparison includes NULL features (runs with no or one earlier run)');

@@ -159,7 +159,7 @@ FROM analytics.run_features f WHERE f.run_id = 24;
 CREATE FUNCTION pg_temp.plan_lines(query text) RETURNS SETOF text
 LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY EXECUTE 'EXPLAIN (COSTS OFF, VERBOSE) ' || query; END $$;
 SELECT count(*) FILTER (WHERE l ~ 'Sort|ORDER BY') AS sorts,
-	   count(*) FILTER (WHERE l ~ 'Index Only Scan using noteflow_run_history_idx') AS history_index_scans
+	   count(*) FILTER (WHERE l ~ 'Index Only Scan using noteflow_run_page_history_idx') AS history_index_scans
 FROM pg_temp.plan_lines($$SELECT * FROM analytics.page_features(13, '2025-04-01 10:30:00+00')$$) l;
 
 RESET TimeZone;

@@ -102,13 +102,29 @@ INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, create
 VALUES (106, 20, 1, 'pending', '2025-06-10 09:05:00+00');
 SELECT id, estimated_duration, estimated_completion_at FROM app.noteflow_run WHERE id = 106;
 
--- the feature function missing: a WARNING, both NULL
+-- the direct reads missing: a WARNING, both NULL
 SELECT durpred.activate_model('shifted') AS shifted_active;
-ALTER FUNCTION analytics.page_features(bigint, timestamptz) RENAME TO page_features_gone;
+ALTER FUNCTION durpred.page_features(bigint, timestamptz) RENAME TO page_features_gone;
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
 VALUES (107, 20, 1, 'pending', '2025-06-10 09:10:00+00');
 SELECT id, estimated_duration FROM app.noteflow_run WHERE id = 107;
+ALTER FUNCTION durpred.page_features_gone(bigint, timestamptz) RENAME TO page_features;
+
+-- tables that cannot be read directly (here row-level security on
+-- app.block; views in place of the tables alike): the SQL definition gives
+-- the same estimate, without a warning
+ALTER TABLE app.block ENABLE ROW LEVEL SECURITY;
+INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (109, 20, 1, 'pending', '2025-06-10 09:12:00+00');
+SELECT id, estimated_duration,
+	   estimated_duration = durpred.predict_duration(analytics.run_features_for(id)) AS same
+FROM app.noteflow_run WHERE id = 109;
+-- and with the SQL definition missing too: a WARNING, both NULL
+ALTER FUNCTION analytics.page_features(bigint, timestamptz) RENAME TO page_features_gone;
+UPDATE app.noteflow_run SET status = 'running', started_at = '2025-06-10 09:12:01+00' WHERE id = 109;
+SELECT id, estimated_duration, estimated_completion_at FROM app.noteflow_run WHERE id = 109;
 ALTER FUNCTION analytics.page_features_gone(bigint, timestamptz) RENAME TO page_features;
+ALTER TABLE app.block DISABLE ROW LEVEL SECURITY;
 
 -- any other error, also one of the same SQLSTATE class as having no model
 -- (55): a WARNING, both NULL

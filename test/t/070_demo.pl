@@ -128,5 +128,20 @@ $node->safe_psql('older', 'ALTER EXTENSION durpred UPDATE');
 is(psql_file('older', 'extract/features.sql'), 0, 'after ALTER EXTENSION durpred UPDATE the extraction runs')
   or diag($stderr);
 
+# at 0.2.0 the extraction runs, and the serving objects, which read with
+# durpred.page_features (0.3.0), say how to update
+$node->safe_psql('postgres', 'CREATE DATABASE at020');
+$node->safe_psql('at020', q{CREATE EXTENSION durpred VERSION '0.2.0'});
+is(psql_file('at020', 'extract/schema.sql'), 0, 'the production tables beside an extension at 0.2.0')
+  or diag($stderr);
+is(psql_file('at020', 'extract/features.sql'), 0, 'the extraction runs at 0.2.0') or diag($stderr);
+isnt(psql_file('at020', 'extract/serving.sql'), 0, 'the serving objects stop on an extension older than 0.3.0');
+like($stderr, qr/the durpred extension of this database is version 0\.2\.0, older than extract\/serving\.sql/,
+	'saying which version it found');
+like($stderr, qr/HINT:\s+ALTER EXTENSION durpred UPDATE/, 'and how to update it');
+$node->safe_psql('at020', 'ALTER EXTENSION durpred UPDATE');
+is(psql_file('at020', 'extract/serving.sql'), 0, 'after ALTER EXTENSION durpred UPDATE they install')
+  or diag($stderr);
+
 $node->stop;
 done_testing();
