@@ -325,6 +325,8 @@ NextKeyed(KeyedTable *t)
 
 	while ((tid = index_getnext_tid(t->scan, ForwardScanDirection)) != NULL)
 	{
+		/* a page's history can be long: a cancel stops it, as the executor would */
+		CHECK_FOR_INTERRUPTS();
 		if (t->index_only &&
 			VM_ALL_VISIBLE(t->rel, ItemPointerGetBlockNumber(tid), &t->vmbuffer))
 		{
