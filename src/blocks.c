@@ -49,6 +49,20 @@ BlockTypeIndex(const char *type, size_t len)
 }
 
 /*
+ * BlockCount
+ *		See pagefeatures.h.
+ */
+int32
+BlockCount(int64 n)
+{
+	if (n > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("more than %d blocks on a page", PG_INT32_MAX)));
+	return (int32) n;
+}
+
+/*
  * durpred_block_counts_accum
  *		Transition function: counts one block.  A NULL type (the row of a
  *		page without blocks, from an outer join) counts nothing.
@@ -88,15 +102,7 @@ durpred_block_counts_final(PG_FUNCTION_ARGS)
 	int			i;
 
 	for (i = 0; i < NUM_COUNTS; i++)
-	{
-		int64		n = state == NULL ? 0 : state->counts[i];
-
-		if (n > PG_INT32_MAX)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("more than %d blocks on a page", PG_INT32_MAX)));
-		values[i] = Int32GetDatum((int32) n);
-	}
+		values[i] = Int32GetDatum(BlockCount(state == NULL ? 0 : state->counts[i]));
 	PG_RETURN_ARRAYTYPE_P(construct_array(values, NUM_COUNTS, INT4OID,
 										  sizeof(int32), true, TYPALIGN_INT));
 }

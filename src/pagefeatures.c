@@ -565,11 +565,7 @@ durpred_page_features(PG_FUNCTION_ARGS)
 	TimingFields(as_of, values, nulls);
 	for (i = 0; i <= NUM_BLOCK_TYPES; i++)
 	{
-		if (counts[i] > PG_INT32_MAX)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("more than %d blocks on a page", PG_INT32_MAX)));
-		values[FIRST_BLOCK_FEATURE + i] = Int32GetDatum((int32) counts[i]);
+		values[FIRST_BLOCK_FEATURE + i] = Int32GetDatum(BlockCount(counts[i]));
 		nulls[FIRST_BLOCK_FEATURE + i] = false;
 	}
 	HistoryFields(&history, values + FIRST_BLOCK_FEATURE + NUM_BLOCK_TYPES + 1,

@@ -35,6 +35,9 @@ extern void TimingFields(TimestampTz at, Datum *values, bool *nulls);
  */
 extern int	BlockTypeIndex(const char *type, size_t len);
 
+/* A count of blocks as a feature value: 22003 above PG_INT32_MAX. */
+extern int32 BlockCount(int64 n);
+
 /* history: count, mean, median, standard deviation, failure rate */
 #define HISTORY_FIELDS 5
 

@@ -108,25 +108,31 @@ $node->safe_psql('scoring',
 is($node->safe_psql('scoring', q{SELECT name || ' ' || active FROM durpred.models}), 'duration true',
 	'and leaves its active model alone');
 
-# a database whose extension predates 0.2.0: the extraction says how to
-# update it, and works once it is updated
+# an extension older than a script needs: the script stops, says which
+# version it found and how to update, and runs once it is updated
 sub psql_file
 {
 	my ($db, $file) = @_;
 	IPC::Run::run([ 'psql', '-X', '-q', '-d', $db, '-f', $file ], '>', \$stdout, '2>', \$stderr);
 	return $?;
 }
+sub refused_until_updated
+{
+	my ($db, $version, $file, $needs) = @_;
+	isnt(psql_file($db, $file), 0, "$file stops on an extension at $version, older than $needs");
+	like($stderr, qr/the durpred extension of this database is version \Q$version\E, older than \Q$file\E/,
+		'saying which version it found');
+	like($stderr, qr/HINT:\s+ALTER EXTENSION durpred UPDATE/, 'and how to update it');
+	$node->safe_psql($db, 'ALTER EXTENSION durpred UPDATE');
+	is(psql_file($db, $file), 0, "after ALTER EXTENSION durpred UPDATE $file runs") or diag($stderr);
+}
+
+# at 0.1.0 the extraction needs durpred.timing_features (0.2.0)
 $node->safe_psql('postgres', 'CREATE DATABASE older');
 $node->safe_psql('older', q{CREATE EXTENSION durpred VERSION '0.1.0'});
 is(psql_file('older', 'extract/schema.sql'), 0,
 	'the production tables are created beside an extension at 0.1.0') or diag($stderr);
-isnt(psql_file('older', 'extract/features.sql'), 0, 'the extraction stops on an extension older than 0.2.0');
-like($stderr, qr/the durpred extension of this database is version 0\.1\.0, older than extract\/features\.sql/,
-	'saying which version it found');
-like($stderr, qr/HINT:\s+ALTER EXTENSION durpred UPDATE/, 'and how to update it');
-$node->safe_psql('older', 'ALTER EXTENSION durpred UPDATE');
-is(psql_file('older', 'extract/features.sql'), 0, 'after ALTER EXTENSION durpred UPDATE the extraction runs')
-  or diag($stderr);
+refused_until_updated('older', '0.1.0', 'extract/features.sql', '0.2.0');
 
 # at 0.2.0 the extraction runs, and the serving objects, which read with
 # durpred.page_features (0.3.0), say how to update
@@ -135,13 +141,7 @@ $node->safe_psql('at020', q{CREATE EXTENSION durpred VERSION '0.2.0'});
 is(psql_file('at020', 'extract/schema.sql'), 0, 'the production tables beside an extension at 0.2.0')
   or diag($stderr);
 is(psql_file('at020', 'extract/features.sql'), 0, 'the extraction runs at 0.2.0') or diag($stderr);
-isnt(psql_file('at020', 'extract/serving.sql'), 0, 'the serving objects stop on an extension older than 0.3.0');
-like($stderr, qr/the durpred extension of this database is version 0\.2\.0, older than extract\/serving\.sql/,
-	'saying which version it found');
-like($stderr, qr/HINT:\s+ALTER EXTENSION durpred UPDATE/, 'and how to update it');
-$node->safe_psql('at020', 'ALTER EXTENSION durpred UPDATE');
-is(psql_file('at020', 'extract/serving.sql'), 0, 'after ALTER EXTENSION durpred UPDATE they install')
-  or diag($stderr);
+refused_until_updated('at020', '0.2.0', 'extract/serving.sql', '0.3.0');
 
 $node->stop;
 done_testing();
