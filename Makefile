@@ -25,7 +25,8 @@ OBJS = \
 	src/predict.o \
 	src/registry.o \
 	src/scorer.o \
-	src/timing.o
+	src/timing.o \
+	src/trigger.o
 
 DATA = $(wildcard sql/durpred--*.sql)
 

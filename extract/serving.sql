@@ -17,102 +17,75 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 
--- An extension created before 0.3.0 lacks durpred.page_features().
-\set durpred_needs 'durpred.page_features(bigint, timestamptz)'
+-- An extension created before 0.4.0 lacks durpred.estimate_completion().
+\set durpred_needs 'durpred.estimate_completion()'
 \set durpred_script extract/serving.sql
 \ir require_extension.sql
 
 BEGIN;
 
 -- Every estimate the trigger made, with the model that made it, so that
--- accuracy can be told apart by model version.  A log: a run estimated at
--- creation and again at its start has two rows, and an estimate made for a
--- row that was not written after all (INSERT ... ON CONFLICT DO NOTHING)
--- leaves one that nothing joins.  The accuracy view takes, for each run, the
--- newest entry that carries the run's estimate.  Rows of deleted runs stay
--- until removed; extract/demo_data.sql empties the log with the runs.
+-- accuracy can be told apart by model version.  An append-only log: a run
+-- estimated at creation and again at its start has two rows, and an
+-- estimate made for a row that was not written after all (INSERT ... ON
+-- CONFLICT DO NOTHING) leaves one that nothing joins.  The accuracy view
+-- takes, for each run, the newest entry that carries the run's estimate.
+-- Rows of deleted runs stay until removed; extract/demo_data.sql empties
+-- the log with the runs.
 CREATE TABLE IF NOT EXISTS analytics.run_estimate (
 	run_id bigint NOT NULL,
 	model_id bigint NOT NULL,
 	estimated_duration float8 NOT NULL,
-	estimated_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-	PRIMARY KEY (run_id, estimated_duration, model_id)
+	estimated_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
 );
+-- Before 0.4.0 the log kept one row per run, model and estimate: its key
+-- made the plpgsql trigger update estimated_at where the C trigger appends.
+ALTER TABLE analytics.run_estimate DROP CONSTRAINT IF EXISTS run_estimate_pkey;
+CREATE INDEX IF NOT EXISTS run_estimate_run_idx ON analytics.run_estimate (run_id, estimated_at);
 
 COMMENT ON TABLE analytics.run_estimate IS
 'every estimate made by the estimate_completion trigger: run, model, estimate, when';
 
--- The trigger function.  The features are those of analytics.page_features(),
--- the definition the training set uses, as of the run's start (its creation
--- when it has not started).  durpred.page_features() computes them by
--- reading the app tables through their indexes: run by the executor, the
--- SQL definition costs more than the insert itself.  Where the tables
--- cannot be read directly (views in their place, row-level security, no
--- index on the page: error 0A000), the SQL definition computes them, in the
--- one query it is inlined into, planned once per session.
--- predict_with_model() gives the estimate and the model that made it in one
--- call, or NULL when no model is active.  Scoring never makes the write
--- fail: any error leaves both columns NULL, a WARNING says why, and the row
--- is written.  Only the scoring runs in the exception blocks, which write
--- nothing, so that a bulk insert does not use a subtransaction id per row
--- (the direct reads take one block, the SQL definition a second); the log
--- is written after them.  Other columns are not touched.  SECURITY
--- DEFINER: the application needs only its rights on app.noteflow_run, not
--- on the analytics objects.
-CREATE OR REPLACE FUNCTION analytics.estimate_completion()
-RETURNS trigger
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	as_of timestamptz := COALESCE(NEW.started_at, NEW.created_at);
-	predicted float8;
-	model bigint;
-BEGIN
-	NEW.estimated_duration := NULL;
-	NEW.estimated_completion_at := NULL;
-	BEGIN
-		-- no features (a page that cannot be scored, see
-		-- analytics.excluded_runs) or no active model: no estimate
-		SELECT e.predicted_duration, e.model_id INTO predicted, model
-		FROM durpred.predict_with_model(durpred.page_features(NEW.notebook_page_id, as_of)) e;
-	EXCEPTION
-		WHEN feature_not_supported THEN
-			-- the app tables cannot be read directly: the SQL definition
-			BEGIN
-				SELECT e.predicted_duration, e.model_id INTO predicted, model
-				FROM analytics.page_features(NEW.notebook_page_id, as_of) f
-				CROSS JOIN LATERAL durpred.predict_with_model(f) e;
-			EXCEPTION
-				WHEN OTHERS THEN
-					RAISE WARNING 'durpred: no estimate for run %: %', NEW.id, SQLERRM;
-					predicted := NULL;
-			END;
-		WHEN OTHERS THEN
-			RAISE WARNING 'durpred: no estimate for run %: %', NEW.id, SQLERRM;
-			predicted := NULL;
-	END;
-	IF predicted IS NOT NULL THEN
-		INSERT INTO analytics.run_estimate AS e (run_id, model_id, estimated_duration)
-		VALUES (NEW.id, model, predicted)
-		ON CONFLICT (run_id, estimated_duration, model_id) DO UPDATE
-			SET estimated_at = EXCLUDED.estimated_at;
-		NEW.estimated_duration := predicted;
-		NEW.estimated_completion_at := as_of + predicted * interval '1 second';
-	END IF;
-	RETURN NEW;
-END
-$$;
-
-COMMENT ON FUNCTION analytics.estimate_completion() IS
-'trigger function: sets estimated_duration and estimated_completion_at of a pending or running run; never makes the write fail';
-
+-- The trigger: durpred.estimate_completion() (src/trigger.c), in C because
+-- it runs for every new run, and a plpgsql trigger spent more in its own
+-- machinery than in the estimate.  Its features are those of
+-- analytics.page_features(), the definition the training set uses, as of
+-- the run's start (its creation when it has not started), read directly
+-- through the tables' indexes; where the tables cannot be read directly
+-- (views in their place, row-level security, no index on the page), its
+-- second argument computes them.  Its first argument is the log.  Scoring
+-- never makes the write fail: any error leaves both columns NULL, a
+-- WARNING says why, and the row is written.  Other columns are not
+-- touched.  It reads and writes as the owner of app.noteflow_run, so the
+-- application needs only its rights on that table.
 DROP TRIGGER IF EXISTS estimate_completion ON app.noteflow_run;
 CREATE TRIGGER estimate_completion
 	BEFORE INSERT OR UPDATE OF status, started_at ON app.noteflow_run
 	FOR EACH ROW
 	WHEN (NEW.status IN ('pending', 'running'))
-	EXECUTE FUNCTION analytics.estimate_completion();
+	EXECUTE FUNCTION durpred.estimate_completion('analytics.run_estimate', 'analytics.page_features');
+-- the plpgsql trigger function of earlier versions of this script
+DROP FUNCTION IF EXISTS analytics.estimate_completion();
+
+-- What the owner of app.noteflow_run needs for the trigger, where it lacks
+-- it (the owner of all these objects needs nothing).
+DO $$
+DECLARE
+	owner name := (SELECT r.rolname FROM pg_catalog.pg_class c
+				   JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+				   WHERE c.oid OPERATOR(pg_catalog.=) 'app.noteflow_run'::pg_catalog.regclass);
+BEGIN
+	IF NOT pg_catalog.has_schema_privilege(owner, 'analytics', 'USAGE') THEN
+		EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA analytics TO %I', owner);
+	END IF;
+	IF NOT pg_catalog.has_table_privilege(owner, 'analytics.run_estimate', 'INSERT') THEN
+		EXECUTE pg_catalog.format('GRANT INSERT ON analytics.run_estimate TO %I', owner);
+	END IF;
+	IF NOT pg_catalog.has_function_privilege(owner, 'analytics.page_features(bigint, timestamptz)', 'EXECUTE') THEN
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION analytics.page_features(bigint, timestamptz) TO %I', owner);
+	END IF;
+END
+$$;
 
 -- The queue, scored now with the current model: every pending or running
 -- run, its estimate, category and estimated completion, soonest first.

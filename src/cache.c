@@ -479,3 +479,17 @@ CurrentModel(bool missing_ok)
 	}
 	return current;
 }
+
+/*
+ * ServingModel
+ *		See cache.h.
+ */
+CachedModel *
+ServingModel(void)
+{
+	CachedModel *model = CurrentModel(true);
+
+	if (model == NULL && durpred_model_name != NULL && durpred_model_name[0] != '\0')
+		(void) CurrentModel(false); /* raises: no model of that name */
+	return model;
+}

@@ -33,6 +33,13 @@ extern char *durpred_model_name;
  */
 extern CachedModel *CurrentModel(bool missing_ok);
 
+/*
+ * The model the serving trigger and predict_with_model() score with: as
+ * CurrentModel, but having no active model is an answer (NULL), not an
+ * error.  durpred.model naming no model is still an error.
+ */
+extern CachedModel *ServingModel(void);
+
 /* Forgets which model is current (for the durpred.model assign hook). */
 extern void CacheResetCurrent(void);
 

@@ -60,6 +60,26 @@ FeatureValue(int feature, double value)
 	return (float) value;
 }
 
+/*
+ * FeatureFromDatum
+ *		The model value of a feature given as a Datum of its durpred.features
+ *		type (int4, boolean or float8), checked as FeatureValue checks.
+ */
+static inline float
+FeatureFromDatum(int feature, Datum value)
+{
+	switch (DurpredFeatures[feature].kind)
+	{
+		case FEATURE_INT:
+			return FeatureValue(feature, DatumGetInt32(value));
+		case FEATURE_BOOL:
+			return DatumGetBool(value) ? 1.0f : 0.0f;
+		case FEATURE_FLOAT:
+			break;
+	}
+	return FeatureValue(feature, DatumGetFloat8(value));
+}
+
 /* A vector with the named-argument defaults: 0 for counts, else missing. */
 extern void FeatureVectorInit(float *vector);
 

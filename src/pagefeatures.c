@@ -369,17 +369,6 @@ CloseKeyed(KeyedTable *t)
 	relation_close(t->rel, NoLock);
 }
 
-/* Whether a text datum equals a C string, byte for byte. */
-static inline bool
-TextIs(Datum value, const char *s, size_t len)
-{
-	text	   *t = DatumGetTextPP(value);
-
-	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
-}
-
-#define TEXT_IS(value, literal) TextIs(value, literal, sizeof(literal) - 1)
-
 /*
  * Duration
  *		date_part('epoch', finished_at - started_at) for finished_at >=
@@ -512,25 +501,18 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 }
 
 /*
- * durpred_page_features
- *		durpred.page_features(page_id bigint, as_of timestamptz): the 25
- *		features, as analytics.page_features() gives them, or NULL where it
- *		gives no row.
+ * PageFeatures
+ *		See pagefeatures.h.
  */
-Datum
-durpred_page_features(PG_FUNCTION_ARGS)
+bool
+PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls)
 {
-	int64		page = PG_GETARG_INT64(0);
-	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(1);
-	TupleDesc	desc = CallResultDesc(fcinfo, &fcinfo->flinfo->fn_extra);
 	Snapshot	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
 	KeyedTable	pages;
 	KeyedTable	blocks;
 	KeyedTable	runs;
 	int64		counts[NUM_COUNTS];
 	HistoryState history;
-	Datum		values[DURPRED_NUM_FEATURES];
-	bool		nulls[DURPRED_NUM_FEATURES];
 	bool		found;
 	int			i;
 
@@ -560,7 +542,7 @@ durpred_page_features(PG_FUNCTION_ARGS)
 	CloseKeyed(&blocks);
 	CloseKeyed(&pages);
 	if (!found)
-		PG_RETURN_NULL();
+		return false;
 
 	TimingFields(as_of, values, nulls);
 	for (i = 0; i <= NUM_BLOCK_TYPES; i++)
@@ -570,5 +552,23 @@ durpred_page_features(PG_FUNCTION_ARGS)
 	}
 	HistoryFields(&history, values + FIRST_BLOCK_FEATURE + NUM_BLOCK_TYPES + 1,
 				  nulls + FIRST_BLOCK_FEATURE + NUM_BLOCK_TYPES + 1);
+	return true;
+}
+
+/*
+ * durpred_page_features
+ *		durpred.page_features(page_id bigint, as_of timestamptz): the 25
+ *		features, as analytics.page_features() gives them, or NULL where it
+ *		gives no row.
+ */
+Datum
+durpred_page_features(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc = CallResultDesc(fcinfo, &fcinfo->flinfo->fn_extra);
+	Datum		values[DURPRED_NUM_FEATURES];
+	bool		nulls[DURPRED_NUM_FEATURES];
+
+	if (!PageFeatures(PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), values, nulls))
+		PG_RETURN_NULL();
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

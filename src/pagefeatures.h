@@ -13,6 +13,18 @@
 #define DURPRED_PAGEFEATURES_H
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
+
+/* Whether a text datum equals a C string, byte for byte. */
+static inline bool
+TextIs(Datum value, const char *s, size_t len)
+{
+	text	   *t = DatumGetTextPP(value);
+
+	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
+}
+
+#define TEXT_IS(value, literal) TextIs(value, literal, sizeof(literal) - 1)
 
 /* timing: start_hour, day_of_week, month, is_weekend, is_business_hours */
 #define TIMING_FIELDS 5
@@ -69,5 +81,15 @@ extern void HistoryAdd(HistoryState *state, double x, bool failed,
 
 /* The five historical features of a state (NULL: no run). */
 extern void HistoryFields(const HistoryState *state, Datum *values, bool *nulls);
+
+/*
+ * The 25 features of a run of a page starting at as_of, as
+ * analytics.page_features() gives them, read directly from the app tables
+ * with the active snapshot (durpred.page_features, the serving trigger):
+ * values and nulls in the order and types of durpred.features.  False
+ * where the SQL gives no row (no such page, a block of an unknown type);
+ * 0A000 where the tables cannot be read directly.
+ */
+extern bool PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls);
 
 #endif							/* DURPRED_PAGEFEATURES_H */

@@ -58,22 +58,6 @@ typedef struct RecordMap
 } RecordMap;
 
 /*
- * ClampPrediction
- *		The prediction as float8, clamped at 0 as the reference service does.
- */
-static double
-ClampPrediction(float prediction)
-{
-	double		d = prediction;
-
-	if (isnan(d))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("the model's prediction is NaN")));
-	return d > 0 ? d : 0.0;
-}
-
-/*
  * durpred_predict_duration
  *		The named-argument form: one argument per feature, NULL = missing.
  */
@@ -84,27 +68,9 @@ durpred_predict_duration(PG_FUNCTION_ARGS)
 	int			i;
 
 	for (i = 0; i < DURPRED_NUM_FEATURES; i++)
-	{
-		if (PG_ARGISNULL(i))
-		{
-			x[i] = NAN;
-			continue;
-		}
-		switch (DurpredFeatures[i].kind)
-		{
-			case FEATURE_INT:
-				x[i] = FeatureValue(i, PG_GETARG_INT32(i));
-				break;
-			case FEATURE_BOOL:
-				x[i] = PG_GETARG_BOOL(i) ? 1.0f : 0.0f;
-				break;
-			case FEATURE_FLOAT:
-				x[i] = FeatureValue(i, PG_GETARG_FLOAT8(i));
-				break;
-		}
-	}
+		x[i] = PG_ARGISNULL(i) ? NAN : FeatureFromDatum(i, PG_GETARG_DATUM(i));
 	x[DURPRED_MISSING_SLOT] = NAN;
-	PG_RETURN_FLOAT8(ClampPrediction(ScorerPredict(CurrentModel(false)->scorer, x)));
+	PG_RETURN_FLOAT8(ScorerSeconds(CurrentModel(false)->scorer, x));
 }
 
 /*
@@ -259,7 +225,7 @@ durpred_predict_duration_record(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	RecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
-	PG_RETURN_FLOAT8(ClampPrediction(ScorerPredict(CurrentModel(false)->scorer, x)));
+	PG_RETURN_FLOAT8(ScorerSeconds(CurrentModel(false)->scorer, x));
 }
 
 /*
@@ -276,7 +242,7 @@ JsonbPrediction(Jsonb *request)
 
 	memcpy(x, model->scorer->defaults, sizeof(x));
 	FeatureVectorFromJsonb(request, x, "request");
-	return ClampPrediction(ScorerPredict(model->scorer, x));
+	return ScorerSeconds(model->scorer, x);
 }
 
 /*
@@ -353,14 +319,10 @@ durpred_predict_with_model(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	RecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
-	model = CurrentModel(true);
+	model = ServingModel();
 	if (model == NULL)
-	{
-		if (durpred_model_name != NULL && durpred_model_name[0] != '\0')
-			(void) CurrentModel(false); /* raises: no model of that name */
 		PG_RETURN_NULL();
-	}
-	values[0] = Float8GetDatum(ClampPrediction(ScorerPredict(model->scorer, x)));
+	values[0] = Float8GetDatum(ScorerSeconds(model->scorer, x));
 	values[1] = Int64GetDatum(model->id);
 
 	/* RecordFeatures has left the call site's RecordMap in fn_extra */

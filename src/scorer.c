@@ -298,3 +298,20 @@ ScorerPredict(const Scorer *scorer, const float *x)
 		return out;
 	}
 }
+
+/*
+ * ScorerSeconds
+ *		The prediction as float8 seconds, clamped at 0 as the reference
+ *		service does.
+ */
+double
+ScorerSeconds(const Scorer *scorer, const float *x)
+{
+	double		d = ScorerPredict(scorer, x);
+
+	if (isnan(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the model's prediction is NaN")));
+	return d > 0 ? d : 0.0;
+}

@@ -59,4 +59,10 @@ extern Scorer *ScorerBuild(const char *data, size_t len, Jsonb *info,
 /* The model's output for a feature vector, before clamping. */
 extern float ScorerPredict(const Scorer *scorer, const float *features);
 
+/*
+ * The predicted duration in seconds: the model's output as float8, clamped
+ * at 0 as the reference service does; a NaN output raises 22000.
+ */
+extern double ScorerSeconds(const Scorer *scorer, const float *features);
+
 #endif							/* DURPRED_SCORER_H */

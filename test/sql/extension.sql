@@ -46,8 +46,8 @@ ALTER EXTENSION durpred SET SCHEMA elsewhere;
 DROP SCHEMA elsewhere;
 DROP EXTENSION durpred;
 
--- 0.1.0 updates to 0.3.0 through 0.2.0, in place (models kept), and then
--- has exactly the objects of a fresh install
+-- 0.1.0 updates to 0.4.0 through 0.2.0 and 0.3.0, in place (models kept),
+-- and then has exactly the objects of a fresh install
 CREATE EXTENSION durpred VERSION '0.1.0';
 SELECT to_regproc('durpred.timing_features') IS NULL AS no_timing_in_0_1_0,
 	   to_regproc('durpred.page_features') IS NULL AS no_page_features_in_0_1_0;
@@ -60,6 +60,7 @@ SELECT name, version, active FROM durpred.models;
 SELECT durpred.predict_duration(sql_blocks => 1, historical_avg_duration => 50);
 SELECT (durpred.timing_features('2026-12-01 10:00+00')).*;
 SELECT to_regprocedure('durpred.page_features(bigint, timestamptz)') IS NOT NULL AS page_features_added;
+SELECT has_function_privilege('public', 'durpred.estimate_completion()', 'EXECUTE') AS public_may_attach_trigger;
 -- the extension's member objects, whichever version is installed
 CREATE TEMP VIEW members AS
 SELECT pg_describe_object(classid, objid, objsubid) AS object

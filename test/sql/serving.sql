@@ -70,8 +70,9 @@ INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, create
 VALUES (101, 20, 1, 'pending', '2025-06-09 13:00:00+00')
 ON CONFLICT (id) DO NOTHING;
 SELECT id, status, estimated_duration FROM app.noteflow_run WHERE id = 101;
--- the log: 101 estimated at creation and start (the same 10.5, one row),
--- then for the insert that wrote nothing
+-- the log, append-only: 101 estimated at creation and at its start (the
+-- same 10.5 twice), 102 likewise, then 101 for the insert that wrote
+-- nothing
 SELECT run_id, model_id, estimated_duration FROM analytics.run_estimate
 ORDER BY run_id, estimated_at;
 
@@ -102,13 +103,14 @@ INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, create
 VALUES (106, 20, 1, 'pending', '2025-06-10 09:05:00+00');
 SELECT id, estimated_duration, estimated_completion_at FROM app.noteflow_run WHERE id = 106;
 
--- the direct reads missing: a WARNING, both NULL
+-- where the tables can be read directly, the fallback is not called: its
+-- absence changes nothing
 SELECT durpred.activate_model('shifted') AS shifted_active;
-ALTER FUNCTION durpred.page_features(bigint, timestamptz) RENAME TO page_features_gone;
+ALTER FUNCTION analytics.page_features(bigint, timestamptz) RENAME TO page_features_gone;
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
 VALUES (107, 20, 1, 'pending', '2025-06-10 09:10:00+00');
 SELECT id, estimated_duration FROM app.noteflow_run WHERE id = 107;
-ALTER FUNCTION durpred.page_features_gone(bigint, timestamptz) RENAME TO page_features;
+ALTER FUNCTION analytics.page_features_gone(bigint, timestamptz) RENAME TO page_features;
 
 -- tables that cannot be read directly (here row-level security on
 -- app.block; views in place of the tables alike): the SQL definition gives
@@ -136,10 +138,12 @@ SELECT id, estimated_duration FROM app.noteflow_run WHERE id = 108;
 ROLLBACK;
 
 -- re-running the script keeps everything and changes nothing
+SELECT count(*) AS logged_before FROM analytics.run_estimate \gset
 \set ECHO none
 \i extract/serving.sql
 \set ECHO all
 SELECT count(*) AS runs, count(estimated_duration) AS estimated FROM app.noteflow_run;
+SELECT count(*) = :logged_before AS log_kept FROM analytics.run_estimate;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'app.noteflow_run'::regclass AND NOT tgisinternal;
 
 RESET TimeZone;

@@ -80,9 +80,14 @@ is( $node->safe_psql(
 is( $node->safe_psql(
 		'postgres', q{
 		SELECT count(*) FROM app.noteflow_run r
-		JOIN analytics.run_estimate e ON e.run_id = r.id
-		WHERE e.estimated_duration = r.estimated_duration}),
+		WHERE EXISTS (SELECT FROM analytics.run_estimate e
+					  WHERE e.run_id = r.id AND e.estimated_duration = r.estimated_duration)}),
 	$inserted, 'run_estimate records the model of every estimate');
+is( $node->safe_psql(
+		'postgres', q{
+		SELECT count(*) FROM analytics.run_estimate e
+		WHERE NOT EXISTS (SELECT FROM app.noteflow_run r WHERE r.id = e.run_id)}),
+	'0', 'and logs no estimate of a run that was not written');
 is( $node->safe_psql(
 		'postgres', q{
 		SELECT count(*) FROM app.noteflow_run

@@ -134,14 +134,54 @@ is(psql_file('older', 'extract/schema.sql'), 0,
 	'the production tables are created beside an extension at 0.1.0') or diag($stderr);
 refused_until_updated('older', '0.1.0', 'extract/features.sql', '0.2.0');
 
-# at 0.2.0 the extraction runs, and the serving objects, which read with
-# durpred.page_features (0.3.0), say how to update
+# at 0.2.0 the extraction runs, and the serving objects, whose trigger is
+# durpred.estimate_completion (0.4.0), say how to update
 $node->safe_psql('postgres', 'CREATE DATABASE at020');
 $node->safe_psql('at020', q{CREATE EXTENSION durpred VERSION '0.2.0'});
 is(psql_file('at020', 'extract/schema.sql'), 0, 'the production tables beside an extension at 0.2.0')
   or diag($stderr);
 is(psql_file('at020', 'extract/features.sql'), 0, 'the extraction runs at 0.2.0') or diag($stderr);
-refused_until_updated('at020', '0.2.0', 'extract/serving.sql', '0.3.0');
+refused_until_updated('at020', '0.2.0', 'extract/serving.sql', '0.4.0');
+
+# at 0.3.0, with the serving objects of that version (a plpgsql trigger, a
+# log keyed by run, model and estimate): serving.sql says how to update,
+# and once updated attaches the C trigger, drops the plpgsql function and
+# keeps the log's rows, without the key (the log appends from then on)
+$node->safe_psql('postgres', 'CREATE DATABASE at030');
+$node->safe_psql('at030', q{CREATE EXTENSION durpred VERSION '0.3.0'});
+is(psql_file('at030', 'extract/schema.sql'), 0, 'the production tables beside an extension at 0.3.0')
+  or diag($stderr);
+is(psql_file('at030', 'extract/features.sql'), 0, 'the extraction runs at 0.3.0') or diag($stderr);
+$node->safe_psql(
+	'at030', q{
+	CREATE TABLE analytics.run_estimate (
+		run_id bigint NOT NULL,
+		model_id bigint NOT NULL,
+		estimated_duration float8 NOT NULL,
+		estimated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+		PRIMARY KEY (run_id, estimated_duration, model_id));
+	INSERT INTO analytics.run_estimate VALUES (1, 1, 10.5, '2025-06-02 09:00+00');
+	CREATE FUNCTION analytics.estimate_completion() RETURNS trigger
+	LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+	CREATE TRIGGER estimate_completion
+		BEFORE INSERT OR UPDATE OF status, started_at ON app.noteflow_run
+		FOR EACH ROW WHEN (NEW.status IN ('pending', 'running'))
+		EXECUTE FUNCTION analytics.estimate_completion();
+});
+refused_until_updated('at030', '0.3.0', 'extract/serving.sql', '0.4.0');
+is( $node->safe_psql(
+		'at030', q{SELECT tgfoid::regprocedure FROM pg_trigger
+				   WHERE tgrelid = 'app.noteflow_run'::regclass AND tgname = 'estimate_completion'}),
+	'durpred.estimate_completion()',
+	'the trigger is durpred.estimate_completion');
+is($node->safe_psql('at030', q{SELECT to_regprocedure('analytics.estimate_completion()') IS NULL}),
+	't', 'the plpgsql trigger function is dropped');
+is($node->safe_psql('at030', q{SELECT run_id || ' ' || estimated_duration FROM analytics.run_estimate}),
+	'1 10.5', 'the log keeps its rows');
+is( $node->safe_psql(
+		'at030', q{SELECT count(*) FROM pg_constraint
+				   WHERE conrelid = 'analytics.run_estimate'::regclass AND contype = 'p'}),
+	'0', 'and no longer has the key');
 
 $node->stop;
 done_testing();

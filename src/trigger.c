@@ -1,0 +1,504 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/trigger.c
+ *		durpred.estimate_completion(): the serving trigger that
+ *		extract/serving.sql attaches to app.noteflow_run.
+ *
+ * On INSERT, and on UPDATE of status or started_at, of a pending or running
+ * run, it sets estimated_duration (the serving model's prediction from the
+ * run's features as of its start, or its creation when it has not
+ * started) and estimated_completion_at (that instant plus the estimate),
+ * and logs which model made the estimate.  It runs for every new run, so it
+ * is written for the insert's hot path: written in plpgsql, the call, its
+ * SECURITY DEFINER settings and the planned query around the scoring cost
+ * more than computing the estimate.  Here the features come from
+ * PageFeatures (the direct reads of durpred.page_features), the prediction
+ * from the session's cached model, and only the log goes through SPI, with
+ * a plan kept for the session.
+ *
+ * Scoring never makes the write fail: any error while scoring (no usable
+ * model, features out of range, an overflow) leaves both columns NULL, a
+ * WARNING says why, and the row is written; only a cancel stops the
+ * statement.  The scoring runs in a subtransaction that writes nothing, so
+ * that a bulk insert uses no subtransaction id per row; the log is written
+ * after it.  No active model is an answer, not an error: both NULL, no
+ * warning.
+ *
+ * Its arguments, both optional, are schema-qualified names:
+ *
+ *	 log		a table with columns run_id bigint, model_id bigint and
+ *				estimated_duration float8 that gets a row for every estimate;
+ *	 fallback	a function (page_id bigint, as_of timestamptz) returning rows
+ *				of durpred.features, which computes the features where the
+ *				tables cannot be read directly (PageFeatures raises 0A000:
+ *				views in place of the tables, row-level security, no index).
+ *
+ * Rights: it reads and writes as the owner of the table it fires on, as
+ * PostgreSQL's foreign-key triggers do, so that the application needs only
+ * its rights on that table.  Attaching it lends the owner's rights to every
+ * writer of the table, so EXECUTE on it is not granted to PUBLIC.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type_d.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "cache.h"
+#include "feature.h"
+#include "pagefeatures.h"
+
+PG_FUNCTION_INFO_V1(durpred_estimate_completion);
+
+/* the columns of the runs table the trigger reads or sets */
+enum
+{
+	COL_ID, COL_PAGE, COL_STATUS, COL_CREATED_AT, COL_STARTED_AT,
+	COL_ESTIMATED_DURATION, COL_ESTIMATED_COMPLETION_AT, NUM_RUN_COLUMNS
+};
+
+static const struct
+{
+	const char *name;
+	Oid			type;
+}			run_columns[NUM_RUN_COLUMNS] = {
+	{"id", INT8OID},
+	{"notebook_page_id", INT8OID},
+	{"status", TEXTOID},
+	{"created_at", TIMESTAMPTZOID},
+	{"started_at", TIMESTAMPTZOID},
+	{"estimated_duration", FLOAT8OID},
+	{"estimated_completion_at", TIMESTAMPTZOID},
+};
+
+/* A statement prepared for the session, and the trigger argument it is for. */
+typedef struct KeptPlan
+{
+	char	   *name;
+	SPIPlanPtr	plan;
+} KeptPlan;
+
+static KeptPlan log_plan;
+static KeptPlan fallback_plan;
+
+/* An estimate, and the model that made it. */
+typedef struct Estimate
+{
+	double		seconds;
+	int64		model_id;
+	TimestampTz completion;
+} Estimate;
+
+/*
+ * CheckCall
+ *		Refuses a call other than as a row-level BEFORE INSERT or UPDATE
+ *		trigger with at most two arguments.
+ */
+static TriggerData *
+CheckCall(FunctionCallInfo fcinfo)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerEvent event;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("durpred.estimate_completion() was not called by the trigger manager")));
+	event = trigdata->tg_event;
+	if (!TRIGGER_FIRED_BEFORE(event) || !TRIGGER_FIRED_FOR_ROW(event) ||
+		!(TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("durpred.estimate_completion() must be fired BEFORE INSERT OR UPDATE FOR EACH ROW"),
+				 errdetail("Trigger \"%s\" on table \"%s\" fires otherwise.",
+						   trigdata->tg_trigger->tgname,
+						   RelationGetRelationName(trigdata->tg_relation))));
+	if (trigdata->tg_trigger->tgnargs > 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("durpred.estimate_completion() takes at most two arguments, the log table and the fallback function"),
+				 errdetail("Trigger \"%s\" on table \"%s\" gives it %d.",
+						   trigdata->tg_trigger->tgname,
+						   RelationGetRelationName(trigdata->tg_relation),
+						   trigdata->tg_trigger->tgnargs)));
+	return trigdata;
+}
+
+/*
+ * RunColumns
+ *		The attribute numbers of the run columns in the trigger's table;
+ *		42703 or 42804 where a column is missing or of another type.
+ */
+static void
+RunColumns(Relation rel, AttrNumber *attnos)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int c = 0; c < NUM_RUN_COLUMNS; c++)
+	{
+		attnos[c] = InvalidAttrNumber;
+		for (int i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (att->attisdropped || strcmp(NameStr(att->attname), run_columns[c].name) != 0)
+				continue;
+			if (att->atttypid != run_columns[c].type)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" of table \"%s\" is of type %s, but durpred.estimate_completion() needs %s",
+								run_columns[c].name, RelationGetRelationName(rel),
+								format_type_be(att->atttypid),
+								format_type_be(run_columns[c].type))));
+			attnos[c] = att->attnum;
+			break;
+		}
+		if (attnos[c] == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("table \"%s\" has no column \"%s\", which durpred.estimate_completion() needs",
+							RelationGetRelationName(rel), run_columns[c].name)));
+	}
+}
+
+/*
+ * Argument
+ *		The trigger's argument i, or NULL when it is absent or empty.
+ */
+static const char *
+Argument(const Trigger *trigger, int i)
+{
+	if (i >= trigger->tgnargs || trigger->tgargs[i][0] == '\0')
+		return NULL;
+	return trigger->tgargs[i];
+}
+
+/*
+ * QualifiedName
+ *		A trigger argument naming a table or a function, quoted for a
+ *		statement; it must be schema-qualified (22023), so that the
+ *		statement means the same whatever the search_path of the writer.
+ */
+static char *
+QualifiedName(const char *argument)
+{
+	List	   *names = stringToQualifiedNameList(argument);
+
+	if (list_length(names) != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"%s\" of durpred.estimate_completion() must be a schema-qualified name",
+						argument)));
+	return quote_qualified_identifier(strVal(linitial(names)), strVal(lsecond(names)));
+}
+
+/*
+ * PreparedPlan
+ *		The statement format % name, prepared once per session and trigger
+ *		argument; the plan cache replans it when what it uses changes.
+ *		Inside SPI.
+ */
+static SPIPlanPtr
+PreparedPlan(KeptPlan *kept, const char *name, const char *format,
+			 int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan;
+
+	if (kept->plan != NULL && strcmp(kept->name, name) == 0)
+		return kept->plan;
+	plan = SPI_prepare(psprintf(format, QualifiedName(name)), nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	if (kept->plan != NULL)
+	{
+		SPI_freeplan(kept->plan);
+		pfree(kept->name);
+	}
+	kept->plan = plan;
+	kept->name = MemoryContextStrdup(TopMemoryContext, name);
+	return plan;
+}
+
+/*
+ * FeatureVector
+ *		A feature vector from the 25 values of a durpred.features row.
+ */
+static void
+FeatureVector(const Datum *values, const bool *nulls, float *x)
+{
+	for (int i = 0; i < DURPRED_NUM_FEATURES; i++)
+		x[i] = nulls[i] ? NAN : FeatureFromDatum(i, values[i]);
+	x[DURPRED_MISSING_SLOT] = NAN;
+}
+
+/*
+ * DirectFeatures
+ *		The run's features read directly (PageFeatures); false where the page
+ *		cannot be scored.
+ */
+static bool
+DirectFeatures(int64 page, TimestampTz as_of, float *x)
+{
+	Datum		values[DURPRED_NUM_FEATURES];
+	bool		nulls[DURPRED_NUM_FEATURES];
+
+	if (!PageFeatures(page, as_of, values, nulls))
+		return false;
+	FeatureVector(values, nulls, x);
+	return true;
+}
+
+/*
+ * FallbackFeatures
+ *		The run's features from the fallback function's first row; false
+ *		when it gives none.  Its query is planned and run with the
+ *		search_path pinned, as SECURITY DEFINER code should be: it runs as
+ *		the table's owner, on behalf of any writer.  It reads with the
+ *		statement's snapshot, as the direct reads do.
+ */
+static bool
+FallbackFeatures(const char *fallback, int64 page, TimestampTz as_of, float *x)
+{
+	Oid			argtypes[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		args[2] = {Int64GetDatum(page), TimestampTzGetDatum(as_of)};
+	int			nest = NewGUCNestLevel();
+	SPIPlanPtr	plan;
+	TupleDesc	desc;
+	int			rc;
+	bool		found;
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	SPI_connect();
+	plan = PreparedPlan(&fallback_plan, fallback, "SELECT * FROM %s($1, $2)", 2, argtypes);
+	rc = SPI_execute_plan(plan, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+
+	desc = SPI_tuptable->tupdesc;
+	for (int i = 0; i < DURPRED_NUM_FEATURES; i++)
+	{
+		static const Oid types[] = {[FEATURE_INT] = INT4OID, [FEATURE_BOOL] = BOOLOID,
+		[FEATURE_FLOAT] = FLOAT8OID};
+
+		if (desc->natts != DURPRED_NUM_FEATURES ||
+			TupleDescAttr(desc, i)->atttypid != types[DurpredFeatures[i].kind])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("function %s does not return rows of durpred.features", fallback)));
+	}
+	found = SPI_processed > 0;
+	if (found)
+	{
+		Datum		values[DURPRED_NUM_FEATURES];
+		bool		nulls[DURPRED_NUM_FEATURES];
+
+		heap_deform_tuple(SPI_tuptable->vals[0], desc, values, nulls);
+		FeatureVector(values, nulls, x);
+	}
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	return found;
+}
+
+/*
+ * Score
+ *		The estimate for a run of a page starting at as_of, read directly or
+ *		through the fallback; false when there is none (no active model, a
+ *		page that cannot be scored).  *reading is true while the features are
+ *		read, so that the caller can tell a 0A000 of the direct reads.
+ */
+static bool
+Score(bool direct, const char *fallback, int64 page, TimestampTz as_of,
+	  volatile bool *reading, Estimate *estimate)
+{
+	/* the callbacks only mark the cache stale: the model outlives the reads */
+	CachedModel *model = ServingModel();
+	float		x[DURPRED_VECTOR_LEN];
+	Interval	second = {.time = USECS_PER_SEC};
+	bool		found;
+
+	if (model == NULL)
+		return false;
+	*reading = true;
+	found = direct ? DirectFeatures(page, as_of, x) : FallbackFeatures(fallback, page, as_of, x);
+	*reading = false;
+	if (!found)
+		return false;
+
+	estimate->seconds = ScorerSeconds(model->scorer, x);
+	estimate->model_id = model->id;
+	/* as_of + seconds * interval '1 second', as SQL computes it */
+	estimate->completion =
+		DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+												TimestampTzGetDatum(as_of),
+												DirectFunctionCall2(interval_mul,
+																	IntervalPGetDatum(&second),
+																	Float8GetDatum(estimate->seconds))));
+	return true;
+}
+
+/*
+ * TryScore
+ *		Score in a subtransaction, turning any error but a cancel into a
+ *		WARNING (false).  Where the direct reads raise 0A000 and there is a
+ *		fallback, it scores again through the fallback.
+ */
+static bool
+TryScore(Datum run, bool run_isnull, const char *fallback, int64 page,
+		 TimestampTz as_of, Estimate *estimate)
+{
+	bool		direct = true;
+
+	for (;;)
+	{
+		MemoryContext oldcxt = CurrentMemoryContext;
+		ResourceOwner oldowner = CurrentResourceOwner;
+		volatile bool reading = false;
+		volatile bool made = false;
+		ErrorData  *volatile edata = NULL;
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(oldcxt);
+		PG_TRY();
+		{
+			made = Score(direct, fallback, page, as_of, &reading, estimate);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+		}
+		PG_END_TRY();
+
+		if (edata == NULL)
+			return made;
+		/* a cancel or a statement timeout stops the statement, as in plpgsql */
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
+		if (direct && reading && fallback != NULL &&
+			edata->sqlerrcode == ERRCODE_FEATURE_NOT_SUPPORTED)
+		{
+			FreeErrorData(edata);
+			direct = false;
+			continue;
+		}
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("durpred: no estimate for run %s: %s",
+						run_isnull ? "without id" : psprintf(INT64_FORMAT, DatumGetInt64(run)),
+						edata->message),
+				 edata->detail ? errdetail("%s", edata->detail) : 0,
+				 edata->hint ? errhint("%s", edata->hint) : 0));
+		FreeErrorData(edata);
+		return false;
+	}
+}
+
+/*
+ * LogEstimate
+ *		Appends the estimate to the log table.
+ */
+static void
+LogEstimate(const char *log, int64 run, const Estimate *estimate)
+{
+	Oid			argtypes[3] = {INT8OID, INT8OID, FLOAT8OID};
+	Datum		args[3] = {Int64GetDatum(run), Int64GetDatum(estimate->model_id),
+	Float8GetDatum(estimate->seconds)};
+	SPIPlanPtr	plan;
+	int			rc;
+
+	SPI_connect();
+	plan = PreparedPlan(&log_plan, log,
+						"INSERT INTO %s (run_id, model_id, estimated_duration) VALUES ($1, $2, $3)",
+						3, argtypes);
+	rc = SPI_execute_plan(plan, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+}
+
+/*
+ * durpred_estimate_completion
+ *		The trigger function: returns the row with estimated_duration and
+ *		estimated_completion_at set, both NULL where there is no estimate.
+ *		A row whose status is not pending or running is returned unchanged
+ *		(the trigger's WHEN clause usually keeps it from firing at all).
+ */
+Datum
+durpred_estimate_completion(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = CheckCall(fcinfo);
+	Relation	rel = trigdata->tg_relation;
+	TupleDesc	desc = RelationGetDescr(rel);
+	HeapTuple	tuple = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ?
+		trigdata->tg_trigtuple : trigdata->tg_newtuple;
+	const char *log = Argument(trigdata->tg_trigger, 0);
+	const char *fallback = Argument(trigdata->tg_trigger, 1);
+	AttrNumber	attnos[NUM_RUN_COLUMNS];
+	bool		isnull[NUM_RUN_COLUMNS];
+	Datum		value[NUM_RUN_COLUMNS];
+	int			columns[2];
+	Datum		values[2] = {0, 0};
+	bool		nulls[2] = {true, true};
+
+	RunColumns(rel, attnos);
+	for (int c = 0; c < NUM_RUN_COLUMNS; c++)
+		value[c] = heap_getattr(tuple, attnos[c], desc, &isnull[c]);
+	if (isnull[COL_STATUS] ||
+		!(TEXT_IS(value[COL_STATUS], "pending") || TEXT_IS(value[COL_STATUS], "running")))
+		return PointerGetDatum(tuple);
+
+	/* no page or no instant: no estimate, as the SQL features give none */
+	if (!isnull[COL_PAGE] && !(isnull[COL_STARTED_AT] && isnull[COL_CREATED_AT]))
+	{
+		TimestampTz as_of = DatumGetTimestampTz(value[isnull[COL_STARTED_AT] ?
+													 COL_CREATED_AT : COL_STARTED_AT]);
+		Oid			save_userid;
+		int			save_sec_context;
+		Estimate	estimate;
+
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(rel->rd_rel->relowner,
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+		if (TryScore(value[COL_ID], isnull[COL_ID], fallback,
+					 DatumGetInt64(value[COL_PAGE]), as_of, &estimate))
+		{
+			/* a row without id fails on its own: nothing to log */
+			if (log != NULL && !isnull[COL_ID])
+				LogEstimate(log, DatumGetInt64(value[COL_ID]), &estimate);
+			values[0] = Float8GetDatum(estimate.seconds);
+			values[1] = TimestampTzGetDatum(estimate.completion);
+			nulls[0] = nulls[1] = false;
+		}
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+
+	columns[0] = attnos[COL_ESTIMATED_DURATION];
+	columns[1] = attnos[COL_ESTIMATED_COMPLETION_AT];
+	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, 2, columns, values, nulls));
+}

@@ -1,0 +1,169 @@
+-- test/sql/trigger.sql: durpred.estimate_completion(), the serving trigger
+-- function: how it may be attached, its arguments, whose rights it uses,
+-- which errors become warnings and which stop the statement
+\set ECHO none
+\i test/fixtures/tiny_model.sql
+\i extract/schema.sql
+\i extract/features.sql
+\i extract/serving.sql
+\set ECHO all
+-- the scripts stop on an error; the errors below are expected
+\set ON_ERROR_STOP 0
+\set VERBOSITY default
+SET TimeZone = 'UTC';
+
+-- page 20 has one sql block: the tiny model predicts 10.5 s
+INSERT INTO app.workspace VALUES (1, 'w');
+INSERT INTO app.notebook_page VALUES (20, 1, 'daily');
+INSERT INTO app.block VALUES (1, 20, 'sql', 1);
+SELECT durpred.install_model('tiny', pg_temp.tiny_bytes(), NULL, true) AS tiny_id;
+
+-- a table of runs of its own, to attach the function in other ways
+CREATE TABLE public.runs (LIKE app.noteflow_run);
+
+-- only the trigger manager may call it, and only BEFORE INSERT OR UPDATE
+-- FOR EACH ROW: 39P01 otherwise
+SELECT durpred.estimate_completion();
+CREATE TRIGGER t AFTER INSERT ON runs FOR EACH ROW EXECUTE FUNCTION durpred.estimate_completion();
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (1, 20, 1, 'pending', '2025-06-02 09:00+00');
+\echo :SQLSTATE
+DROP TRIGGER t ON runs;
+CREATE TRIGGER t BEFORE INSERT ON runs FOR EACH STATEMENT EXECUTE FUNCTION durpred.estimate_completion();
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (1, 20, 1, 'pending', '2025-06-02 09:00+00');
+\echo :SQLSTATE
+DROP TRIGGER t ON runs;
+CREATE TRIGGER t BEFORE DELETE ON runs FOR EACH ROW EXECUTE FUNCTION durpred.estimate_completion();
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (1, 20, 1, 'pending', '2025-06-02 09:00+00');
+DELETE FROM runs;
+\echo :SQLSTATE
+DROP TRIGGER t ON runs;
+TRUNCATE runs;
+
+-- at most two arguments (39P01), each a schema-qualified name (22023)
+CREATE TRIGGER t BEFORE INSERT ON runs FOR EACH ROW
+	EXECUTE FUNCTION durpred.estimate_completion('analytics.run_estimate', 'analytics.page_features', 'x.y');
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (1, 20, 1, 'pending', '2025-06-02 09:00+00');
+\echo :SQLSTATE
+DROP TRIGGER t ON runs;
+CREATE TRIGGER t BEFORE INSERT ON runs FOR EACH ROW
+	EXECUTE FUNCTION durpred.estimate_completion('run_estimate');
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (1, 20, 1, 'pending', '2025-06-02 09:00+00');
+\echo :SQLSTATE
+DROP TRIGGER t ON runs;
+
+-- without arguments: no log, no fallback.  Without a WHEN clause it fires
+-- for every row, and returns one that is not pending or running as it is
+CREATE TRIGGER t BEFORE INSERT OR UPDATE ON runs FOR EACH ROW
+	EXECUTE FUNCTION durpred.estimate_completion();
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (1, 20, 1, 'pending', '2025-06-02 09:00+00'),
+	   (2, 20, 1, 'success', '2025-06-02 09:00+00');
+UPDATE runs SET estimated_duration = 99 WHERE id = 2;
+UPDATE runs SET status = 'running', started_at = '2025-06-02 10:00+00' WHERE id = 1;
+SELECT id, status, estimated_duration, estimated_completion_at FROM runs ORDER BY id;
+-- a page that does not exist: no features, no estimate, no warning
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (3, 99, 1, 'pending', '2025-06-02 09:00+00');
+SELECT id, estimated_duration, estimated_completion_at FROM runs WHERE id = 3;
+-- an estimated completion beyond the last timestamp: a WARNING, both NULL
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (4, 20, 1, 'pending', '294276-12-31 23:59:59+00');
+SELECT id, estimated_duration, estimated_completion_at FROM runs WHERE id = 4;
+-- tables it cannot read directly, and no fallback: a WARNING, both NULL
+ALTER TABLE app.block ENABLE ROW LEVEL SECURITY;
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (5, 20, 1, 'pending', '2025-06-02 09:00+00');
+SELECT id, estimated_duration FROM runs WHERE id = 5;
+DROP TRIGGER t ON runs;
+
+-- a fallback that does not give durpred.features rows: a WARNING, both NULL
+CREATE FUNCTION public.wrong_features(page_id bigint, as_of timestamptz)
+RETURNS TABLE (start_hour int) LANGUAGE sql AS 'SELECT 1';
+CREATE TRIGGER t BEFORE INSERT ON runs FOR EACH ROW
+	EXECUTE FUNCTION durpred.estimate_completion('', 'public.wrong_features');
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (6, 20, 1, 'pending', '2025-06-02 09:00+00');
+SELECT id, estimated_duration FROM runs WHERE id = 6;
+DROP TRIGGER t ON runs;
+
+-- a cancel is not a scoring error: a statement timeout in the fallback
+-- stops the statement (57014), and no row is written
+CREATE FUNCTION public.slow_features(page_id bigint, as_of timestamptz)
+RETURNS SETOF durpred.features LANGUAGE sql
+AS 'SELECT f.* FROM analytics.page_features(page_id, as_of) f, pg_catalog.pg_sleep(60) s';
+CREATE TRIGGER t BEFORE INSERT ON runs FOR EACH ROW
+	EXECUTE FUNCTION durpred.estimate_completion('', 'public.slow_features');
+SET statement_timeout = '200ms';
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (7, 20, 1, 'pending', '2025-06-02 09:00+00');
+\echo :SQLSTATE
+RESET statement_timeout;
+SELECT count(*) AS written FROM runs WHERE id = 7;
+DROP TRIGGER t ON runs;
+ALTER TABLE app.block DISABLE ROW LEVEL SECURITY;
+
+-- the columns it reads and sets: 42703 when one is missing, 42804 when it
+-- has another type
+CREATE TRIGGER t BEFORE INSERT ON runs FOR EACH ROW EXECUTE FUNCTION durpred.estimate_completion();
+ALTER TABLE runs RENAME COLUMN estimated_completion_at TO eta;
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (8, 20, 1, 'pending', '2025-06-02 09:00+00');
+\echo :SQLSTATE
+ALTER TABLE runs RENAME COLUMN eta TO estimated_completion_at;
+ALTER TABLE runs ALTER COLUMN estimated_duration TYPE numeric;
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (8, 20, 1, 'pending', '2025-06-02 09:00+00');
+\echo :SQLSTATE
+DROP TABLE runs;
+
+-- rights: it reads and writes as the owner of the table it fires on.  The
+-- application's role needs only its rights on app.noteflow_run; the
+-- owner's are granted by extract/serving.sql (the log) or by hand (the
+-- app tables it reads)
+CREATE ROLE regress_durpred_owner;
+CREATE ROLE regress_durpred_writer;
+ALTER TABLE app.noteflow_run OWNER TO regress_durpred_owner;
+GRANT USAGE ON SCHEMA app TO regress_durpred_owner, regress_durpred_writer;
+GRANT SELECT ON app.notebook_page, app.block TO regress_durpred_owner;
+GRANT SELECT, INSERT, UPDATE ON app.noteflow_run TO regress_durpred_writer;
+\set ECHO none
+\i extract/serving.sql
+\set ON_ERROR_STOP 0
+\set ECHO all
+SELECT has_table_privilege('regress_durpred_owner', 'analytics.run_estimate', 'INSERT') AS owner_may_log,
+	   has_table_privilege('regress_durpred_writer', 'analytics.run_estimate', 'INSERT') AS writer_may_log,
+	   has_table_privilege('regress_durpred_writer', 'app.block', 'SELECT') AS writer_reads_blocks;
+SET ROLE regress_durpred_writer;
+INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (201, 20, 1, 'pending', '2025-06-02 09:00+00')
+RETURNING id, estimated_duration, estimated_completion_at;
+RESET ROLE;
+SELECT run_id, model_id, estimated_duration FROM analytics.run_estimate WHERE run_id = 201;
+-- an owner that may not read the blocks: a WARNING, both NULL, the row written
+REVOKE SELECT ON app.block FROM regress_durpred_owner;
+SET ROLE regress_durpred_writer;
+INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (202, 20, 1, 'pending', '2025-06-02 09:00+00')
+RETURNING id, estimated_duration, estimated_completion_at;
+RESET ROLE;
+-- attaching it lends the owner's rights to every writer: not granted to
+-- PUBLIC, so even the table's owner may not attach it (42501)
+SET ROLE regress_durpred_owner;
+CREATE TRIGGER t BEFORE INSERT ON app.noteflow_run FOR EACH ROW
+	EXECUTE FUNCTION durpred.estimate_completion();
+\echo :SQLSTATE
+RESET ROLE;
+SELECT has_function_privilege('public', 'durpred.estimate_completion()', 'EXECUTE') AS public_may_attach;
+
+RESET TimeZone;
+DROP FUNCTION public.wrong_features(bigint, timestamptz), public.slow_features(bigint, timestamptz);
+DROP SCHEMA analytics CASCADE;
+DROP SCHEMA app CASCADE;
+DROP OWNED BY regress_durpred_owner, regress_durpred_writer;
+DROP ROLE regress_durpred_owner, regress_durpred_writer;
+DROP EXTENSION durpred;
