@@ -11,6 +11,7 @@
 
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "utils/elog.h"
 
 /* durpred.max_model_size, in kilobytes */
 extern int	durpred_max_model_size;
@@ -24,5 +25,13 @@ extern void CheckModelSize(Size len);
  * fn_extra holds).
  */
 extern TupleDesc CallResultDesc(FunctionCallInfo fcinfo, void **slot);
+
+/*
+ * Runs fn(arg) in an internal subtransaction.  Returns NULL when fn
+ * returned, or, after rolling the subtransaction back (releasing its locks,
+ * buffer pins and memory), the error it raised, copied into the caller's
+ * memory context: the caller decides what the error means.
+ */
+extern ErrorData *CallInSubtransaction(void (*fn) (void *arg), void *arg);
 
 #endif							/* DURPRED_DURPRED_H */

@@ -16,7 +16,6 @@
 #include <math.h>
 
 #include "access/htup_details.h"
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
 #include "funcapi.h"
@@ -24,7 +23,6 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/typcache.h"
 
 #include "cache.h"
@@ -303,9 +301,9 @@ durpred_predict_json(PG_FUNCTION_ARGS)
 /*
  * durpred_predict_with_model
  *		The record form, with the id of the model that made the prediction:
- *		one call, so that both come from the same model.  For the serving
- *		trigger, having no active model is an answer, not an error: NULL.
- *		(durpred.model naming no model is still an error.)
+ *		one call, so that both come from the same model.  For serving (the
+ *		scored queue, analytics.pending_run_estimates), having no active
+ *		model is an answer, not an error: NULL (see ServingModel).
  */
 Datum
 durpred_predict_with_model(PG_FUNCTION_ARGS)
@@ -341,53 +339,44 @@ durpred_current_model_id(PG_FUNCTION_ARGS)
 }
 
 /*
+ * ModelLoaded
+ *		Whether the session has a model, into *loaded; model_loaded() calls
+ *		it in a subtransaction.
+ */
+static void
+ModelLoaded(void *loaded)
+{
+	*(bool *) loaded = CurrentModel(true) != NULL;
+}
+
+/*
  * durpred_model_loaded
  *		The health check: whether the session has a model it can score with.
  *		A model that fails to load gives false and a WARNING with the reason,
  *		not an error.  A cancel, a statement timeout or running out of memory
  *		is not an answer about the model: it stays an error.
  */
+
 Datum
 durpred_model_loaded(PG_FUNCTION_ARGS)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	bool		loaded;
+	bool		loaded = false;
+	ErrorData  *edata = CallInSubtransaction(ModelLoaded, &loaded);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
+	if (edata == NULL)
+		PG_RETURN_BOOL(loaded);
+	switch (ERRCODE_TO_CATEGORY(edata->sqlerrcode))
 	{
-		loaded = CurrentModel(true) != NULL;
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		case ERRCODE_OPERATOR_INTERVENTION:
+		case ERRCODE_INSUFFICIENT_RESOURCES:
+			ReThrowError(edata);
+		default:
+			break;
 	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		switch (ERRCODE_TO_CATEGORY(edata->sqlerrcode))
-		{
-			case ERRCODE_OPERATOR_INTERVENTION:
-			case ERRCODE_INSUFFICIENT_RESOURCES:
-				ReThrowError(edata);
-			default:
-				break;
-		}
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("%s", edata->message),
-				 edata->detail ? errdetail("%s", edata->detail) : 0));
-		FreeErrorData(edata);
-		loaded = false;
-	}
-	PG_END_TRY();
-	PG_RETURN_BOOL(loaded);
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("%s", edata->message),
+			 edata->detail ? errdetail("%s", edata->detail) : 0));
+	FreeErrorData(edata);
+	PG_RETURN_BOOL(false);
 }

@@ -45,7 +45,6 @@
 #include <math.h>
 
 #include "access/htup_details.h"
-#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "commands/trigger.h"
@@ -56,10 +55,10 @@
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
-#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "cache.h"
+#include "durpred.h"
 #include "feature.h"
 #include "pagefeatures.h"
 
@@ -319,16 +318,33 @@ FallbackFeatures(const char *fallback, int64 page, TimestampTz as_of, float *x)
 }
 
 /*
+ * What Score is asked, and what it answers.
+ */
+typedef struct Scoring
+{
+	bool		direct;			/* the direct reads, else the fallback */
+	const char *fallback;
+	int64		page;
+	TimestampTz as_of;
+	bool		reading;		/* true while the features are read */
+	bool		made;			/* an estimate was made */
+	Estimate	estimate;
+} Scoring;
+
+/*
  * Score
  *		The estimate for a run of a page starting at as_of, read directly or
- *		through the fallback; false when there is none (no active model, a
- *		page that cannot be scored).  *reading is true while the features are
- *		read, so that the caller can tell a 0A000 of the direct reads.
+ *		through the fallback; none when there is no active model or the
+ *		page cannot be scored.  scoring->reading stays true when reading the
+ *		features raises, so that the caller can tell a 0A000 of the direct
+ *		reads.  Called in a subtransaction (CallInSubtransaction).
  */
-static bool
-Score(bool direct, const char *fallback, int64 page, TimestampTz as_of,
-	  volatile bool *reading, Estimate *estimate)
+static void
+Score(void *arg)
 {
+	Scoring    *scoring = arg;
+	Estimate   *estimate = &scoring->estimate;
+
 	/* the callbacks only mark the cache stale: the model outlives the reads */
 	CachedModel *model = ServingModel();
 	float		x[DURPRED_VECTOR_LEN];
@@ -336,23 +352,25 @@ Score(bool direct, const char *fallback, int64 page, TimestampTz as_of,
 	bool		found;
 
 	if (model == NULL)
-		return false;
-	*reading = true;
-	found = direct ? DirectFeatures(page, as_of, x) : FallbackFeatures(fallback, page, as_of, x);
-	*reading = false;
+		return;
+	scoring->reading = true;
+	found = scoring->direct ?
+		DirectFeatures(scoring->page, scoring->as_of, x) :
+		FallbackFeatures(scoring->fallback, scoring->page, scoring->as_of, x);
+	scoring->reading = false;
 	if (!found)
-		return false;
+		return;
 
 	estimate->seconds = ScorerSeconds(model->scorer, x);
 	estimate->model_id = model->id;
 	/* as_of + seconds * interval '1 second', as SQL computes it */
 	estimate->completion =
 		DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-												TimestampTzGetDatum(as_of),
+												TimestampTzGetDatum(scoring->as_of),
 												DirectFunctionCall2(interval_mul,
 																	IntervalPGetDatum(&second),
 																	Float8GetDatum(estimate->seconds))));
-	return true;
+	scoring->made = true;
 }
 
 /*
@@ -365,46 +383,26 @@ static bool
 TryScore(Datum run, bool run_isnull, const char *fallback, int64 page,
 		 TimestampTz as_of, Estimate *estimate)
 {
-	bool		direct = true;
+	Scoring		scoring = {.direct = true, .fallback = fallback, .page = page, .as_of = as_of};
 
 	for (;;)
 	{
-		MemoryContext oldcxt = CurrentMemoryContext;
-		ResourceOwner oldowner = CurrentResourceOwner;
-		volatile bool reading = false;
-		volatile bool made = false;
-		ErrorData  *volatile edata = NULL;
-
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcxt);
-		PG_TRY();
-		{
-			made = Score(direct, fallback, page, as_of, &reading, estimate);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
-		}
-		PG_END_TRY();
+		ErrorData  *edata = CallInSubtransaction(Score, &scoring);
 
 		if (edata == NULL)
-			return made;
+		{
+			*estimate = scoring.estimate;
+			return scoring.made;
+		}
 		/* a cancel or a statement timeout stops the statement, as in plpgsql */
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);
-		if (direct && reading && fallback != NULL &&
+		if (scoring.direct && scoring.reading && fallback != NULL &&
 			edata->sqlerrcode == ERRCODE_FEATURE_NOT_SUPPORTED)
 		{
 			FreeErrorData(edata);
-			direct = false;
+			scoring.direct = false;
+			scoring.reading = false;
 			continue;
 		}
 		ereport(WARNING,

@@ -8,7 +8,7 @@ SELECT durpred.predict_duration(sql_blocks => 1);
 SELECT durpred.predict_duration('{}'::jsonb);
 SELECT durpred.model_info();
 SELECT durpred.current_model_id();
--- except for the serving trigger's helper: no model, no estimate
+-- except for the serving queue's helper: no model, no estimate
 SELECT durpred.predict_with_model(f) IS NULL AS no_estimate FROM (SELECT 1 AS sql_blocks) f;
 SELECT durpred.install_model('tiny', pg_temp.tiny_bytes(), NULL, true) AS id;
 
