@@ -12,7 +12,10 @@
 # PGUSER as psql reads them).  It then creates the schemas app and analytics
 # only if they are absent, refuses a database whose app or analytics schema
 # it did not create or whose model registry holds models of its own (the
-# demo activates its model), and never drops anything.
+# demo activates its model), and never drops anything.  Its role must be a
+# superuser, or, with the extension created already, a member of
+# durpred_admin granted EXECUTE on durpred.estimate_completion() (to attach
+# the serving trigger).
 #
 # Artifacts (model.json, model_info.json, data.csv) land in demo-output/,
 # or in DEMO_OUTPUT.  DEMO_RUNS sets the number of finished runs (default
