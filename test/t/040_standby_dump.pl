@@ -5,7 +5,7 @@
 #   standby session follows a new activation at its next statement;
 # - installing or activating on the standby is refused with 25006;
 # - pg_dump carries the models, versions, active flag and id sequence, and
-#   the restored database scores identically.
+#   the restored database scores identically, its serving trigger too.
 use strict;
 use warnings;
 
@@ -69,8 +69,22 @@ $primary->wait_for_catchup($standby);
 is($session->query_safe($score), '1010', 'the same standby session scores with the new model');
 $session->quit;
 
-# pg_dump and restore into a new database
+# pg_dump and restore into a new database, with the serving trigger and a
+# page to score
 $primary->safe_psql('postgres', install_sql('two', '2E3', 'false'));
+foreach my $script (qw(schema features serving))
+{
+	$primary->command_ok(
+		[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $primary->connstr('postgres'),
+			'-f', "extract/$script.sql" ],
+		"extract/$script.sql runs");
+}
+$primary->safe_psql(
+	'postgres', q{
+	INSERT INTO app.workspace VALUES (1, 'w');
+	INSERT INTO app.notebook_page VALUES (20, 1, 'daily');
+	INSERT INTO app.block VALUES (1, 20, 'sql', 1);
+});
 my $dump = $primary->basedir . '/registry.dump';
 $primary->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $primary->connstr('postgres') ],
 	'pg_dump of a database with models');
@@ -81,6 +95,13 @@ my $registry = q{SELECT string_agg(id || ':' || name || ':' || version || ':' ||
 is($primary->safe_psql('restored', $registry), $primary->safe_psql('postgres', $registry),
 	'the restored registry is identical');
 is($primary->safe_psql('restored', $score), '1010', 'the restored database scores with the active model');
+my $run = q{INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (1, 20, 1, 'pending', '2025-06-02 09:00+00')
+RETURNING estimated_duration};
+is($primary->safe_psql('restored', $run), '1010',
+	'the restored trigger estimates a new run with the active model');
+is($primary->safe_psql('restored', q{SELECT model_id || ' ' || estimated_duration FROM analytics.run_estimate}),
+	'2 1010', 'and logs the estimate with its model');
 is($primary->safe_psql('restored', install_sql('three', '5E-1', 'false')), '4',
 	'ids continue after the restored ones');
 
