@@ -71,8 +71,7 @@ DROP FUNCTION IF EXISTS analytics.estimate_completion();
 -- it (the owner of all these objects needs nothing).
 DO $$
 DECLARE
-	owner name := (SELECT r.rolname FROM pg_catalog.pg_class c
-				   JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+	owner name := (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c
 				   WHERE c.oid OPERATOR(pg_catalog.=) 'app.noteflow_run'::pg_catalog.regclass);
 BEGIN
 	IF NOT pg_catalog.has_schema_privilege(owner, 'analytics', 'USAGE') THEN

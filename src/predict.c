@@ -356,7 +356,6 @@ ModelLoaded(void *loaded)
  *		not an error.  A cancel, a statement timeout or running out of memory
  *		is not an answer about the model: it stays an error.
  */
-
 Datum
 durpred_model_loaded(PG_FUNCTION_ARGS)
 {
