@@ -49,6 +49,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -145,32 +146,23 @@ CheckCall(FunctionCallInfo fcinfo)
 static void
 RunColumns(Relation rel, AttrNumber *attnos)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
-
 	for (int c = 0; c < NUM_RUN_COLUMNS; c++)
 	{
-		attnos[c] = InvalidAttrNumber;
-		for (int i = 0; i < desc->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, i);
+		Oid			type;
 
-			if (att->attisdropped || strcmp(NameStr(att->attname), run_columns[c].name) != 0)
-				continue;
-			if (att->atttypid != run_columns[c].type)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("column \"%s\" of table \"%s\" is of type %s, but durpred.estimate_completion() needs %s",
-								run_columns[c].name, RelationGetRelationName(rel),
-								format_type_be(att->atttypid),
-								format_type_be(run_columns[c].type))));
-			attnos[c] = att->attnum;
-			break;
-		}
+		attnos[c] = attnameAttNum(rel, run_columns[c].name, false);
 		if (attnos[c] == InvalidAttrNumber)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("table \"%s\" has no column \"%s\", which durpred.estimate_completion() needs",
 							RelationGetRelationName(rel), run_columns[c].name)));
+		type = TupleDescAttr(RelationGetDescr(rel), attnos[c] - 1)->atttypid;
+		if (type != run_columns[c].type)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of table \"%s\" is of type %s, but durpred.estimate_completion() needs %s",
+							run_columns[c].name, RelationGetRelationName(rel),
+							format_type_be(type), format_type_be(run_columns[c].type))));
 	}
 }
 
@@ -247,6 +239,25 @@ FeatureVector(const Datum *values, const bool *nulls, float *x)
 }
 
 /*
+ * IsFeaturesRow
+ *		Whether a row type has the columns of durpred.features: 25, of the
+ *		features' types in their order.
+ */
+static bool
+IsFeaturesRow(TupleDesc desc)
+{
+	static const Oid types[] = {[FEATURE_INT] = INT4OID, [FEATURE_BOOL] = BOOLOID,
+	[FEATURE_FLOAT] = FLOAT8OID};
+
+	if (desc->natts != DURPRED_NUM_FEATURES)
+		return false;
+	for (int i = 0; i < DURPRED_NUM_FEATURES; i++)
+		if (TupleDescAttr(desc, i)->atttypid != types[DurpredFeatures[i].kind])
+			return false;
+	return true;
+}
+
+/*
  * DirectFeatures
  *		The run's features read directly (PageFeatures); false where the page
  *		cannot be scored.
@@ -291,17 +302,10 @@ FallbackFeatures(const char *fallback, int64 page, TimestampTz as_of, float *x)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 
 	desc = SPI_tuptable->tupdesc;
-	for (int i = 0; i < DURPRED_NUM_FEATURES; i++)
-	{
-		static const Oid types[] = {[FEATURE_INT] = INT4OID, [FEATURE_BOOL] = BOOLOID,
-		[FEATURE_FLOAT] = FLOAT8OID};
-
-		if (desc->natts != DURPRED_NUM_FEATURES ||
-			TupleDescAttr(desc, i)->atttypid != types[DurpredFeatures[i].kind])
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("function %s does not return rows of durpred.features", fallback)));
-	}
+	if (!IsFeaturesRow(desc))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("function %s does not return rows of durpred.features", fallback)));
 	found = SPI_processed > 0;
 	if (found)
 	{
