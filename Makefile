@@ -11,22 +11,22 @@
 EXTENSION = durpred
 MODULE_big = durpred
 OBJS = \
-	src/blocks.o \
 	src/booster.o \
 	src/cache.o \
 	src/category.o \
 	src/durpred.o \
 	src/evaluator.o \
 	src/feature.o \
-	src/history.o \
 	src/model.o \
 	src/modeldoc.o \
-	src/pagefeatures.o \
 	src/predict.o \
 	src/registry.o \
 	src/scorer.o \
-	src/timing.o \
-	src/trigger.o
+	src/features/blocks.o \
+	src/features/history.o \
+	src/features/pagefeatures.o \
+	src/features/timing.o \
+	src/features/trigger.o
 
 DATA = $(wildcard sql/durpred--*.sql)
 
@@ -49,7 +49,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Every object depends on every header (PGXS tracks no header dependencies).
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*.h src/features/*.h)
 
 # The trainer is a separate client program with its own PGXS makefile
 # (PGXS builds one module or one program per makefile); it is built once its

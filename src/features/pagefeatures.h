@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/pagefeatures.h
+ * src/features/pagefeatures.h
  *		The parts of a run's features that the SQL functions of the
  *		extraction (durpred.timing_features, durpred.block_counts,
  *		durpred.run_history) and the serving trigger's direct reads

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/trigger.c
+ * src/features/trigger.c
  *		durpred.estimate_completion(): the serving trigger that
  *		extract/serving.sql attaches to app.noteflow_run.
  *
@@ -60,7 +60,7 @@
 #include "cache.h"
 #include "durpred.h"
 #include "feature.h"
-#include "pagefeatures.h"
+#include "features/pagefeatures.h"
 
 PG_FUNCTION_INFO_V1(durpred_estimate_completion);
 

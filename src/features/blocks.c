@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/blocks.c
+ * src/features/blocks.c
  *		durpred.block_counts(block_type): a page's blocks counted by type in
  *		one aggregate, for the block-count features.
  *
@@ -19,7 +19,7 @@
 #include "utils/builtins.h"
 
 #include "feature.h"
-#include "pagefeatures.h"
+#include "features/pagefeatures.h"
 
 PG_FUNCTION_INFO_V1(durpred_block_counts_accum);
 PG_FUNCTION_INFO_V1(durpred_block_counts_final);

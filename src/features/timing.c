@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/timing.c
+ * src/features/timing.c
  *		durpred.timing_features(at): the five timing features of an instant,
  *		in UTC, for the extraction scripts.
  *
@@ -23,7 +23,7 @@
 #include "utils/timestamp.h"
 
 #include "durpred.h"
-#include "pagefeatures.h"
+#include "features/pagefeatures.h"
 
 PG_FUNCTION_INFO_V1(durpred_timing_features);
 

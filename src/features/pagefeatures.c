@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/pagefeatures.c
+ * src/features/pagefeatures.c
  *		durpred.page_features(page_id, as_of): the features of a run of a
  *		page at an instant, read from the app tables through their indexes,
  *		for the serving trigger.
@@ -67,7 +67,7 @@
 
 #include "durpred.h"
 #include "feature.h"
-#include "pagefeatures.h"
+#include "features/pagefeatures.h"
 
 PG_FUNCTION_INFO_V1(durpred_page_features);
 

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/history.c
+ * src/features/history.c
  *		durpred.run_history(duration, failed): the five historical features
  *		of a run from the durations and outcomes of its page's earlier runs.
  *
@@ -30,7 +30,7 @@
 #include "utils/memutils.h"
 
 #include "durpred.h"
-#include "pagefeatures.h"
+#include "features/pagefeatures.h"
 
 PG_FUNCTION_INFO_V1(durpred_run_history_accum);
 PG_FUNCTION_INFO_V1(durpred_run_history_final);
