@@ -13,6 +13,7 @@ MODULE_big = durpred
 OBJS = \
 	src/booster.o \
 	src/cache.o \
+	src/calls.o \
 	src/category.o \
 	src/durpred.o \
 	src/evaluator.o \

@@ -49,7 +49,7 @@
 #include "utils/snapmgr.h"
 
 #include "cache.h"
-#include "durpred.h"
+#include "model.h"
 
 #define CACHE_SLOTS 4
 
@@ -111,11 +111,13 @@ ModelTableCallback(Datum arg pg_attribute_unused(), Oid relid)
 }
 
 /*
- * CacheResetCurrent
- *		Marks the answer stale; the assign hook of durpred.model calls it.
+ * CacheModelNameAssign
+ *		Assign hook of durpred.model: marks the answer stale, so that the
+ *		next call resolves the model the new setting names.
  */
 void
-CacheResetCurrent(void)
+CacheModelNameAssign(const char *newval pg_attribute_unused(),
+					 void *extra pg_attribute_unused())
 {
 	state = RESOLVE_STALE;
 }

@@ -26,8 +26,8 @@
 #include "utils/typcache.h"
 
 #include "cache.h"
+#include "calls.h"
 #include "category.h"
-#include "durpred.h"
 #include "feature.h"
 #include "scorer.h"
 

@@ -22,8 +22,8 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "durpred.h"
 #include "feature.h"
+#include "model.h"
 #include "scorer.h"
 
 #define MAX_MODEL_NAME_CHARS 200

@@ -29,7 +29,7 @@
 #include "funcapi.h"
 #include "utils/memutils.h"
 
-#include "durpred.h"
+#include "calls.h"
 #include "features/pagefeatures.h"
 
 PG_FUNCTION_INFO_V1(durpred_run_history_accum);

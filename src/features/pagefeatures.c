@@ -65,7 +65,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "durpred.h"
+#include "calls.h"
 #include "feature.h"
 #include "features/pagefeatures.h"
 

@@ -22,7 +22,7 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "durpred.h"
+#include "calls.h"
 #include "features/pagefeatures.h"
 
 PG_FUNCTION_INFO_V1(durpred_timing_features);

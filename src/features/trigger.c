@@ -58,7 +58,7 @@
 #include "utils/timestamp.h"
 
 #include "cache.h"
-#include "durpred.h"
+#include "calls.h"
 #include "feature.h"
 #include "features/pagefeatures.h"
 
