@@ -19,7 +19,7 @@
 #include "utils/builtins.h"
 
 #include "feature.h"
-#include "features/pagefeatures.h"
+#include "features/blocks.h"
 
 PG_FUNCTION_INFO_V1(durpred_block_counts_accum);
 PG_FUNCTION_INFO_V1(durpred_block_counts_final);
@@ -31,7 +31,7 @@ typedef struct BlockCounts
 
 /*
  * BlockTypeIndex
- *		See pagefeatures.h.
+ *		See blocks.h.
  */
 int
 BlockTypeIndex(const char *type, size_t len)
@@ -50,7 +50,7 @@ BlockTypeIndex(const char *type, size_t len)
 
 /*
  * BlockCount
- *		See pagefeatures.h.
+ *		See blocks.h.
  */
 int32
 BlockCount(int64 n)

@@ -30,7 +30,7 @@
 #include "utils/memutils.h"
 
 #include "calls.h"
-#include "features/pagefeatures.h"
+#include "features/history.h"
 
 PG_FUNCTION_INFO_V1(durpred_run_history_accum);
 PG_FUNCTION_INFO_V1(durpred_run_history_final);
@@ -41,7 +41,7 @@ PG_FUNCTION_INFO_V1(durpred_run_history_final);
  *		Adds a value to a heap; max-heap when is_max, else min-heap.
  */
 static void
-HeapPush(Heap *h, double v, bool is_max, MemoryContext cxt)
+HeapPush(HistoryHeap *h, double v, bool is_max, MemoryContext cxt)
 {
 	int64		i;
 
@@ -72,7 +72,7 @@ HeapPush(Heap *h, double v, bool is_max, MemoryContext cxt)
  *		Removes and returns the top of a non-empty heap.
  */
 static double
-HeapPop(Heap *h, bool is_max)
+HeapPop(HistoryHeap *h, bool is_max)
 {
 	double		top = h->values[0];
 	double		last = h->values[--h->n];
@@ -100,7 +100,7 @@ HeapPop(Heap *h, bool is_max)
 
 /*
  * HistoryAdd
- *		See pagefeatures.h.
+ *		See history.h.
  */
 void
 HistoryAdd(HistoryState *state, double x, bool failed, MemoryContext cxt)
@@ -163,7 +163,7 @@ durpred_run_history_accum(PG_FUNCTION_ARGS)
 
 /*
  * HistoryFields
- *		See pagefeatures.h.
+ *		See history.h.
  */
 void
 HistoryFields(const HistoryState *state, Datum *values, bool *nulls)

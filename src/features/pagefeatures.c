@@ -20,9 +20,10 @@
  *						started_at) with finished_at <= as_of and started_at
  *						< as_of, added in the order finish, start, id.
  *
- * The values come from the code the SQL uses (pagefeatures.h): the timing
- * of durpred.timing_features, the block types of durpred.block_counts, the
- * running history of durpred.run_history.  The duration is date_part('epoch',
+ * The values come from the code the SQL uses: the timing of
+ * durpred.timing_features (timing.h), the block types of
+ * durpred.block_counts (blocks.h), the running history of
+ * durpred.run_history (history.h).  The duration is date_part('epoch',
  * finished_at - started_at) computed as PostgreSQL computes it.  The reads
  * use the calling statement's snapshot, the locks the executor would take,
  * and the caller's SELECT privilege on the tables.
@@ -67,12 +68,13 @@
 
 #include "calls.h"
 #include "feature.h"
+#include "features/app.h"
+#include "features/blocks.h"
+#include "features/history.h"
 #include "features/pagefeatures.h"
+#include "features/timing.h"
 
 PG_FUNCTION_INFO_V1(durpred_page_features);
-
-/* the schema of the production tables, fixed by the public contract */
-#define APP_SCHEMA "app"
 
 #define MAX_COLUMNS 4
 
@@ -100,14 +102,14 @@ typedef struct KeyedTable
 } KeyedTable;
 
 /* the columns of the blocks and the runs read */
-static const char *const block_columns[] = {"block_type"};
+static const char *const block_columns[] = {APP_BLOCK_TYPE};
 static const Oid block_types[] = {TEXTOID};
 
 enum
 {
 	RUN_FINISHED_AT, RUN_STARTED_AT, RUN_ID, RUN_STATUS, RUN_COLUMNS
 };
-static const char *const run_columns[] = {"finished_at", "started_at", "id", "status"};
+static const char *const run_columns[] = {APP_RUN_FINISHED_AT, APP_RUN_STARTED_AT, APP_RUN_ID, APP_RUN_STATUS};
 static const Oid run_types[] = {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TEXTOID};
 
 /* A finished run of the history, before it is added in order. */
@@ -464,9 +466,7 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		PastRun    *run;
 
 		/* analytics.run_outcomes */
-		if (t->isnull[RUN_STATUS] ||
-			!(TEXT_IS(status, "success") || TEXT_IS(status, "failed") ||
-			  TEXT_IS(status, "cancelled")) ||
+		if (t->isnull[RUN_STATUS] || !AppStatusIsOutcome(status) ||
 			t->isnull[RUN_STARTED_AT] || t->isnull[RUN_FINISHED_AT] ||
 			finished_at < started_at)
 			continue;
@@ -486,7 +486,7 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 			NotSupported(t->rel, "a run has no id");
 		run->id = DatumGetInt64(t->values[RUN_ID]);
 		run->duration = Duration(finished_at, started_at);
-		run->failed = TEXT_IS(status, "failed");
+		run->failed = AppStatusIsFailure(status);
 		if (n > 0 && PastRunCmp(&runs[n - 1], run) > 0)
 			sorted = false;
 		n++;
@@ -516,14 +516,15 @@ PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls)
 	bool		found;
 	int			i;
 
-	StaticAssertStmt(TIMING_FIELDS + NUM_BLOCK_TYPES + 1 + HISTORY_FIELDS == DURPRED_NUM_FEATURES,
+	StaticAssertStmt(TIMING_FIELDS == FIRST_BLOCK_FEATURE &&
+					 TIMING_FIELDS + NUM_BLOCK_TYPES + 1 + HISTORY_FIELDS == DURPRED_NUM_FEATURES,
 					 "the features are timing, block counts and history");
 
 	/* in the order of the SQL's range table, so that the locks are too */
-	OpenKeyed(&pages, "notebook_page", "id", NULL, 0, NULL, NULL);
-	OpenKeyed(&blocks, "block", "notebook_page_id", NULL, lengthof(block_columns),
+	OpenKeyed(&pages, APP_PAGE_TABLE, APP_PAGE_ID, NULL, 0, NULL, NULL);
+	OpenKeyed(&blocks, APP_BLOCK_TABLE, APP_BLOCK_PAGE, NULL, lengthof(block_columns),
 			  block_columns, block_types);
-	OpenKeyed(&runs, "noteflow_run", "notebook_page_id", "finished_at", RUN_COLUMNS,
+	OpenKeyed(&runs, APP_RUN_TABLE, APP_RUN_PAGE, APP_RUN_FINISHED_AT, RUN_COLUMNS,
 			  run_columns, run_types);
 
 	BeginKeyed(&pages, snapshot, page, 0);

@@ -23,7 +23,7 @@
 #include "utils/timestamp.h"
 
 #include "calls.h"
-#include "features/pagefeatures.h"
+#include "features/timing.h"
 
 PG_FUNCTION_INFO_V1(durpred_timing_features);
 
@@ -33,7 +33,7 @@ PG_FUNCTION_INFO_V1(durpred_timing_features);
 
 /*
  * TimingFields
- *		See pagefeatures.h.
+ *		See timing.h.
  */
 void
 TimingFields(TimestampTz at, Datum *values, bool *nulls)

@@ -60,7 +60,9 @@
 #include "cache.h"
 #include "calls.h"
 #include "feature.h"
+#include "features/app.h"
 #include "features/pagefeatures.h"
+#include "features/trigger.h"
 
 PG_FUNCTION_INFO_V1(durpred_estimate_completion);
 
@@ -76,13 +78,13 @@ static const struct
 	const char *name;
 	Oid			type;
 }			run_columns[NUM_RUN_COLUMNS] = {
-	{"id", INT8OID},
-	{"notebook_page_id", INT8OID},
-	{"status", TEXTOID},
-	{"created_at", TIMESTAMPTZOID},
-	{"started_at", TIMESTAMPTZOID},
-	{"estimated_duration", FLOAT8OID},
-	{"estimated_completion_at", TIMESTAMPTZOID},
+	{APP_RUN_ID, INT8OID},
+	{APP_RUN_PAGE, INT8OID},
+	{APP_RUN_STATUS, TEXTOID},
+	{APP_RUN_CREATED_AT, TIMESTAMPTZOID},
+	{APP_RUN_STARTED_AT, TIMESTAMPTZOID},
+	{APP_RUN_ESTIMATED_DURATION, FLOAT8OID},
+	{APP_RUN_ESTIMATED_COMPLETION_AT, TIMESTAMPTZOID},
 };
 
 /* A statement prepared for the session, and the trigger argument it is for. */
@@ -470,8 +472,7 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 	RunColumns(rel, attnos);
 	for (int c = 0; c < NUM_RUN_COLUMNS; c++)
 		value[c] = heap_getattr(tuple, attnos[c], desc, &isnull[c]);
-	if (isnull[COL_STATUS] ||
-		!(TEXT_IS(value[COL_STATUS], "pending") || TEXT_IS(value[COL_STATUS], "running")))
+	if (isnull[COL_STATUS] || !AppStatusIsQueued(value[COL_STATUS]))
 		return PointerGetDatum(tuple);
 
 	/* no page or no instant: no estimate, as the SQL features give none */
