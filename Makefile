@@ -26,6 +26,7 @@ OBJS = \
 	src/features/blocks.o \
 	src/features/history.o \
 	src/features/pagefeatures.o \
+	src/features/pg_mirror.o \
 	src/features/timing.o \
 	src/features/trigger.o
 

@@ -17,6 +17,8 @@
 
 #include "fmgr.h"
 
+#include "features/pg_mirror.h"
+
 /* The schema of the production tables */
 #define APP_SCHEMA "app"
 
@@ -47,29 +49,19 @@
 #define APP_STATUS_FAILED "failed"
 #define APP_STATUS_CANCELLED "cancelled"
 
-/* Whether a text datum equals a C string, byte for byte. */
-static inline bool
-TextIs(Datum value, const char *s, size_t len)
-{
-	text	   *t = DatumGetTextPP(value);
-
-	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
-}
-
-#define TEXT_IS(value, literal) TextIs(value, literal, sizeof(literal) - 1)
-
 /*
  * AppStatusIsOutcome
  *		Whether a run's status is an outcome, so that the run, once started
  *		and finished, counts as history (keep in sync with
- *		extract/features.sql:analytics.run_outcomes).
+ *		extract/features.sql:analytics.run_outcomes).  The statuses are
+ *		compared as texteq compares them under a deterministic collation.
  */
 static inline bool
 AppStatusIsOutcome(Datum status)
 {
-	return TEXT_IS(status, APP_STATUS_SUCCESS) ||
-		TEXT_IS(status, APP_STATUS_FAILED) ||
-		TEXT_IS(status, APP_STATUS_CANCELLED);
+	return MIRROR_TEXT_EQ(status, APP_STATUS_SUCCESS) ||
+		MIRROR_TEXT_EQ(status, APP_STATUS_FAILED) ||
+		MIRROR_TEXT_EQ(status, APP_STATUS_CANCELLED);
 }
 
 /*
@@ -81,7 +73,7 @@ AppStatusIsOutcome(Datum status)
 static inline bool
 AppStatusIsFailure(Datum status)
 {
-	return TEXT_IS(status, APP_STATUS_FAILED);
+	return MIRROR_TEXT_EQ(status, APP_STATUS_FAILED);
 }
 
 /*
@@ -94,8 +86,8 @@ AppStatusIsFailure(Datum status)
 static inline bool
 AppStatusIsQueued(Datum status)
 {
-	return TEXT_IS(status, APP_STATUS_PENDING) ||
-		TEXT_IS(status, APP_STATUS_RUNNING);
+	return MIRROR_TEXT_EQ(status, APP_STATUS_PENDING) ||
+		MIRROR_TEXT_EQ(status, APP_STATUS_RUNNING);
 }
 
 #endif							/* DURPRED_FEATURES_APP_H */

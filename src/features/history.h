@@ -12,6 +12,8 @@
 
 #include "fmgr.h"
 
+#include "features/pg_mirror.h"
+
 /*
  * count, mean, median, standard deviation, failure rate: features 20 to 24
  * of durpred.features and the fields of durpred.run_history, in that order
@@ -30,9 +32,7 @@ typedef struct HistoryHeap
 /* The history of a run so far; all zero is no run. */
 typedef struct HistoryState
 {
-	double		n;				/* float8_accum's N, Sx, Sxx */
-	double		sx;
-	double		sxx;
+	MirrorAccumState moments;	/* float8_accum's N, Sx, Sxx */
 	int64		failed;
 	HistoryHeap lower;			/* max-heap: the smaller half, one more if odd */
 	HistoryHeap upper;			/* min-heap: the larger half */

@@ -24,7 +24,8 @@
  * durpred.timing_features (timing.h), the block types of
  * durpred.block_counts (blocks.h), the running history of
  * durpred.run_history (history.h).  The duration is date_part('epoch',
- * finished_at - started_at) computed as PostgreSQL computes it.  The reads
+ * finished_at - started_at) computed as PostgreSQL computes it
+ * (pg_mirror.h), the statuses compared as texteq compares them.  The reads
  * use the calling statement's snapshot, the locks the executor would take,
  * and the caller's SELECT privilege on the tables.
  *
@@ -46,7 +47,6 @@
 #include "access/transam.h"
 #include "access/visibilitymap.h"
 #include "catalog/namespace.h"
-#include "common/int.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_collation_d.h"
 #include "catalog/pg_index.h"
@@ -72,6 +72,7 @@
 #include "features/blocks.h"
 #include "features/history.h"
 #include "features/pagefeatures.h"
+#include "features/pg_mirror.h"
 #include "features/timing.h"
 
 PG_FUNCTION_INFO_V1(durpred_page_features);
@@ -371,32 +372,6 @@ CloseKeyed(KeyedTable *t)
 	relation_close(t->rel, NoLock);
 }
 
-/*
- * Duration
- *		date_part('epoch', finished_at - started_at) for finished_at >=
- *		started_at: timestamp_mi's interval, which interval_justify_hours
- *		splits into days and time, then interval_part's float8 epoch,
- *		time / 10^6 plus 86400 per day, with the errors of both.
- */
-static double
-Duration(TimestampTz finished_at, TimestampTz started_at)
-{
-	int64		time;
-	int64		days;
-
-	if (TIMESTAMP_NOT_FINITE(finished_at) || TIMESTAMP_NOT_FINITE(started_at))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("cannot subtract infinite timestamps")));
-	if (pg_sub_s64_overflow(finished_at, started_at, &time))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("interval out of range")));
-	days = time / USECS_PER_DAY;
-	time -= days * USECS_PER_DAY;
-	return time / 1000000.0 + ((double) SECS_PER_DAY) * (int32) days;
-}
-
 /* The history's order: finish, start, id. */
 static int
 PastRunCmp(const void *a, const void *b)
@@ -485,7 +460,8 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		if (t->isnull[RUN_ID])
 			NotSupported(t->rel, "a run has no id");
 		run->id = DatumGetInt64(t->values[RUN_ID]);
-		run->duration = Duration(finished_at, started_at);
+		/* analytics.run_outcomes' duration_seconds */
+		run->duration = MirrorEpochDifference(finished_at, started_at);
 		run->failed = AppStatusIsFailure(status);
 		if (n > 0 && PastRunCmp(&runs[n - 1], run) > 0)
 			sorted = false;
