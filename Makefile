@@ -41,6 +41,13 @@ PG_CONFIG ?= pg_config
 # our code only (GCC drops the -I that PGXS adds for the same directory).
 PG_CPPFLAGS = -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --includedir-server)
 PG_CFLAGS = -Wall -Wextra
+# The module exports only what PostgreSQL looks up by name (_PG_init,
+# Pg_magic_func, pg_finfo_*, the SQL functions), as PGXS builds modules from
+# PostgreSQL 16 on: everything else is hidden, and PGDLLEXPORT, which
+# PostgreSQL 15's c.h leaves empty unless it is defined, marks what is
+# exported (src/durpred.h).  scripts/check-exports.sh checks durpred.so.
+PG_CPPFLAGS += -DPGDLLEXPORT='__attribute__((visibility("default")))'
+PG_CFLAGS += -fvisibility=hidden
 SHLIB_LINK = -lxgboost -lgomp -lm
 
 # No LLVM bitcode: the JIT cannot inline through XGBoost, and clang is not a

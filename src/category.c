@@ -24,6 +24,7 @@
 #include "utils/syscache.h"
 
 #include "category.h"
+#include "durpred.h"
 
 typedef struct CategoryInfo
 {
@@ -52,8 +53,8 @@ typedef struct CategoryEnumCache
 	Oid			labels[DURATION_CATEGORY_COUNT];
 } CategoryEnumCache;
 
-PG_FUNCTION_INFO_V1(durpred_duration_category);
-PG_FUNCTION_INFO_V1(durpred_describe_duration);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_duration_category);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_describe_duration);
 
 /*
  * DurationCategoryOf

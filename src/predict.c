@@ -28,16 +28,17 @@
 #include "cache.h"
 #include "calls.h"
 #include "category.h"
+#include "durpred.h"
 #include "feature.h"
 #include "scorer.h"
 
-PG_FUNCTION_INFO_V1(durpred_predict_duration);
-PG_FUNCTION_INFO_V1(durpred_predict_duration_record);
-PG_FUNCTION_INFO_V1(durpred_predict_duration_jsonb);
-PG_FUNCTION_INFO_V1(durpred_predict_json);
-PG_FUNCTION_INFO_V1(durpred_predict_with_model);
-PG_FUNCTION_INFO_V1(durpred_current_model_id);
-PG_FUNCTION_INFO_V1(durpred_model_loaded);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_duration);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_duration_record);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_duration_jsonb);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_json);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_with_model);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_current_model_id);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_model_loaded);
 
 /*
  * Where each feature is in a row type: built once per row type and call

@@ -22,14 +22,15 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "durpred.h"
 #include "feature.h"
 #include "model.h"
 #include "scorer.h"
 
 #define MAX_MODEL_NAME_CHARS 200
 
-PG_FUNCTION_INFO_V1(durpred_install_model);
-PG_FUNCTION_INFO_V1(durpred_model_changed);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_install_model);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_model_changed);
 
 /*
  * RequireArgument

@@ -18,11 +18,12 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+#include "durpred.h"
 #include "feature.h"
 #include "features/blocks.h"
 
-PG_FUNCTION_INFO_V1(durpred_block_counts_accum);
-PG_FUNCTION_INFO_V1(durpred_block_counts_final);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_block_counts_accum);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_block_counts_final);
 
 typedef struct BlockCounts
 {

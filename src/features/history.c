@@ -29,11 +29,12 @@
 #include "utils/memutils.h"
 
 #include "calls.h"
+#include "durpred.h"
 #include "features/history.h"
 #include "features/pg_mirror.h"
 
-PG_FUNCTION_INFO_V1(durpred_run_history_accum);
-PG_FUNCTION_INFO_V1(durpred_run_history_final);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_run_history_accum);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_run_history_final);
 
 
 /*

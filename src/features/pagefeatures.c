@@ -67,6 +67,7 @@
 #include "utils/timestamp.h"
 
 #include "calls.h"
+#include "durpred.h"
 #include "feature.h"
 #include "features/app.h"
 #include "features/blocks.h"
@@ -75,7 +76,7 @@
 #include "features/pg_mirror.h"
 #include "features/timing.h"
 
-PG_FUNCTION_INFO_V1(durpred_page_features);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_page_features);
 
 #define MAX_COLUMNS 4
 

@@ -22,10 +22,11 @@
 #include "utils/timestamp.h"
 
 #include "calls.h"
+#include "durpred.h"
 #include "features/pg_mirror.h"
 #include "features/timing.h"
 
-PG_FUNCTION_INFO_V1(durpred_timing_features);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_timing_features);
 
 /* business hours: a weekday, FIRST_BUSINESS_HOUR <= hour < END_BUSINESS_HOUR */
 #define FIRST_BUSINESS_HOUR 9

@@ -59,12 +59,13 @@
 
 #include "cache.h"
 #include "calls.h"
+#include "durpred.h"
 #include "feature.h"
 #include "features/app.h"
 #include "features/pagefeatures.h"
 #include "features/trigger.h"
 
-PG_FUNCTION_INFO_V1(durpred_estimate_completion);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_estimate_completion);
 
 /* the columns of the runs table the trigger reads or sets */
 enum
