@@ -351,6 +351,7 @@ Resolve(void)
 	rel = table_open(relid, AccessShareLock);
 	seen = invalidations;
 	desc = RelationGetDescr(rel);
+	/* keep in sync with sql/durpred--0.1.0.sql:durpred.model */
 	col.id = Column(rel, "id", INT8OID);
 	col.name = Column(rel, "name", TEXTOID);
 	col.version = Column(rel, "version", INT4OID);

@@ -66,6 +66,10 @@ durpred_predict_duration(PG_FUNCTION_ARGS)
 	float		x[DURPRED_VECTOR_LEN];
 	int			i;
 
+	/*
+	 * argument i is feature i (keep in sync with
+	 * sql/durpred--0.1.0.sql:durpred.predict_duration)
+	 */
 	for (i = 0; i < DURPRED_NUM_FEATURES; i++)
 		x[i] = PG_ARGISNULL(i) ? NAN : FeatureFromDatum(i, PG_GETARG_DATUM(i));
 	x[DURPRED_MISSING_SLOT] = NAN;
@@ -321,6 +325,7 @@ durpred_predict_with_model(PG_FUNCTION_ARGS)
 	model = ServingModel();
 	if (model == NULL)
 		PG_RETURN_NULL();
+	/* keep in sync with sql/durpred--0.1.0.sql:durpred.predict_with_model's OUT arguments */
 	values[0] = Float8GetDatum(ScorerSeconds(model->scorer, x));
 	values[1] = Int64GetDatum(model->id);
 

@@ -5,10 +5,11 @@
  *		schema, tables and columns of the production tables, and which run
  *		statuses are an outcome, a failure or the queue.
  *
- * These are the public contract's production tables (schema "app";
- * extract/schema.sql creates them for demos and tests).  A deployment
- * whose tables differ maps them with views of these names, which the
- * direct reads refuse (0A000) and the SQL definitions read.
+ * These are the public contract's production tables (keep in sync with
+ * extract/schema.sql:app.notebook_page, app.block, app.noteflow_run, which
+ * creates them for demos and tests).  A deployment whose tables differ maps
+ * them with views of these names, which the direct reads refuse (0A000)
+ * and the SQL definitions read.
  *
  *-------------------------------------------------------------------------
  */
@@ -42,7 +43,10 @@
 #define APP_RUN_ESTIMATED_DURATION "estimated_duration"
 #define APP_RUN_ESTIMATED_COMPLETION_AT "estimated_completion_at"
 
-/* The statuses of a run */
+/*
+ * The statuses of a run (keep in sync with extract/schema.sql:app.noteflow_run,
+ * its CHECK on status)
+ */
 #define APP_STATUS_PENDING "pending"
 #define APP_STATUS_RUNNING "running"
 #define APP_STATUS_SUCCESS "success"

@@ -23,7 +23,8 @@
 /*
  * durpred.block_counts' int4[NUM_COUNTS]: the total, the fourteen types in
  * feature order, then blocks of any other type (keep in sync with
- * extract/features.sql:analytics.page_blocks, which reads n[1] to n[16]).
+ * extract/features.sql:analytics.page_blocks, which reads n[1] to n[16],
+ * and the comment on durpred.block_counts in sql/durpred--0.1.0.sql).
  */
 #define NUM_COUNTS (NUM_BLOCK_TYPES + 2)
 

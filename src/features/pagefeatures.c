@@ -103,7 +103,10 @@ typedef struct KeyedTable
 	bool		isnull[MAX_COLUMNS];
 } KeyedTable;
 
-/* the columns of the blocks and the runs read */
+/*
+ * the columns of the blocks and the runs read, of the types the app tables
+ * give them (keep in sync with extract/schema.sql:app.block, app.noteflow_run)
+ */
 static const char *const block_columns[] = {APP_BLOCK_TYPE};
 static const Oid block_types[] = {TEXTOID};
 
@@ -373,7 +376,11 @@ CloseKeyed(KeyedTable *t)
 	relation_close(t->rel, NoLock);
 }
 
-/* The history's order: finish, start, id. */
+/*
+ * The history's order: finish, start, id (keep in sync with
+ * extract/features.sql:analytics.page_features, its ORDER BY f.finished_at,
+ * f.started_at, f.run_id, and analytics.run_features_source's window).
+ */
 static int
 PastRunCmp(const void *a, const void *b)
 {
@@ -441,12 +448,18 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		TimestampTz finished_at = DatumGetTimestampTz(t->values[RUN_FINISHED_AT]);
 		PastRun    *run;
 
-		/* analytics.run_outcomes */
+		/*
+		 * an outcome, started, not finished before it started (keep in sync
+		 * with extract/features.sql:analytics.run_outcomes)
+		 */
 		if (t->isnull[RUN_STATUS] || !AppStatusIsOutcome(status) ||
 			t->isnull[RUN_STARTED_AT] || t->isnull[RUN_FINISHED_AT] ||
 			finished_at < started_at)
 			continue;
-		/* the as-of rule */
+		/*
+		 * the as-of rule (keep in sync with
+		 * extract/features.sql:analytics.page_features)
+		 */
 		if (!(finished_at <= as_of && started_at < as_of))
 			continue;
 
@@ -461,7 +474,10 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		if (t->isnull[RUN_ID])
 			NotSupported(t->rel, "a run has no id");
 		run->id = DatumGetInt64(t->values[RUN_ID]);
-		/* analytics.run_outcomes' duration_seconds */
+		/*
+		 * duration_seconds and failed (keep in sync with
+		 * extract/features.sql:analytics.run_outcomes)
+		 */
 		run->duration = MirrorEpochDifference(finished_at, started_at);
 		run->failed = AppStatusIsFailure(status);
 		if (n > 0 && PastRunCmp(&runs[n - 1], run) > 0)
@@ -469,7 +485,10 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		n++;
 	}
 
-	/* an index on (notebook_page_id, finished_at, started_at, id) gives them sorted */
+	/*
+	 * an index on (notebook_page_id, finished_at, started_at, id) gives them
+	 * sorted (extract/schema.sql:noteflow_run_page_history_idx)
+	 */
 	if (!sorted)
 		qsort(runs, n, sizeof(PastRun), PastRunCmp);
 	for (i = 0; i < n; i++)
@@ -509,6 +528,7 @@ PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls)
 	if (found)
 	{
 		ReadBlocks(&blocks, snapshot, page, counts);
+		/* no unknown_blocks (keep in sync with extract/features.sql:analytics.page_features) */
 		found = counts[NUM_COUNTS - 1] == 0;
 	}
 	if (found)

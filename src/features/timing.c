@@ -28,7 +28,11 @@
 
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_timing_features);
 
-/* business hours: a weekday, FIRST_BUSINESS_HOUR <= hour < END_BUSINESS_HOUR */
+/*
+ * business hours: a weekday, FIRST_BUSINESS_HOUR <= hour < END_BUSINESS_HOUR
+ * (keep in sync with the comment on durpred.timing_features in
+ * sql/durpred--0.1.0--0.2.0.sql)
+ */
 #define FIRST_BUSINESS_HOUR 9
 #define END_BUSINESS_HOUR 17
 

@@ -67,7 +67,10 @@
 
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_estimate_completion);
 
-/* the columns of the runs table the trigger reads or sets */
+/*
+ * the columns of the runs table the trigger reads or sets, names in app.h
+ * (keep the types in sync with extract/schema.sql:app.noteflow_run)
+ */
 enum
 {
 	COL_ID, COL_PAGE, COL_STATUS, COL_CREATED_AT, COL_STARTED_AT,
@@ -369,7 +372,10 @@ Score(void *arg)
 
 	estimate->seconds = ScorerSeconds(model->scorer, x);
 	estimate->model_id = model->id;
-	/* as_of + seconds * interval '1 second', as SQL computes it */
+	/*
+	 * as_of + seconds * interval '1 second', as SQL computes it (keep in sync
+	 * with extract/serving.sql:analytics.pending_run_estimates)
+	 */
 	estimate->completion =
 		DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 												TimestampTzGetDatum(scoring->as_of),
@@ -437,6 +443,7 @@ LogEstimate(const char *log, int64 run, const Estimate *estimate)
 	int			rc;
 
 	SPI_connect();
+	/* keep in sync with extract/serving.sql:analytics.run_estimate */
 	plan = PreparedPlan(&log_plan, log,
 						"INSERT INTO %s (run_id, model_id, estimated_duration) VALUES ($1, $2, $3)",
 						3, argtypes);
@@ -479,6 +486,12 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 	/* no page or no instant: no estimate, as the SQL features give none */
 	if (!isnull[COL_PAGE] && !(isnull[COL_STARTED_AT] && isnull[COL_CREATED_AT]))
 	{
+		/*
+		 * COALESCE(started_at, created_at) (keep in sync with
+		 * extract/features.sql:analytics.run_features_for,
+		 * analytics.pending_run_features and
+		 * extract/serving.sql:analytics.pending_run_estimates)
+		 */
 		TimestampTz as_of = DatumGetTimestampTz(value[isnull[COL_STARTED_AT] ?
 													 COL_CREATED_AT : COL_STARTED_AT]);
 		Oid			save_userid;
