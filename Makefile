@@ -11,22 +11,24 @@
 EXTENSION = durpred
 MODULE_big = durpred
 OBJS = \
-	src/blocks.o \
 	src/booster.o \
 	src/cache.o \
+	src/calls.o \
 	src/category.o \
 	src/durpred.o \
 	src/evaluator.o \
 	src/feature.o \
-	src/history.o \
 	src/model.o \
 	src/modeldoc.o \
-	src/pagefeatures.o \
 	src/predict.o \
 	src/registry.o \
 	src/scorer.o \
-	src/timing.o \
-	src/trigger.o
+	src/features/blocks.o \
+	src/features/history.o \
+	src/features/pagefeatures.o \
+	src/features/pg_mirror.o \
+	src/features/timing.o \
+	src/features/trigger.o
 
 DATA = $(wildcard sql/durpred--*.sql)
 
@@ -39,6 +41,13 @@ PG_CONFIG ?= pg_config
 # our code only (GCC drops the -I that PGXS adds for the same directory).
 PG_CPPFLAGS = -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --includedir-server)
 PG_CFLAGS = -Wall -Wextra
+# The module exports only what PostgreSQL looks up by name (_PG_init,
+# Pg_magic_func, pg_finfo_*, the SQL functions), as PGXS builds modules from
+# PostgreSQL 16 on: everything else is hidden, and PGDLLEXPORT, which
+# PostgreSQL 15's c.h leaves empty unless it is defined, marks what is
+# exported (src/durpred.h).  scripts/check-exports.sh checks durpred.so.
+PG_CPPFLAGS += -DPGDLLEXPORT='__attribute__((visibility("default")))'
+PG_CFLAGS += -fvisibility=hidden
 SHLIB_LINK = -lxgboost -lgomp -lm
 
 # No LLVM bitcode: the JIT cannot inline through XGBoost, and clang is not a
@@ -49,7 +58,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Every object depends on every header (PGXS tracks no header dependencies).
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*.h src/features/*.h)
 
 # The trainer is a separate client program with its own PGXS makefile
 # (PGXS builds one module or one program per makefile); it is built once its

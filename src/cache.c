@@ -49,7 +49,7 @@
 #include "utils/snapmgr.h"
 
 #include "cache.h"
-#include "durpred.h"
+#include "model.h"
 
 #define CACHE_SLOTS 4
 
@@ -111,11 +111,13 @@ ModelTableCallback(Datum arg pg_attribute_unused(), Oid relid)
 }
 
 /*
- * CacheResetCurrent
- *		Marks the answer stale; the assign hook of durpred.model calls it.
+ * CacheModelNameAssign
+ *		Assign hook of durpred.model: marks the answer stale, so that the
+ *		next call resolves the model the new setting names.
  */
 void
-CacheResetCurrent(void)
+CacheModelNameAssign(const char *newval pg_attribute_unused(),
+					 void *extra pg_attribute_unused())
 {
 	state = RESOLVE_STALE;
 }
@@ -349,6 +351,7 @@ Resolve(void)
 	rel = table_open(relid, AccessShareLock);
 	seen = invalidations;
 	desc = RelationGetDescr(rel);
+	/* keep in sync with sql/durpred--0.1.0.sql:durpred.model */
 	col.id = Column(rel, "id", INT8OID);
 	col.name = Column(rel, "name", TEXTOID);
 	col.version = Column(rel, "version", INT4OID);

@@ -40,7 +40,7 @@ extern CachedModel *CurrentModel(bool missing_ok);
  */
 extern CachedModel *ServingModel(void);
 
-/* Forgets which model is current (for the durpred.model assign hook). */
-extern void CacheResetCurrent(void);
+/* Assign hook of durpred.model: the session's model changes with it. */
+extern void CacheModelNameAssign(const char *newval, void *extra);
 
 #endif							/* DURPRED_CACHE_H */

@@ -24,6 +24,7 @@
 #include "utils/syscache.h"
 
 #include "category.h"
+#include "durpred.h"
 
 typedef struct CategoryInfo
 {
@@ -33,6 +34,11 @@ typedef struct CategoryInfo
 	const char *recommendation;
 } CategoryInfo;
 
+/*
+ * The labels are those of the enum (keep in sync with
+ * sql/durpred--0.1.0.sql:durpred.duration_category, whose comment repeats
+ * the boundaries).
+ */
 static const CategoryInfo categories[DURATION_CATEGORY_COUNT] = {
 	{5.0, "quick", "Quick execution (< 5s)",
 	"No special handling needed"},
@@ -52,8 +58,8 @@ typedef struct CategoryEnumCache
 	Oid			labels[DURATION_CATEGORY_COUNT];
 } CategoryEnumCache;
 
-PG_FUNCTION_INFO_V1(durpred_duration_category);
-PG_FUNCTION_INFO_V1(durpred_describe_duration);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_duration_category);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_describe_duration);
 
 /*
  * DurationCategoryOf
@@ -213,6 +219,7 @@ durpred_describe_duration(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
 
+	/* keep in sync with sql/durpred--0.1.0.sql:durpred.describe_duration's OUT arguments */
 	values[0] = Float8GetDatum(RoundToCents(seconds));
 	values[1] = DurationCategoryEnumDatum(fcinfo->flinfo, category);
 	values[2] = CStringGetTextDatum(DurationCategoryDescription(category));

@@ -11,6 +11,10 @@
 
 #include "fmgr.h"
 
+/*
+ * The categories, in the order of the enum durpred.duration_category (keep
+ * in sync with sql/durpred--0.1.0.sql:durpred.duration_category).
+ */
 typedef enum DurationCategory
 {
 	DURATION_QUICK = 0,

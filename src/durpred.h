@@ -1,37 +1,37 @@
 /*-------------------------------------------------------------------------
  *
  * src/durpred.h
- *		Settings of the durpred extension (GUCs) and helpers shared by its
- *		files.
+ *		What PostgreSQL looks up in the durpred module: _PG_init, and the
+ *		mark that exports a SQL-callable function.
+ *
+ * The module is built with -fvisibility=hidden (Makefile), as PGXS builds
+ * modules from PostgreSQL 16 on: it exports only what PostgreSQL looks up
+ * by name (scripts/check-exports.sh checks it).  The settings' variables
+ * are declared with the code that reads them: durpred.model in cache.h,
+ * durpred.evaluator in scorer.h, durpred.max_model_size in model.h.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef DURPRED_DURPRED_H
 #define DURPRED_DURPRED_H
 
-#include "access/tupdesc.h"
 #include "fmgr.h"
-#include "utils/elog.h"
-
-/* durpred.max_model_size, in kilobytes */
-extern int	durpred_max_model_size;
-
-/* Raises 54000 for model bytes above durpred.max_model_size. */
-extern void CheckModelSize(Size len);
 
 /*
- * The blessed row type of the calling function's result, looked up on the
- * first call of a call site and kept in *slot (fn_extra, or a field of what
- * fn_extra holds).
+ * DURPRED_EXPORT goes before the PG_FUNCTION_INFO_V1 of every SQL-callable
+ * function.  PostgreSQL 15's PG_FUNCTION_INFO_V1 marks PGDLLEXPORT only the
+ * info function pg_finfo_<name>, not the function itself, which hidden
+ * visibility would then hide from the loader; PostgreSQL 16's marks both.
+ * (pgvector's FUNCTION_PREFIX does the same.)  PGDLLEXPORT is the
+ * Makefile's -D, which PostgreSQL 15's c.h leaves as it is.
  */
-extern TupleDesc CallResultDesc(FunctionCallInfo fcinfo, void **slot);
+#if PG_VERSION_NUM < 160000
+#define DURPRED_EXPORT PGDLLEXPORT
+#else
+#define DURPRED_EXPORT
+#endif
 
-/*
- * Runs fn(arg) in an internal subtransaction.  Returns NULL when fn
- * returned, or, after rolling the subtransaction back (releasing its locks,
- * buffer pins and memory), the error it raised, copied into the caller's
- * memory context: the caller decides what the error means.
- */
-extern ErrorData *CallInSubtransaction(void (*fn) (void *arg), void *arg);
+/* Defines the settings; PostgreSQL calls it when it loads the module. */
+extern PGDLLEXPORT void _PG_init(void);
 
 #endif							/* DURPRED_DURPRED_H */

@@ -21,6 +21,14 @@
 #define COUNT(name) {name, FEATURE_INT, 0, PG_INT32_MAX, true}
 #define DURATION(name) {name, FEATURE_FLOAT, 0, DBL_MAX, false}
 
+/*
+ * The features in model column order.  Keep in sync with
+ * sql/durpred--0.1.0.sql:durpred.features (names, types and order) and
+ * sql/durpred--0.1.0.sql:durpred.predict_duration (its named arguments,
+ * in this order, and their defaults: 0 where default_zero, else NULL).
+ * The block types counted are these names without "_blocks"
+ * (features/blocks.c).
+ */
 const FeatureDef DurpredFeatures[DURPRED_NUM_FEATURES] = {
 	{"start_hour", FEATURE_INT, 0, 23, false},
 	{"day_of_week", FEATURE_INT, 0, 6, false},

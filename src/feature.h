@@ -15,6 +15,7 @@
 
 #include "utils/jsonb.h"
 
+/* the attributes of durpred.features (keep in sync with sql/durpred--0.1.0.sql:durpred.features) */
 #define DURPRED_NUM_FEATURES 25
 #define DURPRED_MISSING_SLOT DURPRED_NUM_FEATURES
 #define DURPRED_VECTOR_LEN (DURPRED_NUM_FEATURES + 1)

@@ -29,6 +29,9 @@
 /* XGBoost's marker of a deleted node, once unpacked into split_indices */
 #define DELETED_SPLIT_INDEX 0x7FFFFFFF
 
+/* durpred.max_model_size, in kilobytes */
+int			durpred_max_model_size = DURPRED_DEFAULT_MAX_MODEL_SIZE;
+
 /* Bounds on what a model may hold. */
 #define MAX_TREES 1000000
 #define MAX_NODES_PER_TREE (1 << 24)
@@ -517,6 +520,20 @@ ReadTree(ModelReader *r, const DocValue *tree, int position, ModelDef *model,
 	pfree(seen);
 	pfree(stack);
 	pfree(depth);
+}
+
+/*
+ * CheckModelSize
+ *		Refuses model bytes larger than durpred.max_model_size.
+ */
+void
+CheckModelSize(Size len)
+{
+	if (len > (Size) durpred_max_model_size * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model of %zu bytes is larger than durpred.max_model_size (%d kB)",
+						len, durpred_max_model_size)));
 }
 
 /*

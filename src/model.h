@@ -57,6 +57,13 @@ typedef struct ModelDef
 	int			best_iteration; /* attribute, -1 when absent */
 } ModelDef;
 
+/* durpred.max_model_size, in kilobytes: the largest model installed or loaded */
+#define DURPRED_DEFAULT_MAX_MODEL_SIZE (64 * 1024)
+extern int	durpred_max_model_size;
+
+/* Raises 54000 for model bytes above durpred.max_model_size. */
+extern void CheckModelSize(Size len);
+
 /* Formats of model bytes. */
 #define MODEL_FORMAT_NAME(m) ((m)->is_ubjson ? "ubjson" : "json")
 

@@ -26,18 +26,19 @@
 #include "utils/typcache.h"
 
 #include "cache.h"
+#include "calls.h"
 #include "category.h"
 #include "durpred.h"
 #include "feature.h"
 #include "scorer.h"
 
-PG_FUNCTION_INFO_V1(durpred_predict_duration);
-PG_FUNCTION_INFO_V1(durpred_predict_duration_record);
-PG_FUNCTION_INFO_V1(durpred_predict_duration_jsonb);
-PG_FUNCTION_INFO_V1(durpred_predict_json);
-PG_FUNCTION_INFO_V1(durpred_predict_with_model);
-PG_FUNCTION_INFO_V1(durpred_current_model_id);
-PG_FUNCTION_INFO_V1(durpred_model_loaded);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_duration);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_duration_record);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_duration_jsonb);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_json);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_with_model);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_current_model_id);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_model_loaded);
 
 /*
  * Where each feature is in a row type: built once per row type and call
@@ -65,6 +66,10 @@ durpred_predict_duration(PG_FUNCTION_ARGS)
 	float		x[DURPRED_VECTOR_LEN];
 	int			i;
 
+	/*
+	 * argument i is feature i (keep in sync with
+	 * sql/durpred--0.1.0.sql:durpred.predict_duration)
+	 */
 	for (i = 0; i < DURPRED_NUM_FEATURES; i++)
 		x[i] = PG_ARGISNULL(i) ? NAN : FeatureFromDatum(i, PG_GETARG_DATUM(i));
 	x[DURPRED_MISSING_SLOT] = NAN;
@@ -320,6 +325,7 @@ durpred_predict_with_model(PG_FUNCTION_ARGS)
 	model = ServingModel();
 	if (model == NULL)
 		PG_RETURN_NULL();
+	/* keep in sync with sql/durpred--0.1.0.sql:durpred.predict_with_model's OUT arguments */
 	values[0] = Float8GetDatum(ScorerSeconds(model->scorer, x));
 	values[1] = Int64GetDatum(model->id);
 

@@ -24,12 +24,13 @@
 
 #include "durpred.h"
 #include "feature.h"
+#include "model.h"
 #include "scorer.h"
 
 #define MAX_MODEL_NAME_CHARS 200
 
-PG_FUNCTION_INFO_V1(durpred_install_model);
-PG_FUNCTION_INFO_V1(durpred_model_changed);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_install_model);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_model_changed);
 
 /*
  * RequireArgument
@@ -166,6 +167,7 @@ durpred_install_model(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	SpiExec("LOCK TABLE durpred.model IN SHARE ROW EXCLUSIVE MODE", 0, NULL, NULL,
 			SPI_OK_UTILITY);
+	/* the columns: keep in sync with sql/durpred--0.1.0.sql:durpred.model */
 	rc = SPI_execute_with_args(
 							   "INSERT INTO durpred.model (name, version, model, format, info,"
 							   " n_trees, num_parallel_tree, n_features, feature_names, objective,"
@@ -179,6 +181,10 @@ durpred_install_model(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not store the model: %s", SPI_result_code_string(rc));
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 									 1, &isnull));
+	/*
+	 * as durpred.activate_model(bigint) activates a model (keep in sync with
+	 * sql/durpred--0.1.0.sql:durpred.activate_model), under the lock above
+	 */
 	if (activate)
 	{
 		types[0] = INT8OID;

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/timing.c
+ * src/features/timing.c
  *		durpred.timing_features(at): the five timing features of an instant,
  *		in UTC, for the extraction scripts.
  *
@@ -10,7 +10,7 @@
  * AT TIME ZONE 'UTC' gives the same numbers, but parses its unit and zone
  * names on every call: the serving trigger computes them for every new run,
  * and eight such calls cost more than the page's block counts.  Here one
- * call breaks the instant down once.
+ * call breaks the instant down once, as date_part does (pg_mirror.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -19,48 +19,48 @@
 #include "access/htup_details.h"
 #include "datatype/timestamp.h"
 #include "funcapi.h"
-#include "utils/datetime.h"
 #include "utils/timestamp.h"
 
+#include "calls.h"
 #include "durpred.h"
-#include "pagefeatures.h"
+#include "features/pg_mirror.h"
+#include "features/timing.h"
 
-PG_FUNCTION_INFO_V1(durpred_timing_features);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_timing_features);
 
-/* business hours: a weekday, FIRST_BUSINESS_HOUR <= hour < END_BUSINESS_HOUR */
+/*
+ * business hours: a weekday, FIRST_BUSINESS_HOUR <= hour < END_BUSINESS_HOUR
+ * (keep in sync with the comment on durpred.timing_features in
+ * sql/durpred--0.1.0--0.2.0.sql)
+ */
 #define FIRST_BUSINESS_HOUR 9
 #define END_BUSINESS_HOUR 17
 
 /*
  * TimingFields
- *		See pagefeatures.h.
+ *		See timing.h.
  */
 void
 TimingFields(TimestampTz at, Datum *values, bool *nulls)
 {
-	struct pg_tm tm;
-	fsec_t		fsec;
+	int			hour;
 	int			dow;
+	int			month;
+	bool		finite = MirrorUtcFields(at, &hour, &dow, &month);
 	int			i;
 
 	for (i = 0; i < TIMING_FIELDS; i++)
-		nulls[i] = TIMESTAMP_NOT_FINITE(at);
-	if (TIMESTAMP_NOT_FINITE(at))
+		nulls[i] = !finite;
+	if (!finite)
 		return;
 
-	/* without a time zone: the fields in UTC */
-	if (timestamp2tm(at, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	dow = j2day(date2j(tm.tm_year, tm.tm_mon, tm.tm_mday));
-	values[0] = Int32GetDatum(tm.tm_hour);
+	values[0] = Int32GetDatum(hour);
 	values[1] = Int32GetDatum(dow);
-	values[2] = Int32GetDatum(tm.tm_mon);
+	values[2] = Int32GetDatum(month);
 	values[3] = BoolGetDatum(dow == 0 || dow == 6);
 	values[4] = BoolGetDatum(dow >= 1 && dow <= 5 &&
-							 tm.tm_hour >= FIRST_BUSINESS_HOUR &&
-							 tm.tm_hour < END_BUSINESS_HOUR);
+							 hour >= FIRST_BUSINESS_HOUR &&
+							 hour < END_BUSINESS_HOUR);
 }
 
 /*

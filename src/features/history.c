@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/history.c
+ * src/features/history.c
  *		durpred.run_history(duration, failed): the five historical features
  *		of a run from the durations and outcomes of its page's earlier runs.
  *
@@ -10,14 +10,13 @@
  * single run.  Its final function does not modify the state, so a window
  * whose frame starts at the partition's first row adds each row once.
  *
- * The arithmetic is PostgreSQL's own, so that the results equal avg(),
- * stddev_samp() and percentile_cont(0.5) over the same values in the same
- * order: the running count, sum and sum of squared deviations are updated
- * as float8_accum updates them (Youngs and Cramer), and the median is
- * percentile_cont's interpolation lo + 0.5 * (hi - lo).  The median comes
- * from two heaps (the lower half as a max-heap, the upper half as a
- * min-heap), O(log n) per value.  The failure rate is failed / count in
- * float8.
+ * The arithmetic is PostgreSQL's own (pg_mirror.c), so that the results
+ * equal avg(), stddev_samp() and percentile_cont(0.5) over the same values
+ * in the same order: the running count, sum and sum of squared deviations
+ * are updated as float8_accum updates them (Youngs and Cramer), and the
+ * median is percentile_cont's, from the middle values.  Those come from two
+ * heaps (the lower half as a max-heap, the upper half as a min-heap),
+ * O(log n) per value.  The failure rate is failed / count in float8.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,11 +28,13 @@
 #include "funcapi.h"
 #include "utils/memutils.h"
 
+#include "calls.h"
 #include "durpred.h"
-#include "pagefeatures.h"
+#include "features/history.h"
+#include "features/pg_mirror.h"
 
-PG_FUNCTION_INFO_V1(durpred_run_history_accum);
-PG_FUNCTION_INFO_V1(durpred_run_history_final);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_run_history_accum);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_run_history_final);
 
 
 /*
@@ -41,7 +42,7 @@ PG_FUNCTION_INFO_V1(durpred_run_history_final);
  *		Adds a value to a heap; max-heap when is_max, else min-heap.
  */
 static void
-HeapPush(Heap *h, double v, bool is_max, MemoryContext cxt)
+HeapPush(HistoryHeap *h, double v, bool is_max, MemoryContext cxt)
 {
 	int64		i;
 
@@ -72,7 +73,7 @@ HeapPush(Heap *h, double v, bool is_max, MemoryContext cxt)
  *		Removes and returns the top of a non-empty heap.
  */
 static double
-HeapPop(Heap *h, bool is_max)
+HeapPop(HistoryHeap *h, bool is_max)
 {
 	double		top = h->values[0];
 	double		last = h->values[--h->n];
@@ -100,28 +101,17 @@ HeapPop(Heap *h, bool is_max)
 
 /*
  * HistoryAdd
- *		See pagefeatures.h.
+ *		See history.h.
  */
 void
 HistoryAdd(HistoryState *state, double x, bool failed, MemoryContext cxt)
 {
-	double		n_before;
-
 	if (!isfinite(x) || x < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("run duration must be a finite number of seconds, zero or greater: %g", x)));
 
-	/* float8_accum */
-	n_before = state->n;
-	state->n += 1.0;
-	state->sx += x;
-	if (n_before > 0.0)
-	{
-		double		tmp = x * state->n - state->sx;
-
-		state->sxx += tmp * tmp / (state->n * n_before);
-	}
+	MirrorFloat8Accum(&state->moments, x);
 
 	if (failed)
 		state->failed++;
@@ -163,12 +153,12 @@ durpred_run_history_accum(PG_FUNCTION_ARGS)
 
 /*
  * HistoryFields
- *		See pagefeatures.h.
+ *		See history.h.
  */
 void
 HistoryFields(const HistoryState *state, Datum *values, bool *nulls)
 {
-	int64		n = state == NULL ? 0 : (int64) state->n;
+	int64		n = state == NULL ? 0 : (int64) state->moments.n;
 
 	if (n > PG_INT32_MAX)
 		ereport(ERROR,
@@ -182,26 +172,17 @@ HistoryFields(const HistoryState *state, Datum *values, bool *nulls)
 		return;
 	}
 
-	/* float8_avg */
-	values[1] = Float8GetDatum(state->sx / state->n);
+	values[1] = Float8GetDatum(MirrorFloat8Avg(&state->moments));
 	nulls[1] = false;
 
-	/* percentile_cont(0.5) and its float8_lerp */
-	if (n % 2 == 1)
-		values[2] = Float8GetDatum(state->lower.values[0]);
-	else
-	{
-		double		lo = state->lower.values[0];
-		double		hi = state->upper.values[0];
-
-		values[2] = Float8GetDatum(lo + (0.5 * (hi - lo)));
-	}
+	/* the middle values: the lower half's top, the upper half's when even */
+	values[2] = Float8GetDatum(MirrorPercentileContHalf(n, state->lower.values[0],
+														n % 2 == 0 ? state->upper.values[0] : 0.0));
 	nulls[2] = false;
 
-	/* float8_stddev_samp */
 	nulls[3] = n < 2;
 	if (n >= 2)
-		values[3] = Float8GetDatum(sqrt(state->sxx / (state->n - 1.0)));
+		values[3] = Float8GetDatum(MirrorFloat8StddevSamp(&state->moments));
 
 	values[4] = Float8GetDatum((double) state->failed / (double) n);
 	nulls[4] = false;

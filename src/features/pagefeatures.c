@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/pagefeatures.c
+ * src/features/pagefeatures.c
  *		durpred.page_features(page_id, as_of): the features of a run of a
  *		page at an instant, read from the app tables through their indexes,
  *		for the serving trigger.
@@ -20,10 +20,12 @@
  *						started_at) with finished_at <= as_of and started_at
  *						< as_of, added in the order finish, start, id.
  *
- * The values come from the code the SQL uses (pagefeatures.h): the timing
- * of durpred.timing_features, the block types of durpred.block_counts, the
- * running history of durpred.run_history.  The duration is date_part('epoch',
- * finished_at - started_at) computed as PostgreSQL computes it.  The reads
+ * The values come from the code the SQL uses: the timing of
+ * durpred.timing_features (timing.h), the block types of
+ * durpred.block_counts (blocks.h), the running history of
+ * durpred.run_history (history.h).  The duration is date_part('epoch',
+ * finished_at - started_at) computed as PostgreSQL computes it
+ * (pg_mirror.h), the statuses compared as texteq compares them.  The reads
  * use the calling statement's snapshot, the locks the executor would take,
  * and the caller's SELECT privilege on the tables.
  *
@@ -45,7 +47,6 @@
 #include "access/transam.h"
 #include "access/visibilitymap.h"
 #include "catalog/namespace.h"
-#include "common/int.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_collation_d.h"
 #include "catalog/pg_index.h"
@@ -65,14 +66,17 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "calls.h"
 #include "durpred.h"
 #include "feature.h"
-#include "pagefeatures.h"
+#include "features/app.h"
+#include "features/blocks.h"
+#include "features/history.h"
+#include "features/pagefeatures.h"
+#include "features/pg_mirror.h"
+#include "features/timing.h"
 
-PG_FUNCTION_INFO_V1(durpred_page_features);
-
-/* the schema of the production tables, fixed by the public contract */
-#define APP_SCHEMA "app"
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_page_features);
 
 #define MAX_COLUMNS 4
 
@@ -99,15 +103,18 @@ typedef struct KeyedTable
 	bool		isnull[MAX_COLUMNS];
 } KeyedTable;
 
-/* the columns of the blocks and the runs read */
-static const char *const block_columns[] = {"block_type"};
+/*
+ * the columns of the blocks and the runs read, of the types the app tables
+ * give them (keep in sync with extract/schema.sql:app.block, app.noteflow_run)
+ */
+static const char *const block_columns[] = {APP_BLOCK_TYPE};
 static const Oid block_types[] = {TEXTOID};
 
 enum
 {
 	RUN_FINISHED_AT, RUN_STARTED_AT, RUN_ID, RUN_STATUS, RUN_COLUMNS
 };
-static const char *const run_columns[] = {"finished_at", "started_at", "id", "status"};
+static const char *const run_columns[] = {APP_RUN_FINISHED_AT, APP_RUN_STARTED_AT, APP_RUN_ID, APP_RUN_STATUS};
 static const Oid run_types[] = {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TEXTOID};
 
 /* A finished run of the history, before it is added in order. */
@@ -370,32 +377,10 @@ CloseKeyed(KeyedTable *t)
 }
 
 /*
- * Duration
- *		date_part('epoch', finished_at - started_at) for finished_at >=
- *		started_at: timestamp_mi's interval, which interval_justify_hours
- *		splits into days and time, then interval_part's float8 epoch,
- *		time / 10^6 plus 86400 per day, with the errors of both.
+ * The history's order: finish, start, id (keep in sync with
+ * extract/features.sql:analytics.page_features, its ORDER BY f.finished_at,
+ * f.started_at, f.run_id, and analytics.run_features_source's window).
  */
-static double
-Duration(TimestampTz finished_at, TimestampTz started_at)
-{
-	int64		time;
-	int64		days;
-
-	if (TIMESTAMP_NOT_FINITE(finished_at) || TIMESTAMP_NOT_FINITE(started_at))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("cannot subtract infinite timestamps")));
-	if (pg_sub_s64_overflow(finished_at, started_at, &time))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("interval out of range")));
-	days = time / USECS_PER_DAY;
-	time -= days * USECS_PER_DAY;
-	return time / 1000000.0 + ((double) SECS_PER_DAY) * (int32) days;
-}
-
-/* The history's order: finish, start, id. */
 static int
 PastRunCmp(const void *a, const void *b)
 {
@@ -463,14 +448,18 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		TimestampTz finished_at = DatumGetTimestampTz(t->values[RUN_FINISHED_AT]);
 		PastRun    *run;
 
-		/* analytics.run_outcomes */
-		if (t->isnull[RUN_STATUS] ||
-			!(TEXT_IS(status, "success") || TEXT_IS(status, "failed") ||
-			  TEXT_IS(status, "cancelled")) ||
+		/*
+		 * an outcome, started, not finished before it started (keep in sync
+		 * with extract/features.sql:analytics.run_outcomes)
+		 */
+		if (t->isnull[RUN_STATUS] || !AppStatusIsOutcome(status) ||
 			t->isnull[RUN_STARTED_AT] || t->isnull[RUN_FINISHED_AT] ||
 			finished_at < started_at)
 			continue;
-		/* the as-of rule */
+		/*
+		 * the as-of rule (keep in sync with
+		 * extract/features.sql:analytics.page_features)
+		 */
 		if (!(finished_at <= as_of && started_at < as_of))
 			continue;
 
@@ -485,14 +474,21 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		if (t->isnull[RUN_ID])
 			NotSupported(t->rel, "a run has no id");
 		run->id = DatumGetInt64(t->values[RUN_ID]);
-		run->duration = Duration(finished_at, started_at);
-		run->failed = TEXT_IS(status, "failed");
+		/*
+		 * duration_seconds and failed (keep in sync with
+		 * extract/features.sql:analytics.run_outcomes)
+		 */
+		run->duration = MirrorEpochDifference(finished_at, started_at);
+		run->failed = AppStatusIsFailure(status);
 		if (n > 0 && PastRunCmp(&runs[n - 1], run) > 0)
 			sorted = false;
 		n++;
 	}
 
-	/* an index on (notebook_page_id, finished_at, started_at, id) gives them sorted */
+	/*
+	 * an index on (notebook_page_id, finished_at, started_at, id) gives them
+	 * sorted (extract/schema.sql:noteflow_run_page_history_idx)
+	 */
 	if (!sorted)
 		qsort(runs, n, sizeof(PastRun), PastRunCmp);
 	for (i = 0; i < n; i++)
@@ -516,14 +512,15 @@ PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls)
 	bool		found;
 	int			i;
 
-	StaticAssertStmt(TIMING_FIELDS + NUM_BLOCK_TYPES + 1 + HISTORY_FIELDS == DURPRED_NUM_FEATURES,
+	StaticAssertStmt(TIMING_FIELDS == FIRST_BLOCK_FEATURE &&
+					 TIMING_FIELDS + NUM_BLOCK_TYPES + 1 + HISTORY_FIELDS == DURPRED_NUM_FEATURES,
 					 "the features are timing, block counts and history");
 
 	/* in the order of the SQL's range table, so that the locks are too */
-	OpenKeyed(&pages, "notebook_page", "id", NULL, 0, NULL, NULL);
-	OpenKeyed(&blocks, "block", "notebook_page_id", NULL, lengthof(block_columns),
+	OpenKeyed(&pages, APP_PAGE_TABLE, APP_PAGE_ID, NULL, 0, NULL, NULL);
+	OpenKeyed(&blocks, APP_BLOCK_TABLE, APP_BLOCK_PAGE, NULL, lengthof(block_columns),
 			  block_columns, block_types);
-	OpenKeyed(&runs, "noteflow_run", "notebook_page_id", "finished_at", RUN_COLUMNS,
+	OpenKeyed(&runs, APP_RUN_TABLE, APP_RUN_PAGE, APP_RUN_FINISHED_AT, RUN_COLUMNS,
 			  run_columns, run_types);
 
 	BeginKeyed(&pages, snapshot, page, 0);
@@ -531,6 +528,7 @@ PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls)
 	if (found)
 	{
 		ReadBlocks(&blocks, snapshot, page, counts);
+		/* no unknown_blocks (keep in sync with extract/features.sql:analytics.page_features) */
 		found = counts[NUM_COUNTS - 1] == 0;
 	}
 	if (found)

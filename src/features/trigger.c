@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/trigger.c
+ * src/features/trigger.c
  *		durpred.estimate_completion(): the serving trigger that
  *		extract/serving.sql attaches to app.noteflow_run.
  *
@@ -58,13 +58,19 @@
 #include "utils/timestamp.h"
 
 #include "cache.h"
+#include "calls.h"
 #include "durpred.h"
 #include "feature.h"
-#include "pagefeatures.h"
+#include "features/app.h"
+#include "features/pagefeatures.h"
+#include "features/trigger.h"
 
-PG_FUNCTION_INFO_V1(durpred_estimate_completion);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_estimate_completion);
 
-/* the columns of the runs table the trigger reads or sets */
+/*
+ * the columns of the runs table the trigger reads or sets, names in app.h
+ * (keep the types in sync with extract/schema.sql:app.noteflow_run)
+ */
 enum
 {
 	COL_ID, COL_PAGE, COL_STATUS, COL_CREATED_AT, COL_STARTED_AT,
@@ -76,13 +82,13 @@ static const struct
 	const char *name;
 	Oid			type;
 }			run_columns[NUM_RUN_COLUMNS] = {
-	{"id", INT8OID},
-	{"notebook_page_id", INT8OID},
-	{"status", TEXTOID},
-	{"created_at", TIMESTAMPTZOID},
-	{"started_at", TIMESTAMPTZOID},
-	{"estimated_duration", FLOAT8OID},
-	{"estimated_completion_at", TIMESTAMPTZOID},
+	{APP_RUN_ID, INT8OID},
+	{APP_RUN_PAGE, INT8OID},
+	{APP_RUN_STATUS, TEXTOID},
+	{APP_RUN_CREATED_AT, TIMESTAMPTZOID},
+	{APP_RUN_STARTED_AT, TIMESTAMPTZOID},
+	{APP_RUN_ESTIMATED_DURATION, FLOAT8OID},
+	{APP_RUN_ESTIMATED_COMPLETION_AT, TIMESTAMPTZOID},
 };
 
 /* A statement prepared for the session, and the trigger argument it is for. */
@@ -366,7 +372,10 @@ Score(void *arg)
 
 	estimate->seconds = ScorerSeconds(model->scorer, x);
 	estimate->model_id = model->id;
-	/* as_of + seconds * interval '1 second', as SQL computes it */
+	/*
+	 * as_of + seconds * interval '1 second', as SQL computes it (keep in sync
+	 * with extract/serving.sql:analytics.pending_run_estimates)
+	 */
 	estimate->completion =
 		DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 												TimestampTzGetDatum(scoring->as_of),
@@ -434,6 +443,7 @@ LogEstimate(const char *log, int64 run, const Estimate *estimate)
 	int			rc;
 
 	SPI_connect();
+	/* keep in sync with extract/serving.sql:analytics.run_estimate */
 	plan = PreparedPlan(&log_plan, log,
 						"INSERT INTO %s (run_id, model_id, estimated_duration) VALUES ($1, $2, $3)",
 						3, argtypes);
@@ -470,13 +480,18 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 	RunColumns(rel, attnos);
 	for (int c = 0; c < NUM_RUN_COLUMNS; c++)
 		value[c] = heap_getattr(tuple, attnos[c], desc, &isnull[c]);
-	if (isnull[COL_STATUS] ||
-		!(TEXT_IS(value[COL_STATUS], "pending") || TEXT_IS(value[COL_STATUS], "running")))
+	if (isnull[COL_STATUS] || !AppStatusIsQueued(value[COL_STATUS]))
 		return PointerGetDatum(tuple);
 
 	/* no page or no instant: no estimate, as the SQL features give none */
 	if (!isnull[COL_PAGE] && !(isnull[COL_STARTED_AT] && isnull[COL_CREATED_AT]))
 	{
+		/*
+		 * COALESCE(started_at, created_at) (keep in sync with
+		 * extract/features.sql:analytics.run_features_for,
+		 * analytics.pending_run_features and
+		 * extract/serving.sql:analytics.pending_run_estimates)
+		 */
 		TimestampTz as_of = DatumGetTimestampTz(value[isnull[COL_STARTED_AT] ?
 													 COL_CREATED_AT : COL_STARTED_AT]);
 		Oid			save_userid;

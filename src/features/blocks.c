@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/blocks.c
+ * src/features/blocks.c
  *		durpred.block_counts(block_type): a page's blocks counted by type in
  *		one aggregate, for the block-count features.
  *
@@ -18,11 +18,12 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+#include "durpred.h"
 #include "feature.h"
-#include "pagefeatures.h"
+#include "features/blocks.h"
 
-PG_FUNCTION_INFO_V1(durpred_block_counts_accum);
-PG_FUNCTION_INFO_V1(durpred_block_counts_final);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_block_counts_accum);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_block_counts_final);
 
 typedef struct BlockCounts
 {
@@ -31,7 +32,7 @@ typedef struct BlockCounts
 
 /*
  * BlockTypeIndex
- *		See pagefeatures.h.
+ *		See blocks.h.
  */
 int
 BlockTypeIndex(const char *type, size_t len)
@@ -50,7 +51,7 @@ BlockTypeIndex(const char *type, size_t len)
 
 /*
  * BlockCount
- *		See pagefeatures.h.
+ *		See blocks.h.
  */
 int32
 BlockCount(int64 n)

@@ -1,0 +1,70 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/calls.c
+ *		How durpred's C functions are called and call: the result row type
+ *		of a SQL function (CallResultDesc), and a function run in a
+ *		subtransaction (CallInSubtransaction).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "funcapi.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "calls.h"
+
+/*
+ * CallResultDesc
+ *		See calls.h.
+ */
+TupleDesc
+CallResultDesc(FunctionCallInfo fcinfo, void **slot)
+{
+	if (*slot == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	desc;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		*slot = BlessTupleDesc(CreateTupleDescCopy(desc));
+		MemoryContextSwitchTo(old);
+	}
+	return (TupleDesc) *slot;
+}
+
+/*
+ * CallInSubtransaction
+ *		See calls.h.
+ */
+ErrorData *
+CallInSubtransaction(void (*fn) (void *arg), void *arg)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_END_TRY();
+	return edata;
+}

@@ -1,0 +1,28 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/features/pagefeatures.h
+ *		The features of a run of a page read directly from the app tables:
+ *		durpred.page_features, and PageFeatures for the serving trigger.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DURPRED_FEATURES_PAGEFEATURES_H
+#define DURPRED_FEATURES_PAGEFEATURES_H
+
+#include "datatype/timestamp.h"
+#include "fmgr.h"
+
+/*
+ * The 25 features of a run of a page starting at as_of, as
+ * analytics.page_features() gives them, read directly from the app tables
+ * with the active snapshot (durpred.page_features, the serving trigger):
+ * values and nulls in the order and types of durpred.features.  False
+ * where the SQL gives no row (no such page, a block of an unknown type);
+ * 0A000 where the tables cannot be read directly.
+ */
+extern bool PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls);
+
+/* durpred.page_features(page_id bigint, as_of timestamptz) returns durpred.features */
+extern Datum durpred_page_features(PG_FUNCTION_ARGS);
+
+#endif							/* DURPRED_FEATURES_PAGEFEATURES_H */

@@ -1,0 +1,176 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/features/pg_mirror.c
+ *		Code that mirrors PostgreSQL internals, so that the features
+ *		computed in C equal, to the last bit, what the same SQL computes.
+ *
+ * The one place where durpred repeats PostgreSQL's own arithmetic: texteq,
+ * date_part of a timestamp in UTC, date_part('epoch') of the difference of
+ * two timestamps, and the running moments and the median behind avg(),
+ * stddev_samp() and percentile_cont(0.5).  Checked against PostgreSQL 15
+ * (15.20); each function names what it mirrors and where it departs from
+ * it (pg_mirror.h says which tests compare them with the SQL).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/int.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "features/pg_mirror.h"
+
+/*
+ * MirrorTextEq
+ *		texteq (varlena.c, PostgreSQL 15): under a deterministic collation
+ *		two texts are equal when their bytes are; it compares the lengths
+ *		first, as here.
+ */
+bool
+MirrorTextEq(Datum value, const char *s, size_t len)
+{
+	text	   *t = DatumGetTextPP(value);
+
+	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
+}
+
+/*
+ * MirrorUtcFields
+ *		date_part('hour' | 'dow' | 'month', at AT TIME ZONE 'UTC')
+ *		(timestamp.c, PostgreSQL 15).
+ *
+ * timestamptz_zone with the zone UTC, an offset of 0, leaves the value as
+ * it is; timestamp_part_common then breaks it down with timestamp2tm
+ * without a time zone, raising 22008 "timestamp out of range" where that
+ * fails, and takes tm_hour, j2day(date2j(year, month, day)) for the day of
+ * the week, and tm_mon.  For an infinite timestamp,
+ * NonFiniteTimestampTzPart gives these units no value, and date_part NULL.
+ */
+bool
+MirrorUtcFields(TimestampTz at, int *hour, int *dow, int *month)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (TIMESTAMP_NOT_FINITE(at))
+		return false;
+	if (timestamp2tm(at, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	*hour = tm.tm_hour;
+	*dow = j2day(date2j(tm.tm_year, tm.tm_mon, tm.tm_mday));
+	*month = tm.tm_mon;
+	return true;
+}
+
+/*
+ * MirrorEpochDifference
+ *		date_part('epoch', finished_at - started_at) (timestamp.c,
+ *		PostgreSQL 15).
+ *
+ * timestamp_mi (timestamptz - timestamptz) raises 22008 "cannot subtract
+ * infinite timestamps" for an infinite operand, and makes an interval of
+ * the difference in microseconds, which interval_justify_hours splits into
+ * whole days and the time left (TMODULO: both truncated towards zero).
+ * interval_part_common's float8 epoch is then time / 1000000.0 plus
+ * 86400.0 per day (its month terms add 0.0: the interval has no months).
+ *
+ * Departs from PostgreSQL 15 in one case: where the difference does not
+ * fit in 64 bits (instants more than about 292,000 years apart), 15's
+ * timestamp_mi wraps around to a negative interval (as 15.20 does), while
+ * this raises 22008 "interval out of range", as timestamp_mi does in
+ * PostgreSQL's current source.  Either way such a run gives an error, not
+ * a feature: in SQL, durpred.run_history refuses the negative duration.
+ */
+double
+MirrorEpochDifference(TimestampTz finished_at, TimestampTz started_at)
+{
+	int64		time;
+	int64		days;
+
+	if (TIMESTAMP_NOT_FINITE(finished_at) || TIMESTAMP_NOT_FINITE(started_at))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("cannot subtract infinite timestamps")));
+	if (pg_sub_s64_overflow(finished_at, started_at, &time))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("interval out of range")));
+	days = time / USECS_PER_DAY;
+	time -= days * USECS_PER_DAY;
+	return time / 1000000.0 + ((double) SECS_PER_DAY) * (int32) days;
+}
+
+/*
+ * MirrorFloat8Accum
+ *		One step of float8_accum (float.c, PostgreSQL 15): N, Sx and Sxx by
+ *		the Youngs-Cramer algorithm, in the same operations and order, so
+ *		that avg() and stddev_samp() over the same values in the same order
+ *		come out to the bit.
+ *
+ * Departs from float8_accum for inputs the callers never give: it takes
+ * finite values only (float8_accum makes Sxx NaN for an infinite or NaN
+ * input), and has no overflow check (float8_accum raises 22003 "value out
+ * of range: overflow" when finite inputs make Sx or Sxx infinite).  The
+ * durations of timestamps stay below 10^13 seconds, so neither sum can
+ * overflow; durpred.run_history called with values near the float8 maximum
+ * gives Infinity where avg() raises.
+ */
+void
+MirrorFloat8Accum(MirrorAccumState *state, double x)
+{
+	double		n_before = state->n;
+
+	state->n += 1.0;
+	state->sx += x;
+	if (n_before > 0.0)
+	{
+		double		tmp = x * state->n - state->sx;
+
+		state->sxx += tmp * tmp / (state->n * n_before);
+	}
+}
+
+/*
+ * MirrorFloat8Avg
+ *		float8_avg (float.c, PostgreSQL 15): Sx / N; NULL for N = 0 is the
+ *		caller's.
+ */
+double
+MirrorFloat8Avg(const MirrorAccumState *state)
+{
+	return state->sx / state->n;
+}
+
+/*
+ * MirrorFloat8StddevSamp
+ *		float8_stddev_samp (float.c, PostgreSQL 15): sqrt(Sxx / (N - 1));
+ *		NULL for N <= 1 is the caller's.
+ */
+double
+MirrorFloat8StddevSamp(const MirrorAccumState *state)
+{
+	return sqrt(state->sxx / (state->n - 1.0));
+}
+
+/*
+ * MirrorPercentileContHalf
+ *		percentile_cont(0.5) (orderedsetaggs.c, PostgreSQL 15).
+ *
+ * percentile_cont_final_common reads the rows at floor and ceil of
+ * 0.5 * (n - 1): for an odd n they are the same row, whose value it
+ * returns as it is; for an even n it interpolates with float8_lerp,
+ * lo + (0.5 * (hi - lo)), the proportion 0.5 * (n - 1) - floor being
+ * exactly 0.5.
+ */
+double
+MirrorPercentileContHalf(int64 n, double lo, double hi)
+{
+	if (n % 2 == 1)
+		return lo;
+	return lo + (0.5 * (hi - lo));
+}
