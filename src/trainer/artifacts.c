@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * src/trainer/artifacts.c
- *		model.json, model_info.json, the predictions, the comparison table,
- *		and registering the model in the database.
+ *		What a training run leaves: its id and timestamps, model.json,
+ *		model_info.json, the predictions, and the comparison table.
  *
  * Files are written to temporary names in their directory, flushed to disk
  * and renamed only when all of them were written, so that a failure never
@@ -10,17 +10,18 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <errno.h>
+#include "postgres_fe.h"
+
 #include <fcntl.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "common/fe_memutils.h"
+#include "common/logging.h"
 
 #include "trainer.h"
 
@@ -50,13 +51,53 @@ discard_pending(void)
 }
 
 /*
+ * NewRunId
+ *		A training run's id: 32 hex characters from the kernel's random
+ *		source.
+ */
+char *
+NewRunId(void)
+{
+	unsigned char bytes[16];
+	char	   *id = pg_malloc(33);
+	FILE	   *f = fopen("/dev/urandom", "rb");
+	int			i;
+
+	if (f == NULL || fread(bytes, 1, sizeof(bytes), f) != sizeof(bytes))
+		pg_fatal("could not read /dev/urandom: %m");
+	fclose(f);
+	for (i = 0; i < 16; i++)
+		sprintf(id + 2 * i, "%02x", bytes[i]);
+	return id;
+}
+
+/*
+ * IsoTimestampNow
+ *		Now, as an ISO 8601 UTC timestamp to the millisecond: when a
+ *		training run started and finished.
+ */
+char *
+IsoTimestampNow(void)
+{
+	struct timespec ts;
+	struct tm	tm;
+	char		buf[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03ldZ", ts.tv_nsec / 1000000);
+	return pg_strdup(buf);
+}
+
+/*
  * make_dirs
  *		mkdir -p.
  */
 static void
 make_dirs(const char *path)
 {
-	char	   *p = xstrdup(path);
+	char	   *p = pg_strdup(path);
 	char	   *s;
 
 	for (s = p + 1; *s; s++)
@@ -65,13 +106,13 @@ make_dirs(const char *path)
 		{
 			*s = '\0';
 			if (mkdir(p, 0777) != 0 && errno != EEXIST)
-				fatal("could not create directory \"%s\": %s", p, strerror(errno));
+				pg_fatal("could not create directory \"%s\": %m", p);
 			*s = '/';
 		}
 	}
 	if (mkdir(p, 0777) != 0 && errno != EEXIST)
-		fatal("could not create directory \"%s\": %s", p, strerror(errno));
-	free(p);
+		pg_fatal("could not create directory \"%s\": %m", p);
+	pg_free(p);
 }
 
 /*
@@ -84,29 +125,29 @@ stage_file(const char *path, const char *bytes, size_t len)
 {
 	const char *slash = strrchr(path, '/');
 	size_t		dirlen = slash ? (size_t) (slash - path + 1) : 0;
-	char	   *tmp = xmalloc(strlen(path) + 32);
+	char	   *tmp = pg_malloc(strlen(path) + 32);
 	int			fd;
 	size_t		done = 0;
 
 	sprintf(tmp, "%.*s.%s.XXXXXX", (int) dirlen, path, slash ? slash + 1 : path);
 	fd = mkstemp(tmp);
 	if (fd < 0)
-		fatal("could not create a file beside \"%s\": %s", path, strerror(errno));
+		pg_fatal("could not create a file beside \"%s\": %m", path);
 	if (n_pending == 0)
 		atexit(discard_pending);
 	pending[n_pending].tmp = tmp;
-	pending[n_pending].final = xstrdup(path);
+	pending[n_pending].final = pg_strdup(path);
 	n_pending++;
 	while (done < len)
 	{
 		ssize_t		w = write(fd, bytes + done, len - done);
 
 		if (w < 0)
-			fatal("could not write \"%s\": %s", path, strerror(errno));
+			pg_fatal("could not write \"%s\": %m", path);
 		done += (size_t) w;
 	}
 	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0 || close(fd) != 0)
-		fatal("could not write \"%s\": %s", path, strerror(errno));
+		pg_fatal("could not write \"%s\": %m", path);
 }
 
 /*
@@ -121,9 +162,9 @@ commit_files(void)
 	for (i = 0; i < n_pending; i++)
 	{
 		if (rename(pending[i].tmp, pending[i].final) != 0)
-			fatal("could not rename \"%s\" to \"%s\": %s", pending[i].tmp,
-				  pending[i].final, strerror(errno));
-		free(pending[i].tmp);
+			pg_fatal("could not rename \"%s\" to \"%s\": %m", pending[i].tmp,
+					 pending[i].final);
+		pg_free(pending[i].tmp);
 		pending[i].tmp = NULL;
 	}
 }
@@ -224,7 +265,7 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 	size_t		i;
 
 	for (i = 0; i < NUM_FEATURES; i++)
-		json_array_append_new(columns, json_string(feature_names[i]));
+		json_array_append_new(columns, json_string(data->features->name[i]));
 
 	json_object_set_new(params, "objective", json_string(opts->objective));
 	json_object_set_new(params, "eta", json_real(opts->eta));
@@ -278,10 +319,10 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 	json_object_set_new(d, "started_at_max", epoch_iso(last));
 
 	for (i = 0; i < NUM_FEATURES; i++)
-		json_object_set_new(importance, feature_names[i], json_real(result->importance[i]));
+		json_object_set_new(importance, data->features->name[i], json_real(result->importance[i]));
 	for (i = 0; i < NUM_FEATURES; i++)
 		if (!isnan(result->defaults[i]))
-			json_object_set_new(defaults, feature_names[i], json_real(result->defaults[i]));
+			json_object_set_new(defaults, data->features->name[i], json_real(result->defaults[i]));
 
 	snprintf(version, sizeof(version), "%d.%d.%d", result->xgboost_version[0],
 			 result->xgboost_version[1], result->xgboost_version[2]);
@@ -308,7 +349,7 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 
 	text = json_dumps(info, JSON_INDENT(2));
 	if (text == NULL)
-		fatal("could not build model_info.json");
+		pg_fatal("could not build model_info.json");
 	json_decref(info);
 	return text;
 }
@@ -322,9 +363,9 @@ static char *
 predictions_csv(const Dataset *data, const Split *split, const TrainResult *result,
 				size_t *len)
 {
-	const char **which = xmalloc(data->n * sizeof(char *));
+	const char **which = pg_malloc(data->n * sizeof(char *));
 	size_t		cap = data->n * 64 + 64;
-	char	   *csv = xmalloc(cap);
+	char	   *csv = pg_malloc(cap);
 	size_t		n;
 	size_t		i;
 
@@ -339,7 +380,7 @@ predictions_csv(const Dataset *data, const Split *split, const TrainResult *resu
 		n += (size_t) snprintf(csv + n, cap - n, "%lld,%s,%.9g,%.9g\n",
 							   (long long) data->row_id[i], which[i], (double) data->y[i],
 							   (double) result->predictions[i]);
-	free(which);
+	pg_free(which);
 	*len = n;
 	return csv;
 }
@@ -355,7 +396,7 @@ WriteArtifacts(const Dataset *data, const Split *split, const Options *opts,
 			   const char *finished)
 {
 	char	   *info = model_info(data, split, opts, result, run_id, started, finished);
-	char	   *path = xmalloc(strlen(opts->output_dir) + 32);
+	char	   *path = pg_malloc(strlen(opts->output_dir) + 32);
 
 	make_dirs(opts->output_dir);
 	sprintf(path, "%s/model.json", opts->output_dir);
@@ -368,13 +409,13 @@ WriteArtifacts(const Dataset *data, const Split *split, const Options *opts,
 		char	   *csv = predictions_csv(data, split, result, &len);
 
 		stage_file(opts->predictions, csv, len);
-		free(csv);
+		pg_free(csv);
 	}
 	commit_files();
-	progress(opts, "%s: wrote %s/model.json and %s/model_info.json%s%s", progname,
-			 opts->output_dir, opts->output_dir, opts->predictions ? " and " : "",
-			 opts->predictions ? opts->predictions : "");
-	free(path);
+	pg_log_info("wrote %s/model.json and %s/model_info.json%s%s",
+				opts->output_dir, opts->output_dir, opts->predictions ? " and " : "",
+				opts->predictions ? opts->predictions : "");
+	pg_free(path);
 	return info;
 }
 
@@ -403,37 +444,4 @@ PrintComparison(const Split *split, const TrainResult *result)
 			   m->mae[0], m->mae[1], m->mae[2], m->r2[0], m->r2[1], m->r2[2]);
 	}
 	fflush(stdout);
-}
-
-/*
- * InstallModel
- *		durpred.install_model(name, model.json, model_info.json, activate).
- */
-void
-InstallModel(PGconn *conn, const Options *opts, const TrainResult *result, const char *info)
-{
-	const Oid	types[4] = {25, 17, 3802, 16};	/* text, bytea, jsonb, bool */
-	const char *values[4] = {opts->install_name, result->model_json, info,
-	opts->activate ? "true" : "false"};
-	const int	lengths[4] = {0, (int) result->model_json_len, 0, 0};
-	const int	formats[4] = {0, 1, 0, 0};
-	PGresult   *res;
-	char	   *msg;
-
-	res = PQexecParams(conn,
-					   "SELECT durpred.install_model($1, $2, $3, $4)",
-					   4, types, values, lengths, formats, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-		msg = ServerError(conn, res);
-		if (state && (strcmp(state, "3F000") == 0 || strcmp(state, "42883") == 0))
-			fatal_hint(msg, "Create the extension in that database: CREATE EXTENSION durpred.",
-					   "could not install the model as \"%s\"", opts->install_name);
-		fatal_detail(msg, "could not install the model as \"%s\"", opts->install_name);
-	}
-	printf("\nInstalled as model \"%s\", id %s%s.\n", opts->install_name,
-		   PQgetvalue(res, 0, 0), opts->activate ? ", active" : "");
-	PQclear(res);
 }

@@ -1,34 +1,29 @@
 /*-------------------------------------------------------------------------
  *
  * src/trainer/main.c
- *		durpred-train: options, messages and the order of the work.
+ *		durpred-train: parses the options and orders the work.
  *
- * Exit status 0 on success, 1 on failure, 2 on bad usage.  Errors go to
- * stderr as "durpred-train: error: ...", progress to stderr, results to
- * stdout, files only into the output directory (and --predictions).
+ * Exit status 0 on success, 1 on failure, 2 on bad usage.  Messages come
+ * from PostgreSQL's frontend logging ("durpred-train: error: ..."), progress
+ * too (its info level, which --quiet turns off), all on stderr; results go
+ * to stdout, files only into the output directory (and --predictions).
+ * No other file includes or calls anything defined here.
  *
  *-------------------------------------------------------------------------
  */
-#include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "postgres_fe.h"
 
+#include <getopt.h>
+
+#include "common/logging.h"
+
+#include "db.h"
 #include "trainer.h"
 
-const char *progname = "durpred-train";
+static const char *progname;
 
-const char *const feature_names[NUM_FEATURES] = {
-	"start_hour", "day_of_week", "month", "is_weekend", "is_business_hours",
-	"total_blocks", "sql_blocks", "tableau_blocks", "email_blocks", "slack_blocks",
-	"parameter_blocks", "code_blocks", "plotly_blocks", "kpi_blocks", "api_blocks",
-	"writeback_blocks", "conditional_blocks", "loop_blocks", "ai_blocks", "storage_blocks",
-	"historical_run_count", "historical_avg_duration", "historical_median_duration",
-	"historical_stddev_duration", "historical_failure_rate",
-};
+static void usage_error(const char *fmt,...) pg_attribute_printf(1, 2) pg_attribute_noreturn();
+static void option_error(int c, const struct option *long_options, char **argv) pg_attribute_noreturn();
 
 static const char *const objectives[] = {
 	"reg:squarederror", "reg:pseudohubererror", "reg:absoluteerror",
@@ -36,147 +31,19 @@ static const char *const objectives[] = {
 };
 
 /*
- * report
- *		One message on stderr in the frontend style, "durpred-train: LEVEL:
- *		...", with a detail and a hint line when given.
- */
-static void
-__attribute__((format(printf, 4, 0)))
-report(const char *level, const char *detail, const char *hint,
-	   const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s: %s: ", progname, level);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	if (detail && *detail)
-		fprintf(stderr, "%s: detail: %s\n", progname, detail);
-	if (hint && *hint)
-		fprintf(stderr, "%s: hint: %s\n", progname, hint);
-}
-
-/*
- * fatal
- *		Prints an error and exits with status 1.
- */
-void
-fatal(const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	report("error", NULL, NULL, fmt, ap);
-	va_end(ap);
-	exit(EXIT_FAILURE_RUN);
-}
-
-/*
- * fatal_detail
- *		Prints an error with a detail line and exits with status 1.
- */
-void
-fatal_detail(const char *detail, const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	report("error", detail, NULL, fmt, ap);
-	va_end(ap);
-	exit(EXIT_FAILURE_RUN);
-}
-
-/*
- * fatal_hint
- *		Prints an error with a detail and a hint line (either may be NULL)
- *		and exits with status 1.
- */
-void
-fatal_hint(const char *detail, const char *hint, const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	report("error", detail, hint, fmt, ap);
-	va_end(ap);
-	exit(EXIT_FAILURE_RUN);
-}
-
-/*
- * warning
- *		A warning on stderr, even with --quiet (which silences progress only).
- */
-void
-warning(const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	report("warning", NULL, NULL, fmt, ap);
-	va_end(ap);
-}
-
-/*
  * usage_error
  *		Bad usage: a message, a pointer to --help, status 2.
  */
 static void
-__attribute__((format(printf, 1, 2), noreturn))
 usage_error(const char *fmt,...)
 {
 	va_list		ap;
 
-	fprintf(stderr, "%s: error: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	pg_log_generic_v(PG_LOG_ERROR, PG_LOG_PRIMARY, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	fprintf(stderr, "Try \"%s --help\" for more information.\n", progname);
+	pg_log_error_hint("Try \"%s --help\" for more information.", progname);
 	exit(EXIT_USAGE);
-}
-
-/*
- * progress
- *		A progress line on stderr, unless --quiet.
- */
-void
-progress(const Options *opts, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (opts->quiet)
-		return;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void *
-xmalloc(size_t size)
-{
-	void	   *p = malloc(size ? size : 1);
-
-	if (p == NULL)
-		fatal("out of memory (%zu bytes)", size);
-	return p;
-}
-
-void *
-xrealloc(void *p, size_t size)
-{
-	p = realloc(p, size ? size : 1);
-	if (p == NULL)
-		fatal("out of memory (%zu bytes)", size);
-	return p;
-}
-
-char *
-xstrdup(const char *s)
-{
-	char	   *p = strdup(s);
-
-	if (p == NULL)
-		fatal("out of memory");
-	return p;
 }
 
 /*
@@ -200,8 +67,10 @@ help(void)
 		   "                            with SELECT, WITH, VALUES or TABLE (default:\n"
 		   "                            analytics.run_features); the session's search_path\n"
 		   "                            is empty, so a query qualifies its names too; it\n"
-		   "                            needs the 25 features by name and duration_seconds;\n"
-		   "                            run_id and started_at are used when present\n");
+		   "                            needs the 25 features by name (the attributes of\n"
+		   "                            durpred.features in that database) and\n"
+		   "                            duration_seconds; run_id and started_at are used\n"
+		   "                            when present\n");
 	printf("      --split=METHOD        random (default: 60/20/20 with --seed) or time\n"
 		   "                            (oldest 60 %% train, next 20 %% validate, newest 20 %%\n"
 		   "                            test; needs started_at)\n");
@@ -288,7 +157,6 @@ parse_int(const char *option, const char *value, long min, long max)
  *		then argv[optind - 1].
  */
 static void
-__attribute__((noreturn))
 option_error(int c, const struct option *long_options, char **argv)
 {
 	const char *word = argv[optind - 1];
@@ -331,43 +199,11 @@ option_error(int c, const struct option *long_options, char **argv)
 }
 
 /*
- * iso_utc
- *		Now, as an ISO 8601 UTC timestamp.
+ * main
+ *		Parses the options, then: connect, read the feature columns and the
+ *		rows, split, train, write the artifacts, print the comparison, and
+ *		install the model when asked.
  */
-static char *
-iso_utc(void)
-{
-	struct timespec ts;
-	struct tm	tm;
-	char		buf[64];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03ldZ", ts.tv_nsec / 1000000);
-	return xstrdup(buf);
-}
-
-/*
- * new_run_id
- *		32 hex characters from the kernel's random source.
- */
-static char *
-new_run_id(void)
-{
-	unsigned char bytes[16];
-	char	   *id = xmalloc(33);
-	FILE	   *f = fopen("/dev/urandom", "rb");
-	int			i;
-
-	if (f == NULL || fread(bytes, 1, sizeof(bytes), f) != sizeof(bytes))
-		fatal("could not read /dev/urandom: %s", strerror(errno));
-	fclose(f);
-	for (i = 0; i < 16; i++)
-		sprintf(id + 2 * i, "%02x", bytes[i]);
-	return id;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -424,6 +260,7 @@ main(int argc, char **argv)
 		.rounds = 300,
 		.early_stopping = 30,
 	};
+	FeatureColumns features;
 	Dataset		data;
 	Split		split;
 	TrainResult result;
@@ -434,6 +271,9 @@ main(int argc, char **argv)
 	char	   *info;
 	int			c;
 	int			i;
+
+	pg_logging_init(argv[0]);
+	progname = get_progname(argv[0]);
 
 	/* -? is not an option character for getopt: it means an error there */
 	for (i = 1; i < argc; i++)
@@ -532,7 +372,7 @@ main(int argc, char **argv)
 				opts.quiet = true;
 				break;
 			case 'V':
-				printf("%s (durpred) %s\n", progname, TRAINER_VERSION);
+				puts(TRAINER_NAME " (durpred) " TRAINER_VERSION);
 				return EXIT_OK;
 			case OPT_HELP:
 				help();
@@ -547,22 +387,33 @@ main(int argc, char **argv)
 	if (opts.activate && opts.install_name == NULL)
 		usage_error("--activate needs --install");
 
-	started = iso_utc();
-	run_id = new_run_id();
+	/* progress is the info level of the messages; warnings stay */
+	if (opts.quiet)
+		pg_logging_set_level(PG_LOG_WARNING);
 
-	conn = ConnectDatabase(&opts);
-	ReadDataset(conn, &opts, &data);
+	started = IsoTimestampNow();
+	run_id = NewRunId();
+
+	conn = ConnectDatabase(&opts, progname);
+	ReadFeatureColumns(conn, &features);
+	ReadDataset(conn, &opts, &features, &data);
 	SplitDataset(&data, &opts, &split);
-	progress(&opts, "%s: %zu rows: %zu train, %zu validation, %zu test (%s split)",
-			 progname, data.n, split.n_train, split.n_val, split.n_test, opts.split);
+	pg_log_info("%zu rows: %zu train, %zu validation, %zu test (%s split)",
+				data.n, split.n_train, split.n_val, split.n_test, opts.split);
 
 	Train(&data, &split, &opts, &result);
-	finished = iso_utc();
+	finished = IsoTimestampNow();
 
 	info = WriteArtifacts(&data, &split, &opts, &result, run_id, started, finished);
 	PrintComparison(&split, &result);
 	if (opts.install_name != NULL)
-		InstallModel(conn, &opts, &result, info);
+	{
+		char	   *id = InstallModel(conn, opts.install_name, result.model_json,
+									  result.model_json_len, info, opts.activate);
+
+		printf("\nInstalled as model \"%s\", id %s%s.\n", opts.install_name, id,
+			   opts.activate ? ", active" : "");
+	}
 
 	PQfinish(conn);
 	return EXIT_OK;

@@ -6,9 +6,12 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "postgres_fe.h"
+
 #include <math.h>
-#include <stdlib.h>
-#include <string.h>
+
+#include "common/fe_memutils.h"
+#include "common/logging.h"
 
 #include "trainer.h"
 
@@ -62,7 +65,7 @@ void
 SplitDataset(const Dataset *data, const Options *opts, Split *split)
 {
 	size_t		n = data->n;
-	size_t	   *order = xmalloc(n * sizeof(size_t));
+	size_t	   *order = pg_malloc(n * sizeof(size_t));
 	size_t		i;
 
 	for (i = 0; i < n; i++)
@@ -91,7 +94,7 @@ SplitDataset(const Dataset *data, const Options *opts, Split *split)
 	split->n_val = n * 2 / 10;
 	split->n_test = n - split->n_train - split->n_val;
 	if (split->n_train == 0 || split->n_val == 0 || split->n_test == 0)
-		fatal("%zu usable rows are too few for a train, a validation and a test split", n);
+		pg_fatal("%zu usable rows are too few for a train, a validation and a test split", n);
 	split->train = order;
 	split->val = order + split->n_train;
 	split->test = order + split->n_train + split->n_val;

@@ -13,21 +13,29 @@
  *                       features at each split, eta 1
  *   XGBoost             the model being trained
  *   Historical median   no model: historical_median_duration, or the
- *                       training median where it is missing
+ *                       training median where it is missing (found by
+ *                       name among the feature columns; without it, this
+ *                       baseline is left out with a warning)
  * Missing values stay missing (NaN) throughout; gblinear skips them.
  *
  *-------------------------------------------------------------------------
  */
+#include "postgres_fe.h"
+
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <xgboost/c_api.h>
 
+#include "common/fe_memutils.h"
+#include "common/logging.h"
+
 #include "trainer.h"
 
-#define MEDIAN_FEATURE 22		/* historical_median_duration */
+/*
+ * The feature the historical median baseline predicts with, found by name:
+ * an attribute of durpred.features (sql/durpred--0.1.0.sql).
+ */
+#define MEDIAN_FEATURE_NAME "historical_median_duration"
 
 enum
 {
@@ -42,18 +50,19 @@ static void
 xgb(int rc, const char *what)
 {
 	if (rc != 0)
-		fatal("XGBoost could not %s: %s", what, XGBGetLastError());
+		pg_fatal("XGBoost could not %s: %s", what, XGBGetLastError());
 }
 
 /*
  * make_dmatrix
- *		A DMatrix of some rows, with their labels and the feature names.
+ *		A DMatrix of some rows, with their labels and the feature names of
+ *		durpred.features.
  */
 static DMatrixHandle
 make_dmatrix(const Dataset *data, const size_t *rows, size_t n)
 {
-	float	   *x = xmalloc(n * NUM_FEATURES * sizeof(float));
-	float	   *y = xmalloc(n * sizeof(float));
+	float	   *x = pg_malloc(n * NUM_FEATURES * sizeof(float));
+	float	   *y = pg_malloc(n * sizeof(float));
 	const char *types[NUM_FEATURES];
 	DMatrixHandle dm;
 	size_t		i;
@@ -69,11 +78,11 @@ make_dmatrix(const Dataset *data, const size_t *rows, size_t n)
 		types[i] = "float";
 	xgb(XGDMatrixCreateFromMat(x, n, NUM_FEATURES, NAN, &dm), "create a matrix");
 	xgb(XGDMatrixSetFloatInfo(dm, "label", y, n), "set labels");
-	xgb(XGDMatrixSetStrFeatureInfo(dm, "feature_name", (const char **) feature_names, NUM_FEATURES),
-		"set feature names");
+	xgb(XGDMatrixSetStrFeatureInfo(dm, "feature_name", (const char **) data->features->name,
+									NUM_FEATURES), "set feature names");
 	xgb(XGDMatrixSetStrFeatureInfo(dm, "feature_type", types, NUM_FEATURES), "set feature types");
-	free(x);
-	free(y);
+	pg_free(x);
+	pg_free(y);
 	return dm;
 }
 
@@ -185,14 +194,15 @@ compare_floats(const void *a, const void *b)
 /*
  * median_of
  *		The median of the non-missing values of a feature (or of the target,
- *		feature -1) over the training rows; whole features take the lower
- *		middle value, so that the default is a value the feature can have.
- *		NaN when every value is missing.
+ *		feature -1) over the training rows; whole features (an integer or a
+ *		boolean in durpred.features) take the lower middle value, so that
+ *		the default is a value the feature can have.  NaN when every value
+ *		is missing.
  */
 static double
 median_of(const Dataset *data, const Split *split, int feature)
 {
-	float	   *v = xmalloc(split->n_train * sizeof(float));
+	float	   *v = pg_malloc(split->n_train * sizeof(float));
 	size_t		n = 0;
 	size_t		i;
 	double		m;
@@ -207,15 +217,15 @@ median_of(const Dataset *data, const Split *split, int feature)
 	}
 	if (n == 0)
 	{
-		free(v);
+		pg_free(v);
 		return NAN;
 	}
 	qsort(v, n, sizeof(float), compare_floats);
-	if (n % 2 == 1 || (feature >= 0 && feature < 21))
+	if (n % 2 == 1 || (feature >= 0 && data->features->whole[feature]))
 		m = v[(n - 1) / 2];
 	else
 		m = ((double) v[n / 2 - 1] + v[n / 2]) / 2.0;
-	free(v);
+	pg_free(v);
 	return m;
 }
 
@@ -232,7 +242,7 @@ run_baseline(int which, const char *name, const Dataset *data, const Split *spli
 	int			rounds = 1;
 	int			i;
 
-	progress(opts, "%s: training the %s baseline", progname, name);
+	pg_log_info("training the %s baseline", name);
 	xgb(XGBoosterCreate(&train, 1, &b), "create a booster");
 	common_params(b, opts);
 	if (which == M_LINEAR || which == M_RIDGE)
@@ -277,7 +287,7 @@ parse_eval(const char *s, double *train, double *val)
 	const char *v = strstr(s, "val-rmse:");
 
 	if (t == NULL || v == NULL)
-		fatal("unexpected evaluation from XGBoost: %s", s);
+		pg_fatal("unexpected evaluation from XGBoost: %s", s);
 	*train = strtod(t + strlen("train-rmse:"), NULL);
 	*val = strtod(v + strlen("val-rmse:"), NULL);
 }
@@ -302,7 +312,7 @@ Train(const Dataset *data, const Split *split, const Options *opts, TrainResult 
 	double		train_rmse = 0,
 				val_rmse = 0;
 	int			it;
-	float	   *pred = xmalloc(data->n * sizeof(float));
+	float	   *pred = pg_malloc(data->n * sizeof(float));
 	double		target_median = median_of(data, split, -1);
 	const char *json;
 	bst_ulong	json_len;
@@ -312,6 +322,7 @@ Train(const Dataset *data, const Split *split, const Options *opts, TrainResult 
 	bst_ulong const *score_shape;
 	const float *scores;
 	size_t		i;
+	int			median_feature = -1;
 	char		verbosity[32];
 
 	memset(result, 0, sizeof(TrainResult));
@@ -334,8 +345,8 @@ Train(const Dataset *data, const Split *split, const Options *opts, TrainResult 
 	set_double(booster, "lambda", opts->lambda);
 	set_double(booster, "alpha", opts->alpha);
 
-	progress(opts, "%s: training XGBoost (%s, up to %d rounds, early stopping after %d)",
-			 progname, opts->objective, opts->rounds, opts->early_stopping);
+	pg_log_info("training XGBoost (%s, up to %d rounds, early stopping after %d)",
+				opts->objective, opts->rounds, opts->early_stopping);
 	result->best_iteration = 0;
 	for (it = 0; it < opts->rounds; it++)
 	{
@@ -350,20 +361,20 @@ Train(const Dataset *data, const Split *split, const Options *opts, TrainResult 
 			result->best_iteration = it;
 		}
 		if (it % 10 == 0)
-			progress(opts, "%s: round %4d  train RMSE %10.4f  validation RMSE %10.4f",
-					 progname, it, train_rmse, val_rmse);
+			pg_log_info("round %4d  train RMSE %10.4f  validation RMSE %10.4f",
+						it, train_rmse, val_rmse);
 		if (it - result->best_iteration >= opts->early_stopping)
 			break;
 	}
 	result->rounds_run = it < opts->rounds ? it + 1 : opts->rounds;
-	progress(opts, "%s: best round %d of %d: validation RMSE %.4f",
-			 progname, result->best_iteration, result->rounds_run, best);
+	pg_log_info("best round %d of %d: validation RMSE %.4f",
+				result->best_iteration, result->rounds_run, best);
 
 	/* the trees up to the best round: what is served is what was validated */
 	xgb(XGBoosterSlice(booster, 0, result->best_iteration + 1, 1, &sliced), "slice the model");
 	for (i = 0; i < NUM_FEATURES; i++)
 		types[i] = "float";
-	xgb(XGBoosterSetStrFeatureInfo(sliced, "feature_name", (const char **) feature_names,
+	xgb(XGBoosterSetStrFeatureInfo(sliced, "feature_name", (const char **) data->features->name,
 								   NUM_FEATURES), "store feature names");
 	xgb(XGBoosterSetStrFeatureInfo(sliced, "feature_type", types, NUM_FEATURES),
 		"store feature types");
@@ -376,12 +387,12 @@ Train(const Dataset *data, const Split *split, const Options *opts, TrainResult 
 	}
 	xgb(XGBoosterSaveModelToBuffer(sliced, "{\"format\": \"json\"}", &json_len, &json),
 		"save the model");
-	result->model_json = xmalloc(json_len + 1);
+	result->model_json = pg_malloc(json_len + 1);
 	memcpy(result->model_json, json, json_len);
 	result->model_json[json_len] = '\0';
 	result->model_json_len = json_len;
 
-	result->predictions = xmalloc(data->n * sizeof(float));
+	result->predictions = pg_malloc(data->n * sizeof(float));
 	predict_all(sliced, dall, data->n, result->predictions);
 	all_metrics(data, split, result->predictions, &result->metrics);
 
@@ -393,12 +404,16 @@ Train(const Dataset *data, const Split *split, const Options *opts, TrainResult 
 		int			f;
 
 		for (f = 0; f < NUM_FEATURES; f++)
-			if (strcmp(score_names[i], feature_names[f]) == 0)
+			if (strcmp(score_names[i], data->features->name[f]) == 0)
 				result->importance[f] = scores[i];
 	}
 
 	for (i = 0; i < NUM_FEATURES; i++)
+	{
 		result->defaults[i] = median_of(data, split, (int) i);
+		if (strcmp(data->features->name[i], MEDIAN_FEATURE_NAME) == 0)
+			median_feature = (int) i;
+	}
 
 	/* the comparison */
 	result->comparison.metrics[M_XGBOOST] = result->metrics;
@@ -410,17 +425,23 @@ Train(const Dataset *data, const Split *split, const Options *opts, TrainResult 
 				 &result->comparison);
 	run_baseline(M_FOREST, "Random Forest", data, split, opts, dtrain, dall, pred,
 				 &result->comparison);
-	for (i = 0; i < data->n; i++)
+	if (median_feature >= 0)
 	{
-		float		m = data->x[i * NUM_FEATURES + MEDIAN_FEATURE];
+		for (i = 0; i < data->n; i++)
+		{
+			float		m = data->x[i * NUM_FEATURES + median_feature];
 
-		pred[i] = isnan(m) ? (float) target_median : m;
+			pred[i] = isnan(m) ? (float) target_median : m;
+		}
+		all_metrics(data, split, pred, &result->comparison.metrics[M_MEDIAN]);
+		result->comparison.name[M_MEDIAN] = "Historical median";
+		result->comparison.computed[M_MEDIAN] = true;
 	}
-	all_metrics(data, split, pred, &result->comparison.metrics[M_MEDIAN]);
-	result->comparison.name[M_MEDIAN] = "Historical median";
-	result->comparison.computed[M_MEDIAN] = true;
+	else
+		pg_log_warning("the historical median baseline is left out: the feature columns have no \"%s\"",
+					   MEDIAN_FEATURE_NAME);
 
-	free(pred);
+	pg_free(pred);
 	xgb(XGBoosterFree(sliced), "free a booster");
 	xgb(XGBoosterFree(booster), "free a booster");
 	xgb(XGDMatrixFree(dtrain), "free a matrix");

@@ -5,27 +5,36 @@
  *		XGBoost regressor with its C API, compares it with baselines, writes
  *		the artifacts and registers the model.
  *
+ * The program's shared types, then one section per file for what it
+ * exports.  The database code has a header of its own, db.h; main.c
+ * exports nothing.  Include "postgres_fe.h" before this header: messages
+ * and memory come from PostgreSQL's frontend library (common/logging.h,
+ * common/fe_memutils.h), as in PostgreSQL's own client programs.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef DURPRED_TRAINER_H
 #define DURPRED_TRAINER_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include <libpq-fe.h>
 
+#define TRAINER_NAME "durpred-train"
 #define TRAINER_VERSION "0.1.0"
+
+/*
+ * The width of a row of features, compiled in.  The names, their order and
+ * their types come from the database's type durpred.features (see
+ * ReadFeatureColumns in db.c), which must have exactly this many attributes.
+ * Keep in sync with sql/durpred--0.1.0.sql: durpred.features and
+ * src/feature.h: DURPRED_NUM_FEATURES.
+ */
 #define NUM_FEATURES 25
 #define MIN_ROWS 10
 
-/* exit statuses */
+/* exit statuses; pg_fatal exits with EXIT_FAILURE_RUN */
 #define EXIT_OK 0
 #define EXIT_FAILURE_RUN 1
 #define EXIT_USAGE 2
-
-extern const char *const feature_names[NUM_FEATURES];
 
 typedef struct Options
 {
@@ -55,9 +64,17 @@ typedef struct Options
 	bool		quiet;
 } Options;
 
+/* The model's columns: the attributes of the database's durpred.features. */
+typedef struct FeatureColumns
+{
+	char	   *name[NUM_FEATURES]; /* in attnum order: the model's columns */
+	bool		whole[NUM_FEATURES];	/* an integer or boolean attribute */
+} FeatureColumns;
+
 /* The rows read from the source. */
 typedef struct Dataset
 {
+	const FeatureColumns *features; /* the columns of x */
 	size_t		n;				/* usable rows */
 	float	   *x;				/* n x NUM_FEATURES, row-major, NaN = missing */
 	float	   *y;				/* the target, duration_seconds */
@@ -70,7 +87,6 @@ typedef struct Dataset
 	size_t		excluded_invalid;	/* target NaN, infinite or negative */
 	size_t		excluded_nonpositive;	/* target 0, for a log-link objective */
 	size_t		excluded_infinite_feature;
-	char	   *source_sql;		/* the source as the trainer read it */
 } Dataset;
 
 /* Row indices of the three splits. */
@@ -113,21 +129,9 @@ typedef struct TrainResult
 	int			xgboost_version[3];
 } TrainResult;
 
-/* main.c */
-extern const char *progname;
-extern void fatal(const char *fmt,...) __attribute__((format(printf, 1, 2), noreturn));
-extern void fatal_detail(const char *detail, const char *fmt,...) __attribute__((format(printf, 2, 3), noreturn));
-extern void fatal_hint(const char *detail, const char *hint, const char *fmt,...) __attribute__((format(printf, 3, 4), noreturn));
-extern void warning(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-extern void progress(const Options *opts, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-extern void *xmalloc(size_t size);
-extern void *xrealloc(void *p, size_t size);
-extern char *xstrdup(const char *s);
-
 /* dataset.c */
-extern PGconn *ConnectDatabase(const Options *opts);
-extern char *ServerError(PGconn *conn, PGresult *res);
-extern void ReadDataset(PGconn *conn, const Options *opts, Dataset *data);
+extern void ReadDataset(PGconn *conn, const Options *opts,
+						const FeatureColumns *features, Dataset *data);
 
 /* split.c */
 extern void SplitDataset(const Dataset *data, const Options *opts, Split *split);
@@ -137,11 +141,11 @@ extern void Train(const Dataset *data, const Split *split, const Options *opts,
 				  TrainResult *result);
 
 /* artifacts.c: WriteArtifacts returns the text of model_info.json */
+extern char *NewRunId(void);
+extern char *IsoTimestampNow(void);
 extern char *WriteArtifacts(const Dataset *data, const Split *split,
 							const Options *opts, const TrainResult *result,
 							const char *run_id, const char *started, const char *finished);
-extern void InstallModel(PGconn *conn, const Options *opts, const TrainResult *result,
-						 const char *info);
 extern void PrintComparison(const Split *split, const TrainResult *result);
 
 #endif							/* DURPRED_TRAINER_H */

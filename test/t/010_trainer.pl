@@ -2,7 +2,8 @@
 #
 # durpred-train's command line, artifacts, determinism and errors, on the
 # demo pipeline at 3,000 runs:
-# - --help, --version, bad options (exit 2), each with its own message;
+# - --help, --version, bad options (exit 2), each with its own message, in
+#   PostgreSQL's frontend format (pg_logging: error, then a hint);
 # - a full run writes model.json and model_info.json with every key; the
 #   reported test RMSE equals the RMSE of the written test predictions;
 # - the same data, options and seed give a byte-identical model.json, in
@@ -11,7 +12,11 @@
 #   the trainer predicted, for every objective, and python3-xgboost loading
 #   model.json too;
 # - values beyond float32 are excluded and counted like infinite ones;
-# - the session's search_path is empty from the first statement on;
+# - the session's search_path is empty from the first statement on, and
+#   the second reads the feature names from durpred.features;
+# - the feature names are the database's: model.json and model_info.json
+#   name durpred.features' attributes in their order, whatever they are; a
+#   database without the type, or with one of another width, is refused;
 # - each bad input exits 1 with its message and leaves no artifact;
 # - the data's time range in model_info.json (epoch_iso, compiled alone).
 use strict;
@@ -58,7 +63,7 @@ foreach my $case (
 	my ($out, $err);
 	IPC::Run::run([ $trainer, @$args ], '>', \$out, '2>', \$err);
 	is($? >> 8, 2, "$what exits 2");
-	like($err, qr/^durpred-train: error: $re\nTry "durpred-train --help" for more information\.\n$/,
+	like($err, qr/^durpred-train: error: $re\ndurpred-train: hint: Try "durpred-train --help" for more information\.\n$/,
 		"$what: its message");
 }
 command_like([ $trainer, '--help' ], qr/schema-qualified table or view, or a query/,
@@ -114,6 +119,19 @@ is($info->{num_boost_round}, $info->{run}{best_iteration} + 1, 'the model keeps 
 
 my $model = decode_json(slurp_file("$dir/a/model.json"));
 is_deeply($model->{learner}{feature_names}, $info->{feature_columns}, 'model.json stores the feature names');
+# they are the attributes of the database's durpred.features, in order
+my $attributes_sql = q{
+	SELECT a.attname FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid = (SELECT t.typrelid FROM pg_catalog.pg_type t
+						WHERE t.oid = 'durpred.features'::pg_catalog.regtype)
+	  AND a.attnum > 0 AND NOT a.attisdropped
+	ORDER BY a.attnum};
+my @attributes = split /\n/, $node->safe_psql('postgres', $attributes_sql);
+is(scalar @attributes, 25, 'durpred.features has 25 attributes');
+is_deeply($model->{learner}{feature_names}, \@attributes,
+	'model.json names the attributes of durpred.features, in their order');
+is_deeply([ sort keys %{ $info->{feature_importance} } ], [ sort @attributes ],
+	'importance is keyed by those names');
 is(scalar @{ $model->{learner}{gradient_booster}{model}{trees} }, $info->{num_boost_round},
 	'model.json holds exactly those trees');
 
@@ -247,6 +265,8 @@ foreach my $objective (qw(reg:pseudohubererror reg:absoluteerror reg:gamma reg:t
 	my @statements = slurp_file($node->logfile, $offset) =~ /LOG:  statement: ([^\n]*)/g;
 	is($statements[0], q{SELECT pg_catalog.set_config('search_path', '', false)},
 		'the trainer\'s first statement empties search_path');
+	like($statements[1], qr/FROM pg_catalog\.pg_type t LEFT JOIN pg_catalog\.pg_attribute a .*to_regtype\('durpred\.features'\)/,
+		'the second reads the attributes of durpred.features, before the source');
 	command_fails_like([ $trainer, '-d', $db, '-o', "$dir/bad", '--quiet', '--source', 'SELECT * FROM run_features' ],
 		qr/could not read source.*relation "run_features" does not exist/s,
 		'a query\'s unqualified name is not looked up in the connection\'s search_path');
@@ -395,18 +415,62 @@ command_fails_like([ $trainer, '-d', 'host=/nonexistent/socket dbname=x', '-o', 
 	qr/(^|\n)durpred-train: error: connection to server .*failed/, 'a failed connection');
 command_exit_is([ $trainer, '-d', 'host=/nonexistent/socket dbname=x', '-o', "$dir/bad" ], 1,
 	'a failed connection exits 1');
-# --install into a database without the extension: exit 1, and the model
-# files, written before, stay
+# the feature names come from the database the trainer connects to, here
+# one without the extension: without durpred.features the trainer stops
+# before reading a row; with a type of another width it refuses, naming what
+# it found; with 25 attributes made by hand, it takes their names and order
 $node->safe_psql('postgres', 'CREATE TABLE public.rf AS SELECT * FROM analytics.run_features');
 $node->safe_psql('postgres', 'CREATE DATABASE plain');
-$node->command_ok([ 'sh', '-c', "pg_dump -t public.rf '$db' | psql -X -q -d '" . $node->connstr('plain') . "'" ],
+my $plain = $node->connstr('plain');
+$node->command_ok([ 'sh', '-c', "pg_dump -t public.rf '$db' | psql -X -q -d '$plain'" ],
 	'a copy of the training set in a database without durpred');
-IPC::Run::run([ $trainer, '-d', $node->connstr('plain'), '--source', 'public.rf', '-o', "$dir/plain",
+IPC::Run::run([ $trainer, '-d', $plain, '--source', 'public.rf', '-o', "$dir/plain", '--quiet' ],
+	'>', \$stdout, '2>', \$stderr);
+is($? >> 8, 1, 'a database without durpred.features exits 1');
+like($stderr, qr/^durpred-train: error: type "durpred\.features" does not exist\n(.*\n)?durpred-train: hint: Create the extension in that database: CREATE EXTENSION durpred\.\n$/,
+	'a database without durpred.features: clear message, and a hint');
+ok(!-e "$dir/plain/model.json", 'a database without durpred.features: no artifact');
+
+# a dropped attribute does not count
+$node->safe_psql('plain', q{
+	CREATE SCHEMA durpred;
+	CREATE TYPE durpred.features AS (start_hour int, gone int, day_of_week int);
+	ALTER TYPE durpred.features DROP ATTRIBUTE gone;});
+IPC::Run::run([ $trainer, '-d', $plain, '--source', 'public.rf', '-o', "$dir/plain", '--quiet' ],
+	'>', \$stdout, '2>', \$stderr);
+is($? >> 8, 1, 'a durpred.features of another width exits 1');
+like($stderr, qr/^durpred-train: error: type "durpred\.features" has 2 attributes, not 25\ndurpred-train: detail: Its attributes are: start_hour, day_of_week\.\n/,
+	'a durpred.features of another width: the message names what it found');
+ok(!-e "$dir/plain/model.json", 'a durpred.features of another width: no artifact');
+
+# the 25 attributes in reverse order, each with its type
+my $reversed = $node->safe_psql('postgres', q{
+	SELECT string_agg(pg_catalog.quote_ident(a.attname) || ' '
+					  || pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum DESC)
+	FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid = (SELECT t.typrelid FROM pg_catalog.pg_type t
+						WHERE t.oid = 'durpred.features'::pg_catalog.regtype)
+	  AND a.attnum > 0 AND NOT a.attisdropped});
+$node->safe_psql('plain', "DROP TYPE durpred.features; CREATE TYPE durpred.features AS ($reversed)");
+is_deeply([ split /\n/, $node->safe_psql('plain', $attributes_sql) ], [ reverse @attributes ],
+	'a durpred.features made by hand with the attributes reversed');
+# --install there fails (no durpred.install_model): exit 1, and the model
+# files, written before, stay
+IPC::Run::run([ $trainer, '-d', $plain, '--source', 'public.rf', '-o', "$dir/plain",
 		'--quiet', '--install', 'nowhere' ], '>', \$stdout, '2>', \$stderr);
 is($? >> 8, 1, '--install without the extension exits 1');
-like($stderr, qr/durpred-train: error: could not install the model as "nowhere"\ndurpred-train: detail: schema "durpred" does not exist\ndurpred-train: hint: Create the extension/,
+like($stderr, qr/durpred-train: error: could not install the model as "nowhere"\ndurpred-train: detail: function durpred\.install_model\(.*\) does not exist\ndurpred-train: hint: Create the extension/,
 	'--install without the extension: clear message, and a hint');
 ok(-s "$dir/plain/model.json", 'the model files are still there');
+my $pmodel = eval { decode_json(slurp_file("$dir/plain/model.json")) } // {};
+my $pinfo = info_of("$dir/plain/model_info.json");
+is_deeply($pmodel->{learner}{feature_names}, [ reverse @attributes ],
+	'model.json names the features as that database\'s durpred.features, in its order');
+is_deeply($pinfo->{feature_columns}, [ reverse @attributes ], 'and so does model_info.json');
+is_deeply($pinfo->{defaults}, $info->{defaults},
+	'the same rows give the same defaults: whole features are known by their type, not their place');
+is_deeply($pinfo->{comparison}{'Historical median'}, $info->{comparison}{'Historical median'},
+	'and the same historical median baseline: its feature is found by name');
 
 # the data's time range: infinite starts as PostgreSQL writes them
 $node->safe_psql('postgres', q{
@@ -427,24 +491,12 @@ SKIP:
 	chomp $cc;
 	skip 'no C compiler', 2 if $cc eq '' || system("$cc --version >/dev/null 2>&1") != 0;
 	my $includedir = `pg_config --includedir`;
-	my $libdir = `pg_config --libdir`;
-	chomp($includedir, $libdir);
+	my $serverdir = `pg_config --includedir-server`;
+	my $pkglibdir = `pg_config --pkglibdir`;
+	chomp($includedir, $serverdir, $pkglibdir);
 	open(my $fh, '>', "$dir/epoch_iso.c") or die;
 	print $fh <<'EOF';
 #include "artifacts.c"
-
-const char *progname = "epoch_iso";
-const char *const feature_names[NUM_FEATURES] = {NULL};
-
-void fatal(const char *fmt,...) { (void) fmt; exit(1); }
-void fatal_detail(const char *detail, const char *fmt,...) { (void) detail; (void) fmt; exit(1); }
-void fatal_hint(const char *detail, const char *hint, const char *fmt,...) { (void) detail; (void) hint; (void) fmt; exit(1); }
-void warning(const char *fmt,...) { (void) fmt; }
-void progress(const Options *opts, const char *fmt,...) { (void) opts; (void) fmt; }
-void *xmalloc(size_t size) { return malloc(size ? size : 1); }
-void *xrealloc(void *p, size_t size) { return realloc(p, size ? size : 1); }
-char *xstrdup(const char *s) { return strdup(s); }
-char *ServerError(PGconn *conn, PGresult *res) { (void) conn; (void) res; return NULL; }
 
 int
 main(int argc, char **argv)
@@ -459,8 +511,11 @@ main(int argc, char **argv)
 }
 EOF
 	close($fh);
-	command_ok([ $cc, '-I', 'src/trainer', '-I', $includedir, '-o', "$dir/epoch_iso", "$dir/epoch_iso.c",
-		"-L$libdir", '-lpq', '-ljansson', '-lm' ], 'epoch_iso compiles alone');
+	# artifacts.c needs nothing of the trainer's other files: only
+	# PostgreSQL's frontend library and jansson
+	command_ok([ $cc, '-I', 'src/trainer', '-I', $includedir, '-I', $serverdir, '-o', "$dir/epoch_iso",
+		"$dir/epoch_iso.c", "-L$pkglibdir", '-lpgcommon', '-lpgport', '-ljansson', '-lm' ],
+		'epoch_iso compiles alone');
 	my %cases = (
 		'1704067200.25' => '2024-01-01T00:00:00.250000Z',
 		'1704067200.9999996' => '2024-01-01T00:00:01.000000Z',
