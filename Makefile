@@ -7,6 +7,13 @@
 #   make demo       the whole job on generated data in a throwaway cluster
 #   make bench      measured performance figures
 #   make deps       only install the Debian packages the project needs
+#
+# Against an installed durpred (make test runs both in throwaway clusters):
+#
+#   make installcheck        pg_regress and isolation suites on the server the
+#                            PG* variables name, TAP suites on clusters of
+#                            their own
+#   make installcheck-pgtap  the pgTAP suites on that server (needs pgTAP)
 
 EXTENSION = durpred
 MODULE_big = durpred
@@ -32,9 +39,24 @@ OBJS = \
 
 DATA = $(wildcard sql/durpred--*.sql)
 
+# The test suites, declared once for PGXS's installcheck and for make test
+# (scripts/test-suites.sh runs installcheck one suite at a time).
 # pg_regress: inputs in test/sql, outputs in ./expected
 REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
 REGRESS_OPTS = --inputdir=test
+# the isolation tester: specs in test/specs, outputs in the same ./expected;
+# PostgreSQL 15's tester reads <outputdir>/expected, hence the outputdir "."
+# (instead of PGXS's output_iso); it writes results/ and regression.diffs
+# where pg_regress does
+ISOLATION = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test --outputdir=.
+# TAP (prove): test/t/*.pl, run from the top directory, each starting
+# clusters of its own; helper modules in test/t (PG_PROVE_FLAGS below)
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+# pgTAP (pg_prove; not a PGXS suite): make installcheck-pgtap
+PGTAP_TESTS = $(sort $(wildcard test/pgtap/*.sql))
+PGTAP_TESTDB = contrib_regression_pgtap
 
 PG_CONFIG ?= pg_config
 # PostgreSQL's headers are read as system headers: -Wextra then warns about
@@ -57,6 +79,11 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# after PGXS, which sets PG_PROVE_FLAGS: prove runs in the top directory,
+# and finds the TAP suites' helper modules in test/t (PROVE_FLAGS is the
+# user's, e.g. PROVE_FLAGS=--verbose)
+PG_PROVE_FLAGS += -I test/t
+
 # Every object depends on every header (PGXS tracks no header dependencies).
 $(OBJS): $(wildcard src/*.h src/features/*.h)
 
@@ -77,8 +104,16 @@ clean-trainer:
 deps:
 	scripts/deps.sh
 
-test:
-	scripts/test.sh
+# pgTAP in a fresh database of the server the PG* variables name
+installcheck-pgtap:
+	'$(bindir)/psql' -X -q -v ON_ERROR_STOP=1 -d postgres \
+		-c 'DROP DATABASE IF EXISTS $(PGTAP_TESTDB)' -c 'CREATE DATABASE $(PGTAP_TESTDB)'
+	pg_prove --psql-bin '$(bindir)/psql' --dbname $(PGTAP_TESTDB) $(PGTAP_TESTS)
+
+# packages only through deps; scripts/test.sh builds, installs and runs the
+# suites (scripts/test-suites.sh: installcheck, installcheck-pgtap)
+test: deps
+	MAKE='$(MAKE)' scripts/test.sh
 
 bench:
 	scripts/bench.sh
@@ -91,4 +126,4 @@ clean-bench:
 	$(MAKE) -C bench PG_CONFIG=$(PG_CONFIG) clean
 	rm -rf bench-output demo-output
 
-.PHONY: trainer install-trainer clean-trainer deps test bench clean-bench demo
+.PHONY: trainer install-trainer clean-trainer deps installcheck-pgtap test bench clean-bench demo

@@ -10,11 +10,13 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="
 gcc
+clang
 make
 postgresql-15
 postgresql-contrib
 postgresql-server-dev-15
 postgresql-15-pgtap
+postgresql-15-cron
 libtap-parser-sourcehandler-pgtap-perl
 libipc-run-perl
 libpq-dev
@@ -25,6 +27,7 @@ python3-numpy
 python3-psycopg2
 procps
 time
+valgrind
 "
 
 missing=""

@@ -7,8 +7,11 @@
 #   pgTAP (pg_prove)     test/pgtap/*.sql
 #   TAP (prove)          test/t/*.pl, each starting clusters of its own
 #
-# The first three run in one throwaway cluster made by pg_virtualenv.
-# Assumes durpred is built and installed (scripts/test.sh does both).
+# The suites are the Makefile's: the first three are PGXS's installcheck,
+# run here one suite at a time so that a failing suite hides no other, and
+# pgTAP is its installcheck-pgtap.  pg_regress, the isolation tester and
+# pgTAP run in one throwaway cluster made by pg_virtualenv.  Assumes durpred
+# is built and installed (scripts/test.sh does both).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,10 +26,7 @@ if [ -z "${IN_PG_VIRTUALENV:-}" ]; then
 fi
 
 PG_CONFIG=${PG_CONFIG:-pg_config}
-bindir=$($PG_CONFIG --bindir)
-pgxs_dir=$(cd "$(dirname "$($PG_CONFIG --pgxs)")/../.." && pwd)
-pg_regress="$pgxs_dir/src/test/regress/pg_regress"
-pg_isolation_regress="$pgxs_dir/src/test/isolation/pg_isolation_regress"
+MAKE=${MAKE:-make}
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
@@ -64,48 +64,47 @@ count_tap() {
 	failed=$((failed + bad))
 }
 
-echo "== pg_regress"
-mapfile -t regress < <(ls test/sql/*.sql 2>/dev/null | sed 's|test/sql/||; s|\.sql$||' | sort)
+# suite NAME MAKE-ARGUMENTS...
+#	Runs one suite through make, its output also in $log/NAME (counted from
+#	there: a suite that prints no summary counts as one failure).
+suite() {
+	local name=$1
+	shift
+	echo "== $name"
+	"$MAKE" --no-print-directory PG_CONFIG="$PG_CONFIG" "$@" 2>&1 | tee "$log/$name"
+}
+
+# pg_regress and the isolation tester write the same regression.diffs and
+# regression.out: each suite's are shown and kept, and both are put back
+# together at the end
 rm -f regression.diffs regression.out
-if [ ${#regress[@]} -gt 0 ]; then
-	"$pg_regress" --inputdir=test --outputdir=. --bindir="$bindir" \
-		--dbname=durpred_regression "${regress[@]}" 2>&1 | tee "$log/regress"
-	count_regress "$log/regress"
+keep_diffs() {
 	if [ -s regression.diffs ]; then
-		echo "== regression.diffs"
+		echo "== regression.diffs ($1)"
 		cat regression.diffs
+		cat regression.diffs >>"$log/regression.diffs"
 	fi
-fi
+	[ -s regression.out ] && cat regression.out >>"$log/regression.out"
+	rm -f regression.diffs regression.out
+}
 
-echo "== isolation"
-mapfile -t specs < <(ls test/specs/*.spec 2>/dev/null | sed 's|test/specs/||; s|\.spec$||' | sort)
-if [ ${#specs[@]} -gt 0 ]; then
-	# one expected/ for both suites: the isolation tester reads <outputdir>/expected
-	rm -rf output_iso && mkdir output_iso && ln -s ../expected output_iso/expected
-	"$pg_isolation_regress" --inputdir=test --outputdir=output_iso --bindir="$bindir" \
-		--dbname=durpred_isolation "${specs[@]}" 2>&1 | tee "$log/isolation"
-	count_regress "$log/isolation"
-	if [ -s output_iso/regression.diffs ]; then
-		echo "== output_iso/regression.diffs"
-		cat output_iso/regression.diffs
-	fi
-fi
+suite pg_regress installcheck ISOLATION= TAP_TESTS=
+count_regress "$log/pg_regress"
+keep_diffs pg_regress
 
-echo "== pgTAP"
-if ls test/pgtap/*.sql >/dev/null 2>&1; then
-	psql -X -q -c 'DROP DATABASE IF EXISTS durpred_pgtap' -c 'CREATE DATABASE durpred_pgtap' postgres
-	pg_prove --dbname durpred_pgtap --ext .sql test/pgtap/ 2>&1 | tee "$log/pgtap"
-	count_tap "$log/pgtap"
-fi
+suite isolation installcheck REGRESS= TAP_TESTS=
+count_regress "$log/isolation"
+keep_diffs isolation
 
-echo "== TAP"
-if ls test/t/*.pl >/dev/null 2>&1; then
-	rm -rf tmp_check
-	mkdir -p tmp_check
-	TESTDIR="$top" PATH="$bindir:$PATH" PG_REGRESS="$pg_regress" \
-		prove -I "$pgxs_dir/src/test/perl" -I test/t test/t/*.pl 2>&1 | tee "$log/tap"
-	count_tap "$log/tap"
-fi
+for f in regression.diffs regression.out; do
+	[ -s "$log/$f" ] && cp "$log/$f" "$f"
+done
+
+suite pgTAP installcheck-pgtap
+count_tap "$log/pgTAP"
+
+suite TAP installcheck REGRESS= ISOLATION=
+count_tap "$log/TAP"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]

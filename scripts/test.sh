@@ -1,10 +1,11 @@
 #!/bin/bash
-# scripts/test.sh: what `make test` runs.
+# scripts/test.sh: what `make test` runs, once `make deps` has installed
+# the missing packages.
 #
-# Installs missing dependencies, builds and installs durpred, then runs every
-# suite against throwaway clusters (scripts/test-suites.sh).  PostgreSQL
-# refuses to run as root, and the TAP tests start clusters of their own, so
-# as root the suites run as the "postgres" user on a copy of the tree.
+# Builds and installs durpred, then runs every suite against throwaway
+# clusters (scripts/test-suites.sh).  PostgreSQL refuses to run as root, and
+# the TAP tests start clusters of their own, so as root the suites run as the
+# "postgres" user on a copy of the tree.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,11 +13,11 @@ cd "$top"
 
 . scripts/lib.sh
 
-scripts/deps.sh
+MAKE=${MAKE:-make}
 echo "test: building"
-make -s
+$MAKE -s
 echo "test: installing"
-as_root make -s install
+as_root $MAKE -s install
 
 # The reference service's model, when the shared folder is beside the clone.
 if [ -z "${DURPRED_REFERENCE_DIR:-}" ] && [ -d "$top/../shared/reference" ]; then
@@ -39,9 +40,12 @@ runuser -u postgres -- env DURPRED_REFERENCE_DIR="$DURPRED_REFERENCE_DIR" \
 	CI="${CI:-}" PATH="$PATH" HOME="$stage" "$stage/scripts/test-suites.sh"
 rc=$?
 set -e
-# keep pg_regress output where a developer looks for it
-rm -rf "$top/results"
+# keep pg_regress output and the TAP logs where a developer looks for them
+rm -rf "$top/results" "$top/regression.diffs" "$top/regression.out" "$top/tmp_check"
 for f in regression.diffs regression.out results; do
 	[ -e "$stage/$f" ] && cp -r "$stage/$f" "$top/"
 done
+if [ -d "$stage/tmp_check/log" ]; then
+	mkdir -p "$top/tmp_check" && cp -r "$stage/tmp_check/log" "$top/tmp_check/"
+fi
 exit $rc
