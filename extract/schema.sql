@@ -54,7 +54,8 @@ CREATE INDEX IF NOT EXISTS notebook_page_workspace_id_idx
 	ON app.notebook_page (workspace_id);
 
 -- A run's history: the runs of its page, in the order the history adds
--- them, finish, start, id.  The serving trigger's direct reads
+-- them, finish, start, id (keep in sync with analytics.page_history() in
+-- extract/features.sql).  The serving trigger's direct reads
 -- (durpred.page_features) scan it for every new run; analytics.page_features
 -- reads the runs with an outcome from it in that order, from the index alone
 -- (an index-only scan, where the table is vacuumed) and without a sort.  It
@@ -68,7 +69,9 @@ DROP INDEX IF EXISTS app.noteflow_run_history_idx;
 CREATE INDEX IF NOT EXISTS noteflow_run_page_history_idx
 	ON app.noteflow_run (notebook_page_id, finished_at, started_at, id) INCLUDE (status);
 
--- The queue: runs still pending or running.
+-- The queue: runs still pending or running.  Its predicate must stay the
+-- queue's statuses, for the planner to use it for analytics.queued_runs:
+-- keep in sync with analytics.is_queued() in extract/features.sql.
 CREATE INDEX IF NOT EXISTS noteflow_run_unfinished_idx
 	ON app.noteflow_run (notebook_page_id)
 	WHERE status IN ('pending', 'running');

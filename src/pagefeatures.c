@@ -16,9 +16,10 @@
  *	 app.block			its blocks counted by type (a block of a type the
  *						features do not know: NULL, as the SQL gives no row);
  *	 app.noteflow_run	its history: the runs with an outcome (status success,
- *						failed or cancelled, started, finished_at >=
- *						started_at) with finished_at <= as_of and started_at
- *						< as_of, added in the order finish, start, id.
+ *						failed or cancelled, with a duration: both timestamps
+ *						finite, finished_at >= started_at, a span an interval
+ *						holds) with finished_at <= as_of and started_at <
+ *						as_of, added in the order finish, start, id.
  *
  * The values come from the code the SQL uses (pagefeatures.h): the timing
  * of durpred.timing_features, the block types of durpred.block_counts, the
@@ -371,31 +372,37 @@ CloseKeyed(KeyedTable *t)
 
 /*
  * Duration
- *		date_part('epoch', finished_at - started_at) for finished_at >=
- *		started_at: timestamp_mi's interval, which interval_justify_hours
- *		splits into days and time, then interval_part's float8 epoch,
- *		time / 10^6 plus 86400 per day, with the errors of both.
+ *		Whether a run has a duration, and its date_part('epoch', finished_at -
+ *		started_at) into *seconds: analytics.has_duration() and
+ *		analytics.run_duration() in extract/features.sql, which this must
+ *		keep in sync with.  A run has none when a timestamp is infinite,
+ *		when it finished before it started, or when the span overflows an
+ *		interval's int64 microseconds (PostgreSQL 15's timestamp_mi would
+ *		wrap around).  The value is timestamp_mi's interval, which
+ *		interval_justify_hours splits into days and time, then
+ *		interval_part's float8 epoch, time / 10^6 plus 86400 per day, with
+ *		the errors of both.
  */
-static double
-Duration(TimestampTz finished_at, TimestampTz started_at)
+static bool
+Duration(TimestampTz finished_at, TimestampTz started_at, double *seconds)
 {
 	int64		time;
 	int64		days;
 
-	if (TIMESTAMP_NOT_FINITE(finished_at) || TIMESTAMP_NOT_FINITE(started_at))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("cannot subtract infinite timestamps")));
-	if (pg_sub_s64_overflow(finished_at, started_at, &time))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("interval out of range")));
+	if (TIMESTAMP_NOT_FINITE(finished_at) || TIMESTAMP_NOT_FINITE(started_at) ||
+		finished_at < started_at ||
+		pg_sub_s64_overflow(finished_at, started_at, &time))
+		return false;
 	days = time / USECS_PER_DAY;
 	time -= days * USECS_PER_DAY;
-	return time / 1000000.0 + ((double) SECS_PER_DAY) * (int32) days;
+	*seconds = time / 1000000.0 + ((double) SECS_PER_DAY) * (int32) days;
+	return true;
 }
 
-/* The history's order: finish, start, id. */
+/*
+ * The history's order: finish, start, id (keep in sync with
+ * analytics.page_history() in extract/features.sql).
+ */
 static int
 PastRunCmp(const void *a, const void *b)
 {
@@ -462,15 +469,19 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		TimestampTz started_at = DatumGetTimestampTz(t->values[RUN_STARTED_AT]);
 		TimestampTz finished_at = DatumGetTimestampTz(t->values[RUN_FINISHED_AT]);
 		PastRun    *run;
+		double		duration;
 
-		/* analytics.run_outcomes */
+		/*
+		 * analytics.run_outcomes: keep in sync with analytics.has_outcome()
+		 * and analytics.has_duration() in extract/features.sql
+		 */
 		if (t->isnull[RUN_STATUS] ||
 			!(TEXT_IS(status, "success") || TEXT_IS(status, "failed") ||
 			  TEXT_IS(status, "cancelled")) ||
 			t->isnull[RUN_STARTED_AT] || t->isnull[RUN_FINISHED_AT] ||
-			finished_at < started_at)
+			!Duration(finished_at, started_at, &duration))
 			continue;
-		/* the as-of rule */
+		/* the as-of rule: keep in sync with analytics.page_history() */
 		if (!(finished_at <= as_of && started_at < as_of))
 			continue;
 
@@ -485,7 +496,7 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		if (t->isnull[RUN_ID])
 			NotSupported(t->rel, "a run has no id");
 		run->id = DatumGetInt64(t->values[RUN_ID]);
-		run->duration = Duration(finished_at, started_at);
+		run->duration = duration;
 		run->failed = TEXT_IS(status, "failed");
 		if (n > 0 && PastRunCmp(&runs[n - 1], run) > 0)
 			sorted = false;

@@ -470,6 +470,7 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 	RunColumns(rel, attnos);
 	for (int c = 0; c < NUM_RUN_COLUMNS; c++)
 		value[c] = heap_getattr(tuple, attnos[c], desc, &isnull[c]);
+	/* the queue: keep in sync with analytics.is_queued() (extract/features.sql) */
 	if (isnull[COL_STATUS] ||
 		!(TEXT_IS(value[COL_STATUS], "pending") || TEXT_IS(value[COL_STATUS], "running")))
 		return PointerGetDatum(tuple);
@@ -477,6 +478,7 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 	/* no page or no instant: no estimate, as the SQL features give none */
 	if (!isnull[COL_PAGE] && !(isnull[COL_STARTED_AT] && isnull[COL_CREATED_AT]))
 	{
+		/* keep in sync with analytics.run_as_of (extract/features.sql) */
 		TimestampTz as_of = DatumGetTimestampTz(value[isnull[COL_STARTED_AT] ?
 													 COL_CREATED_AT : COL_STARTED_AT]);
 		Oid			save_userid;
