@@ -12,15 +12,39 @@
 --                                    the extension, in C)
 --   analytics.page_blocks            the block counts of every page (one C
 --                                    aggregate, durpred.block_counts)
+--   durpred.run_history(d, failed)   the five historical features (one C
+--                                    aggregate, in the extension)
+-- and one definition of each rule that chooses runs, which every other
+-- object here and in extract/serving.sql uses:
+--   analytics.has_outcome(status)    the statuses of a finished run: success,
+--                                    failed, cancelled
+--   analytics.is_queued(status)      the statuses of the queue: pending,
+--                                    running
+--   analytics.has_duration(s, f)     whether a run has a duration: finite
+--                                    timestamps, the finish not before the
+--                                    start, a span an interval holds;
+--                                    run_duration(s, f) gives it
 --   analytics.run_outcomes           the runs that count: finished, with a
 --                                    duration (zero too); finished_runs adds
 --                                    that their page is usable
---   durpred.run_history(d, failed)   the five historical features (one C
---                                    aggregate, in the extension)
+--   analytics.run_as_of              every run with its as-of instant: its
+--                                    start, its creation when not started
+--   analytics.queued_runs            the queue: pending and running runs with
+--                                    their as-of instant
+--   analytics.page_history(page, at) the history of a run of a page at an
+--                                    instant, in the order it is added:
+--                                    finish, start, id
+--   analytics.completion_at(at, s)   an instant plus an estimate, NULL where
+--                                    that is not a finite timestamp
 -- The as-of rule: a run's history is the finished runs of its page with
 -- finished_at <= the run's start (its creation when it has not started)
 -- that started before it: a run of zero duration that finished at that very
 -- instant started with it, and is not part of its own history.
+--
+-- Copies that cannot use these definitions say "keep in sync with" the one
+-- they copy: the C direct reads and trigger (src/pagefeatures.c,
+-- src/trigger.c), the trigger's WHEN clause (extract/serving.sql), the
+-- indexes (extract/schema.sql) and the training set's window below.
 --
 -- Objects:
 --   analytics.run_features           training set, one row per finished run
@@ -32,6 +56,8 @@
 --                                    the trigger; features_as_of gives them
 --                                    as one value)
 --   analytics.run_features_for(run)  features of one run as of its start
+--   analytics.queued_run_estimates   the queue scored with the active model
+--                                    (analytics.pending_run_estimates shows it)
 --   analytics.excluded_runs          runs that cannot be used, and why
 
 \set ON_ERROR_STOP 1
@@ -81,11 +107,80 @@ FROM (SELECT p.id AS page_id, p.workspace_id, n.n
 COMMENT ON VIEW analytics.page_blocks IS
 'block counts of every page by type; unknown_blocks counts types the features do not know';
 
--- The runs that have an outcome: finished, started, and not finished before
--- they started; with their duration.  Whether their page can be used is
--- for analytics.page_blocks to say.  date_part gives the duration as
--- float8 directly (EXTRACT computes a numeric first, three times slower in
--- the serving trigger); below a day it is the same correctly rounded value.
+-- The statuses of a run that has finished with an outcome, and of a run in
+-- the queue: one definition each, inlined by the planner where they are
+-- called (it sees the IN list: its estimates, the partial index of the
+-- queue).  Keep in sync with these: ReadHistory in src/pagefeatures.c
+-- (outcomes), the WHEN clause of the trigger in extract/serving.sql, the
+-- predicate of noteflow_run_unfinished_idx in extract/schema.sql and
+-- durpred_estimate_completion in src/trigger.c (the queue).
+CREATE OR REPLACE FUNCTION analytics.has_outcome(status text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT status IN ('success', 'failed', 'cancelled')
+$$;
+
+COMMENT ON FUNCTION analytics.has_outcome(text) IS
+'whether a run''s status is an outcome: success, failed or cancelled';
+
+CREATE OR REPLACE FUNCTION analytics.is_queued(status text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT status IN ('pending', 'running')
+$$;
+
+COMMENT ON FUNCTION analytics.is_queued(text) IS
+'whether a run''s status puts it in the queue: pending or running';
+
+-- Whether a run has a duration that PostgreSQL can compute: both
+-- timestamps finite, the finish not before the start, and the span within
+-- what an interval holds (2^63 - 1 microseconds, about 292,000 years, which
+-- PostgreSQL 15 would wrap around to a negative interval).  Only a run that
+-- started before 2000 can span that much; the span is then checked through
+-- two intervals from 2000-01-01, which cannot overflow.  Inlined into the
+-- caller's WHERE clause, each condition is a clause of its own that the
+-- planner estimates, may use as an index condition, and may evaluate in any
+-- order: none of them raises an error.  Keep in sync with this: Duration()
+-- and ReadHistory in src/pagefeatures.c.
+CREATE OR REPLACE FUNCTION analytics.has_duration(started_at timestamptz, finished_at timestamptz)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT started_at > '-infinity'
+	   AND finished_at < 'infinity'
+	   AND finished_at >= started_at
+	   AND (started_at >= '2000-01-01 00:00:00+00'
+			OR CASE WHEN pg_catalog.isfinite(started_at) AND pg_catalog.isfinite(finished_at)
+					THEN finished_at - '2000-01-01 00:00:00+00'
+						 <= interval '9223372036854775807 microseconds'
+							- ('2000-01-01 00:00:00+00' - started_at)
+			   END)
+$$;
+
+COMMENT ON FUNCTION analytics.has_duration(timestamptz, timestamptz) IS
+'whether a run has a duration: both timestamps finite, finished_at >= started_at, and a span an interval holds (under about 292,000 years)';
+
+-- A run's duration in seconds, NULL where it has none (above).  date_part
+-- gives it as float8 directly (EXTRACT computes a numeric first, three
+-- times slower in the serving trigger); below a day it is the same
+-- correctly rounded value.  Keep in sync with this: Duration() in
+-- src/pagefeatures.c.
+CREATE OR REPLACE FUNCTION analytics.run_duration(started_at timestamptz, finished_at timestamptz)
+RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN analytics.has_duration(started_at, finished_at)
+				THEN pg_catalog.date_part('epoch', finished_at - started_at)
+		   END
+$$;
+
+COMMENT ON FUNCTION analytics.run_duration(timestamptz, timestamptz) IS
+'seconds from started_at to finished_at; NULL where the run has no duration (analytics.has_duration)';
+
+-- The runs that have an outcome: finished, with a duration.  Whether their
+-- page can be used is for analytics.page_blocks to say.
 CREATE OR REPLACE VIEW analytics.run_outcomes AS
 SELECT r.id AS run_id,
 	   r.notebook_page_id AS page_id,
@@ -93,12 +188,11 @@ SELECT r.id AS run_id,
 	   r.status,
 	   r.started_at,
 	   r.finished_at,
-	   pg_catalog.date_part('epoch', r.finished_at - r.started_at) AS duration_seconds,
+	   analytics.run_duration(r.started_at, r.finished_at) AS duration_seconds,
 	   r.status = 'failed' AS failed
 FROM app.noteflow_run r
-WHERE r.status IN ('success', 'failed', 'cancelled')
-  AND r.started_at IS NOT NULL
-  AND r.finished_at >= r.started_at;
+WHERE analytics.has_outcome(r.status)
+  AND analytics.has_duration(r.started_at, r.finished_at);
 
 COMMENT ON VIEW analytics.run_outcomes IS
 'finished runs with a duration (zero included), whatever their page';
@@ -113,22 +207,57 @@ JOIN analytics.page_blocks b ON b.page_id = o.page_id AND b.unknown_blocks = 0;
 COMMENT ON VIEW analytics.finished_runs IS
 'finished runs with a duration (zero included) on a page whose blocks are all of known types: the training rows and every run''s history';
 
--- The runs that cannot be used, and why.
-CREATE OR REPLACE VIEW analytics.excluded_runs AS
-SELECT r.id AS run_id, r.status, x.reason
-FROM app.noteflow_run r
-LEFT JOIN analytics.page_blocks b ON b.page_id = r.notebook_page_id
-CROSS JOIN LATERAL (SELECT CASE
-	WHEN b.unknown_blocks > 0 THEN 'page has blocks of an unknown type'
-	WHEN r.status NOT IN ('success', 'failed', 'cancelled') THEN NULL
-	WHEN r.started_at IS NULL THEN 'finished without started_at'
-	WHEN r.finished_at IS NULL THEN 'finished without finished_at'
-	WHEN r.finished_at < r.started_at THEN 'finished_at before started_at'
-	END AS reason) x
-WHERE x.reason IS NOT NULL;
+-- Every run with the instant its features are read as of: its start, its
+-- creation when it has not started.  Keep in sync with this:
+-- durpred_estimate_completion in src/trigger.c.
+CREATE OR REPLACE VIEW analytics.run_as_of AS
+SELECT r.id AS run_id,
+	   r.notebook_page_id AS page_id,
+	   r.workspace_id,
+	   r.status,
+	   r.created_at,
+	   r.started_at,
+	   COALESCE(r.started_at, r.created_at) AS as_of
+FROM app.noteflow_run r;
 
-COMMENT ON VIEW analytics.excluded_runs IS
-'runs left out of the training set (finished but unusable) or of scoring (page with unknown block types), with the reason';
+COMMENT ON VIEW analytics.run_as_of IS
+'every run with its as-of instant: its start, its creation when it has not started';
+
+-- The queue: every pending or running run, with its as-of instant.
+CREATE OR REPLACE VIEW analytics.queued_runs AS
+SELECT a.*
+FROM analytics.run_as_of a
+WHERE analytics.is_queued(a.status);
+
+COMMENT ON VIEW analytics.queued_runs IS
+'the queue: every pending or running run, with its as-of instant';
+
+-- The history of a run of a page starting at an instant: the page's runs
+-- with an outcome that finished by then and started before it (the as-of
+-- rule), in the order durpred.run_history adds them, finish, start, id (a
+-- zero-duration run after the others that finished at its instant), so
+-- that avg and stddev come out to the bit.  A set-returning SQL function
+-- of one SELECT, which the planner inlines: the order comes from a sorted
+-- subquery, which the index noteflow_run_page_history_idx returns in that
+-- order without a sort (an ORDER BY in the aggregate's call would sort
+-- again for every run).  Whether the page is usable is for the caller to
+-- check.  Keep in sync with this: the window of
+-- analytics.run_features_source below, ReadHistory and PastRunCmp in
+-- src/pagefeatures.c, the index in extract/schema.sql.
+CREATE OR REPLACE FUNCTION analytics.page_history(page_id bigint, as_of timestamptz)
+RETURNS TABLE (duration_seconds float8, failed boolean)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT f.duration_seconds, f.failed
+	FROM analytics.run_outcomes f
+	WHERE f.page_id = page_history.page_id
+	  AND f.finished_at <= page_history.as_of
+	  AND f.started_at < page_history.as_of
+	ORDER BY f.finished_at, f.started_at, f.run_id
+$$;
+
+COMMENT ON FUNCTION analytics.page_history(bigint, timestamptz) IS
+'the history of a run of a page starting at an instant: the durations and failures of the page''s runs with finished_at <= as_of and started_at < as_of, in the order finish, start, id';
 
 -- The features of a run of a page at an instant: the serving definition.
 -- No row when the page does not exist or has blocks of an unknown type.  A
@@ -136,37 +265,23 @@ COMMENT ON VIEW analytics.excluded_runs IS
 -- called in FROM, the planner inlines it into the calling query, so that
 -- the views below (and the serving trigger, where it cannot read the tables
 -- directly with durpred.page_features, which computes the same values)
--- compute it without a function call of their own.
+-- compute it without a function call of their own.  Its columns are those
+-- of durpred.features, by position: the timing and history features come
+-- with the names of their types in the extension.
 CREATE OR REPLACE FUNCTION analytics.page_features(page_id bigint, as_of timestamptz)
 RETURNS SETOF durpred.features
 LANGUAGE sql STABLE PARALLEL SAFE ROWS 1
 AS $$
-	SELECT (durpred.timing_features(as_of)).start_hour,
-		   (durpred.timing_features(as_of)).day_of_week,
-		   (durpred.timing_features(as_of)).month,
-		   (durpred.timing_features(as_of)).is_weekend,
-		   (durpred.timing_features(as_of)).is_business_hours,
+	SELECT (durpred.timing_features(as_of)).*,
 		   b.total_blocks, b.sql_blocks, b.tableau_blocks, b.email_blocks, b.slack_blocks,
 		   b.parameter_blocks, b.code_blocks, b.plotly_blocks, b.kpi_blocks, b.api_blocks,
 		   b.writeback_blocks, b.conditional_blocks, b.loop_blocks, b.ai_blocks, b.storage_blocks,
-		   (h.h).historical_run_count, (h.h).historical_avg_duration,
-		   (h.h).historical_median_duration, (h.h).historical_stddev_duration,
-		   (h.h).historical_failure_rate
+		   (h.h).*
 	FROM analytics.page_blocks b
 	-- the page is usable (checked below), so are its outcomes: they are its
-	-- analytics.finished_runs.  They are added in the order the training
-	-- set's window adds them, finish, start, id (a zero-duration run after
-	-- the others that finished at its instant), so that avg and stddev come
-	-- out to the bit.  The order comes from a sorted subquery, which the
-	-- index noteflow_run_page_history_idx returns in that order: an ORDER BY in
-	-- the aggregate's call would sort again for every run.
+	-- analytics.finished_runs
 	CROSS JOIN (SELECT durpred.run_history(s.duration_seconds, s.failed) AS h
-				FROM (SELECT f.duration_seconds, f.failed
-					  FROM analytics.run_outcomes f
-					  WHERE f.page_id = page_features.page_id
-						AND f.finished_at <= page_features.as_of
-						AND f.started_at < page_features.as_of
-					  ORDER BY f.finished_at, f.started_at, f.run_id) s) h
+				FROM analytics.page_history(page_features.page_id, page_features.as_of) s) h
 	WHERE b.page_id = page_features.page_id
 	  AND b.unknown_blocks = 0
 $$;
@@ -190,32 +305,134 @@ RETURNS durpred.features
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 	SELECT f
-	FROM app.noteflow_run r
-	CROSS JOIN LATERAL analytics.page_features(r.notebook_page_id, COALESCE(r.started_at, r.created_at)) f
-	WHERE r.id = run_features_for.run_id
+	FROM analytics.run_as_of r
+	CROSS JOIN LATERAL analytics.page_features(r.page_id, r.as_of) f
+	WHERE r.run_id = run_features_for.run_id
 $$;
 
 COMMENT ON FUNCTION analytics.run_features_for(bigint) IS
 'the features of one run as of its start (its creation when not started); equal to its analytics.run_features row for every finished run';
 
 CREATE OR REPLACE VIEW analytics.pending_run_features AS
-SELECT r.id AS run_id, f.*
-FROM app.noteflow_run r
-CROSS JOIN LATERAL analytics.page_features(r.notebook_page_id, COALESCE(r.started_at, r.created_at)) f
-WHERE r.status IN ('pending', 'running');
+SELECT q.run_id, f.*
+FROM analytics.queued_runs q
+CROSS JOIN LATERAL analytics.page_features(q.page_id, q.as_of) f;
 
 COMMENT ON VIEW analytics.pending_run_features IS
 'the 25 features of every pending or running run, as of its start (its creation when not started)';
+
+-- An instant plus an estimate in seconds, as the serving trigger computes
+-- a run's estimated completion (at + seconds * interval '1 second'), or
+-- NULL where that is not a finite timestamp: a NULL or infinite instant, a
+-- NULL or non-finite estimate, or a sum beyond PostgreSQL's timestamps
+-- (4714-11-24 BC to 294276-12-31 AD), for which PostgreSQL raises "interval
+-- out of range" or "timestamp out of range" (or, in PostgreSQL 15, may wrap
+-- around).  Each step runs only where it cannot raise: the product holds
+-- rint(seconds * 10^6) microseconds, in an int64 (interval_mul), and the
+-- sum is compared with the last (first) timestamp through intervals from
+-- 2000-01-01, which cannot overflow either.
+CREATE OR REPLACE FUNCTION analytics.completion_at(as_of timestamptz, seconds float8)
+RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT CASE
+		WHEN as_of > '-infinity' AND as_of < 'infinity'
+			 AND seconds > '-1e13'::float8 AND seconds < '1e13'::float8 THEN
+			CASE
+				WHEN pg_catalog.round(seconds * '1e6'::float8) >= '-9223372036854775808'::float8
+					 AND pg_catalog.round(seconds * '1e6'::float8) < '9223372036854775808'::float8 THEN
+					CASE
+						WHEN seconds >= 0 THEN
+							CASE
+								WHEN seconds * interval '1 second'
+									 - ('294276-12-31 23:59:59.999999+00'::timestamptz - '2000-01-01 00:00:00+00')
+									 <= '2000-01-01 00:00:00+00' - as_of
+								THEN as_of + seconds * interval '1 second'
+							END
+						ELSE
+							CASE
+								WHEN seconds * interval '1 second'
+									 + ('2000-01-01 00:00:00+00'::timestamptz - '4714-11-24 00:00:00+00 BC')
+									 >= '2000-01-01 00:00:00+00' - as_of
+								THEN as_of + seconds * interval '1 second'
+							END
+					END
+			END
+	END
+$$;
+
+COMMENT ON FUNCTION analytics.completion_at(timestamptz, float8) IS
+'as_of + seconds * interval ''1 second'', the estimated completion of a run; NULL where that is not a finite timestamp (an infinite instant, a sum beyond 294276 AD), never an error';
+
+-- The queue scored now with the active model: every pending or running
+-- run, its estimate (NULL on a page that cannot be scored, or with no
+-- active model) and its estimated completion (NULL also where
+-- analytics.completion_at gives none).  analytics.pending_run_estimates
+-- (extract/serving.sql) shows it, soonest first; analytics.excluded_runs
+-- lists the runs that have an estimate but no completion.
+CREATE OR REPLACE VIEW analytics.queued_run_estimates AS
+SELECT q.run_id,
+	   q.page_id,
+	   q.workspace_id,
+	   q.status,
+	   q.created_at,
+	   q.started_at,
+	   q.as_of,
+	   (e.p).predicted_duration AS estimated_duration,
+	   analytics.completion_at(q.as_of, (e.p).predicted_duration) AS estimated_completion_at,
+	   (e.p).model_id
+FROM analytics.queued_runs q
+-- no features for a page that cannot be scored: no estimate; OFFSET 0 keeps
+-- the planner from calling the function once per output field
+LEFT JOIN LATERAL (
+	SELECT durpred.predict_with_model(f) AS p
+	FROM analytics.page_features(q.page_id, q.as_of) f
+	OFFSET 0) e ON true;
+
+COMMENT ON VIEW analytics.queued_run_estimates IS
+'every pending or running run scored now with the active model: estimate, estimated completion (NULL where it is not a finite timestamp), model';
+
+-- The runs that cannot be used, and why.  Which runs count is for
+-- analytics.run_outcomes and analytics.queued_run_estimates to say; the
+-- reasons below only explain.
+CREATE OR REPLACE VIEW analytics.excluded_runs AS
+SELECT r.id AS run_id, r.status, x.reason
+FROM app.noteflow_run r
+LEFT JOIN analytics.page_blocks b ON b.page_id = r.notebook_page_id
+LEFT JOIN analytics.run_outcomes o ON o.run_id = r.id
+LEFT JOIN analytics.queued_run_estimates q ON q.run_id = r.id
+CROSS JOIN LATERAL (SELECT CASE
+	WHEN b.unknown_blocks > 0 THEN 'page has blocks of an unknown type'
+	-- finished, but not among the runs with an outcome
+	WHEN analytics.has_outcome(r.status) AND o.run_id IS NULL THEN CASE
+		WHEN r.started_at IS NULL THEN 'finished without started_at'
+		WHEN r.finished_at IS NULL THEN 'finished without finished_at'
+		WHEN NOT (pg_catalog.isfinite(r.started_at) AND pg_catalog.isfinite(r.finished_at))
+			THEN 'finished with an infinite started_at or finished_at'
+		WHEN r.finished_at < r.started_at THEN 'finished_at before started_at'
+		ELSE 'duration beyond the range of an interval (about 292,000 years)'
+		END
+	-- in the queue, without an estimated completion that could be shown
+	WHEN NOT pg_catalog.isfinite(q.as_of)
+		THEN 'pending or running with an infinite started_at (or created_at when not started)'
+	WHEN q.estimated_duration IS NOT NULL AND q.estimated_completion_at IS NULL
+		THEN 'estimated completion beyond the last timestamp (294276 AD)'
+	END AS reason) x
+WHERE x.reason IS NOT NULL;
+
+COMMENT ON VIEW analytics.excluded_runs IS
+'runs left out of the training set (finished but without a duration), of scoring (page with unknown block types) or of the queue''s completion times (an infinite as-of instant, a completion beyond 294276 AD), with the reason';
 
 -- The training set, built with windows: each page's finish events and the
 -- start of each of its finished runs, in time order, with the history
 -- aggregate over all earlier rows.  At equal instants a finish comes before
 -- a start (finished_at <= started_at counts), except the finish of a run of
 -- zero duration, which comes after (it started at that instant too); finishes
--- at one instant in the order of their start, then id, as in
--- analytics.page_features().  One sort, O(n log n).  The block counts
--- are joined to the runs before the window, where the planner knows how
--- many rows there are.
+-- at one instant in the order of their start, then id: the as-of rule and
+-- the order of analytics.page_history(), which this window must keep in
+-- sync with (the tests compare both for every run).  One sort,
+-- O(n log n).  The block counts are joined to the runs before the window,
+-- where the planner knows how many rows there are.
 CREATE OR REPLACE VIEW analytics.run_features_source AS
 WITH runs AS (
 	SELECT f.run_id, f.page_id, f.workspace_id, f.started_at, f.finished_at, f.status,
@@ -246,17 +463,11 @@ SELECT h.run_id,
 	   pg_catalog.md5(h.workspace_id::text) AS workspace_hash,
 	   h.started_at,
 	   h.status,
-	   (durpred.timing_features(h.started_at)).start_hour,
-	   (durpred.timing_features(h.started_at)).day_of_week,
-	   (durpred.timing_features(h.started_at)).month,
-	   (durpred.timing_features(h.started_at)).is_weekend,
-	   (durpred.timing_features(h.started_at)).is_business_hours,
+	   (durpred.timing_features(h.started_at)).*,
 	   h.total_blocks, h.sql_blocks, h.tableau_blocks, h.email_blocks, h.slack_blocks,
 	   h.parameter_blocks, h.code_blocks, h.plotly_blocks, h.kpi_blocks, h.api_blocks,
 	   h.writeback_blocks, h.conditional_blocks, h.loop_blocks, h.ai_blocks, h.storage_blocks,
-	   (h.h).historical_run_count, (h.h).historical_avg_duration,
-	   (h.h).historical_median_duration, (h.h).historical_stddev_duration,
-	   (h.h).historical_failure_rate,
+	   (h.h).*,
 	   h.duration_seconds
 FROM history h
 WHERE h.kind = 1;

@@ -58,6 +58,9 @@ COMMENT ON TABLE analytics.run_estimate IS
 -- WARNING says why, and the row is written.  Other columns are not
 -- touched.  It reads and writes as the owner of app.noteflow_run, so the
 -- application needs only its rights on that table.
+-- The WHEN clause repeats the queue's statuses, because a trigger's
+-- condition is not planned and would call a function for every row: keep
+-- in sync with analytics.is_queued() in extract/features.sql.
 DROP TRIGGER IF EXISTS estimate_completion ON app.noteflow_run;
 CREATE TRIGGER estimate_completion
 	BEFORE INSERT OR UPDATE OF status, started_at ON app.noteflow_run
@@ -87,51 +90,49 @@ END
 $$;
 
 -- The queue, scored now with the current model: every pending or running
--- run, its estimate, category and estimated completion, soonest first.
--- Runs on a page that cannot be scored have no estimate and come last.
+-- run, its estimate, category and estimated completion, soonest first
+-- (analytics.queued_run_estimates, extract/features.sql).  Runs on a page
+-- that cannot be scored have no estimate, and runs whose completion is not
+-- a finite timestamp (an infinite start or creation, a completion beyond
+-- 294276 AD: listed in analytics.excluded_runs) no completion; both come
+-- last.
 CREATE OR REPLACE VIEW analytics.pending_run_estimates AS
-SELECT r.id AS run_id,
-	   r.notebook_page_id AS page_id,
-	   r.workspace_id,
-	   r.status,
-	   r.created_at,
-	   r.started_at,
-	   (e.p).predicted_duration AS estimated_duration,
-	   durpred.duration_category((e.p).predicted_duration) AS duration_category,
-	   COALESCE(r.started_at, r.created_at)
-		   + (e.p).predicted_duration * interval '1 second' AS estimated_completion_at,
-	   (e.p).model_id
-FROM app.noteflow_run r
--- no features for a page that cannot be scored: no estimate; OFFSET 0 keeps
--- the planner from calling the function once per output field
-LEFT JOIN LATERAL (
-	SELECT durpred.predict_with_model(f) AS p
-	FROM analytics.page_features(r.notebook_page_id, COALESCE(r.started_at, r.created_at)) f
-	OFFSET 0) e ON true
-WHERE r.status IN ('pending', 'running')
-ORDER BY estimated_completion_at NULLS LAST, r.id;
+SELECT e.run_id,
+	   e.page_id,
+	   e.workspace_id,
+	   e.status,
+	   e.created_at,
+	   e.started_at,
+	   e.estimated_duration,
+	   durpred.duration_category(e.estimated_duration) AS duration_category,
+	   e.estimated_completion_at,
+	   e.model_id
+FROM analytics.queued_run_estimates e
+ORDER BY e.estimated_completion_at NULLS LAST, e.run_id;
 
 COMMENT ON VIEW analytics.pending_run_estimates IS
-'every pending or running run scored with the current model: estimate, category, estimated completion; soonest first';
+'every pending or running run scored with the current model: estimate, category, estimated completion (NULL where it is not a finite timestamp); soonest first';
 
--- Estimates against outcomes: finished runs that carry an estimate, by week
--- of their finish (UTC, weeks start on Monday) and by the model that made
--- the estimate (NULL when unknown: an estimate not written by the trigger).
--- Errors are estimate minus actual: bias > 0 means estimates too long.
+-- Estimates against outcomes: the runs with an outcome
+-- (analytics.run_outcomes, whose duration the models are trained on) that
+-- carry an estimate, by week of their finish (UTC, weeks start on Monday)
+-- and by the model that made the estimate (NULL when unknown: an estimate
+-- not written by the trigger).  Errors are estimate minus actual: bias > 0
+-- means estimates too long.
 CREATE OR REPLACE VIEW analytics.prediction_accuracy AS
-SELECT pg_catalog.date_trunc('week', r.finished_at AT TIME ZONE 'UTC')::date AS week,
+SELECT pg_catalog.date_trunc('week', o.finished_at AT TIME ZONE 'UTC')::date AS week,
 	   e.model_id,
 	   m.name AS model_name,
 	   m.version AS model_version,
 	   count(*) AS runs,
-	   avg(abs(r.estimated_duration - a.actual)) AS mae,
-	   sqrt(avg((r.estimated_duration - a.actual) ^ 2)) AS rmse,
-	   avg(r.estimated_duration - a.actual) AS bias,
-	   avg((durpred.duration_category(a.actual)
+	   avg(abs(r.estimated_duration - o.duration_seconds)) AS mae,
+	   sqrt(avg((r.estimated_duration - o.duration_seconds) ^ 2)) AS rmse,
+	   avg(r.estimated_duration - o.duration_seconds) AS bias,
+	   avg((durpred.duration_category(o.duration_seconds)
 			= durpred.duration_category(r.estimated_duration))::int::float8) AS category_agreement,
-	   avg((r.finished_at > r.estimated_completion_at)::int::float8) AS late_share
-FROM app.noteflow_run r
-CROSS JOIN LATERAL (SELECT EXTRACT(epoch FROM r.finished_at - r.started_at)::float8 AS actual) a
+	   avg((o.finished_at > r.estimated_completion_at)::int::float8) AS late_share
+FROM analytics.run_outcomes o
+JOIN app.noteflow_run r ON r.id = o.run_id
 -- the newest logged estimate equal to the run's
 LEFT JOIN LATERAL (
 	SELECT l.model_id
@@ -140,12 +141,9 @@ LEFT JOIN LATERAL (
 	ORDER BY l.estimated_at DESC, l.model_id DESC
 	LIMIT 1) e ON true
 LEFT JOIN durpred.models m ON m.id = e.model_id
-WHERE r.status IN ('success', 'failed', 'cancelled')
-  AND r.started_at IS NOT NULL
-  AND r.finished_at >= r.started_at
-  -- an estimate not written by the trigger may be anything: only a finite,
-  -- non-negative one is an estimate of a duration
-  AND r.estimated_duration >= 0
+-- an estimate not written by the trigger may be anything: only a finite,
+-- non-negative one is an estimate of a duration
+WHERE r.estimated_duration >= 0
   AND r.estimated_duration < 'Infinity'::float8
 GROUP BY 1, 2, 3, 4
 ORDER BY week, e.model_id;

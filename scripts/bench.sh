@@ -72,7 +72,11 @@ psqlq -c "SELECT durpred.install_model('bench300', pg_read_binary_file('$work/mo
 step "1,000,000 rows of features"
 psqlq -c 'SELECT bench.make_feature_table(1000000)' -c 'VACUUM (FREEZE, ANALYZE) bench.features' >/dev/null
 
-cols="start_hour, day_of_week, month, is_weekend, is_business_hours, total_blocks, sql_blocks, tableau_blocks, email_blocks, slack_blocks, parameter_blocks, code_blocks, plotly_blocks, kpi_blocks, api_blocks, writeback_blocks, conditional_blocks, loop_blocks, ai_blocks, storage_blocks, historical_run_count, historical_avg_duration, historical_median_duration, historical_stddev_duration, historical_failure_rate"
+# the 25 features in model column order, as the extension's type has them
+cols=$(psqlq -c "SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+	FROM pg_attribute a
+	WHERE a.attrelid = (SELECT typrelid FROM pg_type WHERE oid = 'durpred.features'::regtype)
+	  AND a.attnum > 0 AND NOT a.attisdropped")
 serial="SET max_parallel_workers_per_gather = 0; "
 step "scoring 1,000,000 rows, 5 runs of each query"
 floor=$(median_ms "${serial}SELECT sum(bench.floor25($cols)) FROM bench.features" 5)

@@ -16,9 +16,10 @@
  *	 app.block			its blocks counted by type (a block of a type the
  *						features do not know: NULL, as the SQL gives no row);
  *	 app.noteflow_run	its history: the runs with an outcome (status success,
- *						failed or cancelled, started, finished_at >=
- *						started_at) with finished_at <= as_of and started_at
- *						< as_of, added in the order finish, start, id.
+ *						failed or cancelled, with a duration: both timestamps
+ *						finite, finished_at >= started_at, a span an interval
+ *						holds) with finished_at <= as_of and started_at <
+ *						as_of, added in the order finish, start, id.
  *
  * The values come from the code the SQL uses: the timing of
  * durpred.timing_features (timing.h), the block types of
@@ -447,18 +448,19 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		TimestampTz started_at = DatumGetTimestampTz(t->values[RUN_STARTED_AT]);
 		TimestampTz finished_at = DatumGetTimestampTz(t->values[RUN_FINISHED_AT]);
 		PastRun    *run;
+		double		duration;
 
 		/*
-		 * an outcome, started, not finished before it started (keep in sync
-		 * with extract/features.sql:analytics.run_outcomes)
+		 * an outcome with a duration (keep in sync with
+		 * extract/features.sql:analytics.run_outcomes)
 		 */
 		if (t->isnull[RUN_STATUS] || !AppStatusIsOutcome(status) ||
 			t->isnull[RUN_STARTED_AT] || t->isnull[RUN_FINISHED_AT] ||
-			finished_at < started_at)
+			!MirrorEpochDifference(finished_at, started_at, &duration))
 			continue;
 		/*
 		 * the as-of rule (keep in sync with
-		 * extract/features.sql:analytics.page_features)
+		 * extract/features.sql:analytics.page_history)
 		 */
 		if (!(finished_at <= as_of && started_at < as_of))
 			continue;
@@ -478,7 +480,7 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		 * duration_seconds and failed (keep in sync with
 		 * extract/features.sql:analytics.run_outcomes)
 		 */
-		run->duration = MirrorEpochDifference(finished_at, started_at);
+		run->duration = duration;
 		run->failed = AppStatusIsFailure(status);
 		if (n > 0 && PastRunCmp(&runs[n - 1], run) > 0)
 			sorted = false;

@@ -68,41 +68,50 @@ MirrorUtcFields(TimestampTz at, int *hour, int *dow, int *month)
 }
 
 /*
- * MirrorEpochDifference
- *		date_part('epoch', finished_at - started_at) (timestamp.c,
- *		PostgreSQL 15).
+ * MirrorEpochOfMicros
+ *		date_part('epoch', interval) of the interval that timestamp_mi makes
+ *		of a difference of us microseconds (timestamp.c, PostgreSQL 15).
  *
- * timestamp_mi (timestamptz - timestamptz) raises 22008 "cannot subtract
- * infinite timestamps" for an infinite operand, and makes an interval of
- * the difference in microseconds, which interval_justify_hours splits into
- * whole days and the time left (TMODULO: both truncated towards zero).
- * interval_part_common's float8 epoch is then time / 1000000.0 plus
- * 86400.0 per day (its month terms add 0.0: the interval has no months).
- *
- * Departs from PostgreSQL 15 in one case: where the difference does not
- * fit in 64 bits (instants more than about 292,000 years apart), 15's
- * timestamp_mi wraps around to a negative interval (as 15.20 does), while
- * this raises 22008 "interval out of range", as timestamp_mi does in
- * PostgreSQL's current source.  Either way such a run gives an error, not
- * a feature: in SQL, durpred.run_history refuses the negative duration.
+ * interval_justify_hours splits the difference into whole days and the time
+ * left (TMODULO: both truncated towards zero); interval_part_common's
+ * float8 epoch is then time / 1000000.0 plus 86400.0 per day (its month
+ * terms add 0.0: the interval has no months).
  */
 double
-MirrorEpochDifference(TimestampTz finished_at, TimestampTz started_at)
+MirrorEpochOfMicros(int64 us)
+{
+	int64		days = us / USECS_PER_DAY;
+	int64		time = us - days * USECS_PER_DAY;
+
+	return time / 1000000.0 + ((double) SECS_PER_DAY) * (int32) days;
+}
+
+/*
+ * MirrorEpochDifference
+ *		date_part('epoch', finished_at - started_at) (timestamp.c,
+ *		PostgreSQL 15) into *seconds, for a run that has a duration; false
+ *		for one that has none (keep in sync with
+ *		extract/features.sql:analytics.has_duration).
+ *
+ * timestamp_mi (timestamptz - timestamptz) raises 22008 "cannot subtract
+ * infinite timestamps" for an infinite operand; a run that finished before
+ * it started has no duration either.  Where the difference does not fit in
+ * 64 bits (instants more than about 292,000 years apart), 15's timestamp_mi
+ * wraps around to a negative interval (as 15.20 does), where PostgreSQL's
+ * current source raises 22008 "interval out of range": such a run has no
+ * duration here, as in analytics.has_duration.
+ */
+bool
+MirrorEpochDifference(TimestampTz finished_at, TimestampTz started_at, double *seconds)
 {
 	int64		time;
-	int64		days;
 
-	if (TIMESTAMP_NOT_FINITE(finished_at) || TIMESTAMP_NOT_FINITE(started_at))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("cannot subtract infinite timestamps")));
-	if (pg_sub_s64_overflow(finished_at, started_at, &time))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("interval out of range")));
-	days = time / USECS_PER_DAY;
-	time -= days * USECS_PER_DAY;
-	return time / 1000000.0 + ((double) SECS_PER_DAY) * (int32) days;
+	if (TIMESTAMP_NOT_FINITE(finished_at) || TIMESTAMP_NOT_FINITE(started_at) ||
+		finished_at < started_at ||
+		pg_sub_s64_overflow(finished_at, started_at, &time))
+		return false;
+	*seconds = MirrorEpochOfMicros(time);
+	return true;
 }
 
 /*

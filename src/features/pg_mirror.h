@@ -46,7 +46,9 @@ extern bool MirrorUtcFields(TimestampTz at, int *hour, int *dow, int *month);
  * interval_justify_hours, and interval_part_common's float8 epoch
  * (src/backend/utils/adt/timestamp.c).
  */
-extern double MirrorEpochDifference(TimestampTz finished_at, TimestampTz started_at);
+extern double MirrorEpochOfMicros(int64 us);
+extern bool MirrorEpochDifference(TimestampTz finished_at, TimestampTz started_at,
+								  double *seconds);
 
 /* The transition state of float8_accum: N, Sx, Sxx. */
 typedef struct MirrorAccumState

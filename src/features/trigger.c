@@ -487,10 +487,8 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 	if (!isnull[COL_PAGE] && !(isnull[COL_STARTED_AT] && isnull[COL_CREATED_AT]))
 	{
 		/*
-		 * COALESCE(started_at, created_at) (keep in sync with
-		 * extract/features.sql:analytics.run_features_for,
-		 * analytics.pending_run_features and
-		 * extract/serving.sql:analytics.pending_run_estimates)
+		 * COALESCE(started_at, created_at): keep in sync with
+		 * extract/features.sql:analytics.run_as_of
 		 */
 		TimestampTz as_of = DatumGetTimestampTz(value[isnull[COL_STARTED_AT] ?
 													 COL_CREATED_AT : COL_STARTED_AT]);
