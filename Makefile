@@ -25,6 +25,7 @@ OBJS = \
 	src/predict.o \
 	src/registry.o \
 	src/scorer.o \
+	src/summary.o \
 	src/timing.o \
 	src/trigger.o
 

@@ -106,7 +106,7 @@ FROM app.noteflow_run r
 -- the planner from calling the function once per output field
 LEFT JOIN LATERAL (
 	SELECT durpred.predict_with_model(f) AS p
-	FROM analytics.page_features(r.notebook_page_id, COALESCE(r.started_at, r.created_at)) f
+	FROM analytics.serving_page_features(r.notebook_page_id, COALESCE(r.started_at, r.created_at)) f
 	OFFSET 0) e ON true
 WHERE r.status IN ('pending', 'running')
 ORDER BY estimated_completion_at NULLS LAST, r.id;

@@ -10,12 +10,16 @@
  * single run.  Its final function does not modify the state, so a window
  * whose frame starts at the partition's first row adds each row once.
  *
- * The arithmetic is PostgreSQL's own, so that the results equal avg(),
- * stddev_samp() and percentile_cont(0.5) over the same values in the same
- * order: the running count, sum and sum of squared deviations are updated
- * as float8_accum updates them (Youngs and Cramer), and the median is
- * percentile_cont's interpolation lo + 0.5 * (hi - lo).  The median comes
- * from two heaps (the lower half as a max-heap, the upper half as a
+ * Durations are counted in whole microseconds, the resolution of the
+ * timestamps they come from (HistoryMicros), and the count, the sum and the
+ * sum of squares are kept exactly, in 128-bit integers: the mean and the
+ * standard deviation then depend only on which runs count, not on the order
+ * they are added in, so that the per-page summary of extract/features.sql
+ * (src/summary.c) can add and remove runs in any order and give the same
+ * bits as this aggregate.  The exact sums are turned into the features by
+ * HistoryTotalsFields, in one place.  The median is percentile_cont's
+ * interpolation lo + 0.5 * (hi - lo) of the two middle durations, which
+ * come from two heaps (the lower half as a max-heap, the upper half as a
  * min-heap), O(log n) per value.  The failure rate is failed / count in
  * float8.
  *
@@ -26,8 +30,10 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "common/int.h"
 #include "funcapi.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "durpred.h"
 #include "pagefeatures.h"
@@ -41,7 +47,7 @@ PG_FUNCTION_INFO_V1(durpred_run_history_final);
  *		Adds a value to a heap; max-heap when is_max, else min-heap.
  */
 static void
-HeapPush(Heap *h, double v, bool is_max, MemoryContext cxt)
+HeapPush(Heap *h, int64 v, bool is_max, MemoryContext cxt)
 {
 	int64		i;
 
@@ -50,8 +56,8 @@ HeapPush(Heap *h, double v, bool is_max, MemoryContext cxt)
 		int64		cap = h->cap == 0 ? 64 : h->cap * 2;
 
 		h->values = h->values == NULL
-			? MemoryContextAllocHuge(cxt, cap * sizeof(double))
-			: repalloc_huge(h->values, cap * sizeof(double));
+			? MemoryContextAllocHuge(cxt, cap * sizeof(int64))
+			: repalloc_huge(h->values, cap * sizeof(int64));
 		h->cap = cap;
 	}
 	i = h->n++;
@@ -71,11 +77,11 @@ HeapPush(Heap *h, double v, bool is_max, MemoryContext cxt)
  * HeapPop
  *		Removes and returns the top of a non-empty heap.
  */
-static double
+static int64
 HeapPop(Heap *h, bool is_max)
 {
-	double		top = h->values[0];
-	double		last = h->values[--h->n];
+	int64		top = h->values[0];
+	int64		last = h->values[--h->n];
 	int64		i = 0;
 
 	for (;;)
@@ -99,38 +105,92 @@ HeapPop(Heap *h, bool is_max)
 }
 
 /*
+ * DurationSeconds
+ *		See pagefeatures.h.  date_part('epoch', finished_at - started_at):
+ *		timestamp_mi's interval, which interval_justify_hours splits into
+ *		days and time, then interval_part's float8 epoch, time / 10^6 plus
+ *		86400 per day (PostgreSQL 15, src/backend/utils/adt/timestamp.c).
+ */
+double
+DurationSeconds(int64 us)
+{
+	int64		days = us / USECS_PER_DAY;
+	int64		time = us - days * USECS_PER_DAY;
+
+	return time / 1000000.0 + ((double) SECS_PER_DAY) * (int32) days;
+}
+
+/*
+ * HistoryMicros
+ *		See pagefeatures.h.
+ */
+int64
+HistoryMicros(double seconds)
+{
+	/* below 2^62 microseconds (146,000 years), llround cannot overflow */
+	if (!(seconds >= 0 && seconds < 4.6e12))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("run duration must be a finite number of seconds from 0 to 4.6e12: %g",
+						seconds)));
+	return (int64) llround(seconds * 1000000.0);
+}
+
+/*
+ * RunMicros
+ *		See pagefeatures.h.
+ */
+bool
+RunMicros(TimestampTz finished_at, TimestampTz started_at, int64 *us)
+{
+	int64		diff;
+
+	if (TIMESTAMP_NOT_FINITE(finished_at) || TIMESTAMP_NOT_FINITE(started_at) ||
+		finished_at < started_at ||
+		pg_sub_s64_overflow(finished_at, started_at, &diff) ||
+		diff >= (int64) 4600000000000000000)
+		return false;
+	*us = HistoryMicros(DurationSeconds(diff));
+	return true;
+}
+
+/*
+ * HistoryTotalsAdd
+ *		See pagefeatures.h.
+ */
+void
+HistoryTotalsAdd(HistoryTotals *totals, int64 us, bool failed, int sign)
+{
+	totals->n += sign;
+	totals->failed += failed ? sign : 0;
+	totals->sum += (int128) sign * us;
+	totals->sumsq += (int128) sign * us * us;
+}
+
+/*
  * HistoryAdd
  *		See pagefeatures.h.
  */
 void
 HistoryAdd(HistoryState *state, double x, bool failed, MemoryContext cxt)
 {
-	double		n_before;
+	HistoryAddMicros(state, HistoryMicros(x), failed, cxt);
+}
 
-	if (!isfinite(x) || x < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("run duration must be a finite number of seconds, zero or greater: %g", x)));
-
-	/* float8_accum */
-	n_before = state->n;
-	state->n += 1.0;
-	state->sx += x;
-	if (n_before > 0.0)
-	{
-		double		tmp = x * state->n - state->sx;
-
-		state->sxx += tmp * tmp / (state->n * n_before);
-	}
-
-	if (failed)
-		state->failed++;
+/*
+ * HistoryAddMicros
+ *		See pagefeatures.h.
+ */
+void
+HistoryAddMicros(HistoryState *state, int64 us, bool failed, MemoryContext cxt)
+{
+	HistoryTotalsAdd(&state->totals, us, failed, 1);
 
 	/* the lower half keeps the middle value when the count is odd */
-	if (state->lower.n == 0 || x <= state->lower.values[0])
-		HeapPush(&state->lower, x, true, cxt);
+	if (state->lower.n == 0 || us <= state->lower.values[0])
+		HeapPush(&state->lower, us, true, cxt);
 	else
-		HeapPush(&state->upper, x, false, cxt);
+		HeapPush(&state->upper, us, false, cxt);
 	if (state->lower.n > state->upper.n + 1)
 		HeapPush(&state->upper, HeapPop(&state->lower, true), false, cxt);
 	else if (state->upper.n > state->lower.n)
@@ -162,13 +222,13 @@ durpred_run_history_accum(PG_FUNCTION_ARGS)
 }
 
 /*
- * HistoryFields
+ * HistoryTotalsFields
  *		See pagefeatures.h.
  */
 void
-HistoryFields(const HistoryState *state, Datum *values, bool *nulls)
+HistoryTotalsFields(const HistoryTotals *t, Datum *values, bool *nulls)
 {
-	int64		n = state == NULL ? 0 : (int64) state->n;
+	int64		n = t->n;
 
 	if (n > PG_INT32_MAX)
 		ereport(ERROR,
@@ -176,35 +236,76 @@ HistoryFields(const HistoryState *state, Datum *values, bool *nulls)
 				 errmsg("more than %d earlier runs", PG_INT32_MAX)));
 	values[0] = Int32GetDatum((int32) n);
 	nulls[0] = false;
-	if (n == 0)
+	if (n <= 0)
 	{
 		nulls[1] = nulls[2] = nulls[3] = nulls[4] = true;
 		return;
 	}
 
-	/* float8_avg */
-	values[1] = Float8GetDatum(state->sx / state->n);
+	/*
+	 * The mean: the exact sum rounded once to float8, divided by the count
+	 * in microseconds (exact in float8 below 2^53).
+	 */
+	values[1] = Float8GetDatum((double) t->sum / ((double) n * 1000000.0));
 	nulls[1] = false;
 
 	/* percentile_cont(0.5) and its float8_lerp */
 	if (n % 2 == 1)
-		values[2] = Float8GetDatum(state->lower.values[0]);
+		values[2] = Float8GetDatum(DurationSeconds(t->median_lo));
 	else
 	{
-		double		lo = state->lower.values[0];
-		double		hi = state->upper.values[0];
+		double		lo = DurationSeconds(t->median_lo);
+		double		hi = DurationSeconds(t->median_hi);
 
 		values[2] = Float8GetDatum(lo + (0.5 * (hi - lo)));
 	}
 	nulls[2] = false;
 
-	/* float8_stddev_samp */
+	/*
+	 * The sample standard deviation from the exact sum of squared
+	 * deviations times n, n * Sxx - Sx^2, rounded once to float8.  Durations
+	 * below 2^62 microseconds keep it in 128 bits for any count a page can
+	 * reach in practice; beyond, long double takes over.
+	 */
 	nulls[3] = n < 2;
 	if (n >= 2)
-		values[3] = Float8GetDatum(sqrt(state->sxx / (state->n - 1.0)));
+	{
+		int128		nsxx;
+		int128		sx2;
+		double		m2;
 
-	values[4] = Float8GetDatum((double) state->failed / (double) n);
+		if (!__builtin_mul_overflow((int128) n, t->sumsq, &nsxx) &&
+			!__builtin_mul_overflow(t->sum, t->sum, &sx2))
+			m2 = (double) (nsxx - sx2);
+		else
+			m2 = (double) ((long double) n * (long double) t->sumsq -
+						   (long double) t->sum * (long double) t->sum);
+		values[3] = Float8GetDatum(sqrt(m2 / ((double) n * (double) (n - 1))) / 1000000.0);
+	}
+
+	values[4] = Float8GetDatum((double) t->failed / (double) n);
 	nulls[4] = false;
+}
+
+/*
+ * HistoryFields
+ *		See pagefeatures.h.
+ */
+void
+HistoryFields(const HistoryState *state, Datum *values, bool *nulls)
+{
+	HistoryTotals totals = {0};
+
+	if (state != NULL)
+	{
+		totals = state->totals;
+		if (totals.n > 0)
+		{
+			totals.median_lo = state->lower.values[0];
+			totals.median_hi = totals.n % 2 == 1 ? totals.median_lo : state->upper.values[0];
+		}
+	}
+	HistoryTotalsFields(&totals, values, nulls);
 }
 
 /*

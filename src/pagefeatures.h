@@ -13,6 +13,7 @@
 #define DURPRED_PAGEFEATURES_H
 
 #include "datatype/timestamp.h"
+#include "access/tupdesc.h"
 #include "fmgr.h"
 
 /* Whether a text datum equals a C string, byte for byte. */
@@ -55,29 +56,73 @@ extern int32 BlockCount(int64 n);
 
 typedef struct Heap
 {
-	double	   *values;
+	int64	   *values;
 	int64		n;
 	int64		cap;
 } Heap;
 
-/* The history of a run so far; all zero is no run. */
+/*
+ * The history of a run as exact totals: how many runs, how many failed,
+ * the sum and the sum of squares of their durations in microseconds, and
+ * the two middle durations (ranks (n + 1) / 2 and n / 2 + 1 in duration
+ * order; equal when n is odd).  All zero is no run.
+ */
+typedef struct HistoryTotals
+{
+	int64		n;
+	int64		failed;
+	int128		sum;
+	int128		sumsq;
+	int64		median_lo;
+	int64		median_hi;
+} HistoryTotals;
+
+/* The history of a run so far, as the aggregate keeps it; all zero is no run. */
 typedef struct HistoryState
 {
-	double		n;				/* float8_accum's N, Sx, Sxx */
-	double		sx;
-	double		sxx;
-	int64		failed;
+	HistoryTotals totals;		/* the medians are in the heaps */
 	Heap		lower;			/* max-heap: the smaller half, one more if odd */
 	Heap		upper;			/* min-heap: the larger half */
 } HistoryState;
 
 /*
- * Adds a finished run of duration x (seconds; 22023 unless finite and
- * >= 0), allocating in cxt.  The mean and the standard deviation depend on
- * the order of the runs to the last bit: finish, start, id.
+ * date_part('epoch', interval) of the interval finished_at - started_at,
+ * given as its length in microseconds (>= 0).
+ */
+extern double DurationSeconds(int64 us);
+
+/*
+ * The duration of a run in whole microseconds, as every path counts it: a
+ * duration in seconds (as date_part gives it) rounded to the microsecond.
+ * 22023 unless finite, >= 0 and below 4.6e12 seconds.
+ */
+extern int64 HistoryMicros(double seconds);
+
+/*
+ * The duration of a finished run in microseconds (HistoryMicros of its
+ * date_part('epoch', finished_at - started_at)); false where it has none:
+ * a timestamp is infinite, it finished before it started, or the interval
+ * is out of range.
+ */
+extern bool RunMicros(TimestampTz finished_at, TimestampTz started_at, int64 *us);
+
+/* Adds (sign 1) or removes (sign -1) a run; the medians are the caller's. */
+extern void HistoryTotalsAdd(HistoryTotals *totals, int64 us, bool failed, int sign);
+
+/* The five historical features of exact totals (n = 0: a count of 0 and NULLs). */
+extern void HistoryTotalsFields(const HistoryTotals *totals, Datum *values, bool *nulls);
+
+/*
+ * Adds a finished run of duration x (seconds; see HistoryMicros),
+ * allocating in cxt.  The result does not depend on the order runs are
+ * added in.
  */
 extern void HistoryAdd(HistoryState *state, double x, bool failed,
 					   MemoryContext cxt);
+
+/* The same for a duration in microseconds (HistoryMicros). */
+extern void HistoryAddMicros(HistoryState *state, int64 us, bool failed,
+							 MemoryContext cxt);
 
 /* The five historical features of a state (NULL: no run). */
 extern void HistoryFields(const HistoryState *state, Datum *values, bool *nulls);
@@ -91,5 +136,11 @@ extern void HistoryFields(const HistoryState *state, Datum *values, bool *nulls)
  * 0A000 where the tables cannot be read directly.
  */
 extern bool PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls);
+
+/*
+ * Whether a row type has the columns of durpred.features: 25, of the
+ * features' types in their order.
+ */
+extern bool IsFeaturesRow(TupleDesc desc);
 
 #endif							/* DURPRED_PAGEFEATURES_H */

@@ -93,13 +93,17 @@ FROM sample s
 JOIN app.noteflow_run r ON r.id = s.run_id
 CROSS JOIN LATERAL (
 	SELECT count(*)::int AS historical_run_count,
-		   avg(x.d ORDER BY x.finished_at, x.started_at, x.id) AS historical_avg_duration,
+		   -- the exact totals of the durations in microseconds, rounded once
+		   sum(x.us)::float8 / (count(*)::float8 * 1000000) AS historical_avg_duration,
 		   percentile_cont(0.5) WITHIN GROUP (ORDER BY x.d) AS historical_median_duration,
-		   stddev_samp(x.d ORDER BY x.finished_at, x.started_at, x.id) AS historical_stddev_duration,
+		   CASE WHEN count(*) > 1 THEN
+			   sqrt((count(*) * sum(x.us * x.us) - sum(x.us) ^ 2)::float8
+					/ (count(*)::float8 * (count(*) - 1)::float8)) / 1000000 END AS historical_stddev_duration,
 		   CASE WHEN count(*) > 0 THEN count(*) FILTER (WHERE x.status = 'failed')::float8 / count(*) END
 			   AS historical_failure_rate
 	FROM (SELECT p.id, p.finished_at, p.started_at, p.status,
-				 extract(epoch FROM p.finished_at - p.started_at)::float8 AS d
+				 extract(epoch FROM p.finished_at - p.started_at)::float8 AS d,
+				 extract(epoch FROM p.finished_at - p.started_at) * 1000000 AS us
 		  FROM app.noteflow_run p
 		  WHERE p.notebook_page_id = r.notebook_page_id
 			AND p.status IN ('success', 'failed', 'cancelled')
@@ -126,7 +130,7 @@ SELECT is((SELECT count(*) FROM brute b JOIN sample s USING (run_id)
 SELECT is((SELECT count(*) FROM brute b JOIN sample s USING (run_id)
 		   WHERE b.historical_avg_duration IS DISTINCT FROM s.historical_avg_duration
 			  OR b.historical_stddev_duration IS DISTINCT FROM s.historical_stddev_duration),
-		  0::bigint, 'mean and sample standard deviation equal avg() and stddev_samp()');
+		  0::bigint, 'mean and sample standard deviation equal the exact totals of the durations in microseconds, rounded once');
 SELECT is((SELECT count(*) FROM brute b JOIN sample s USING (run_id)
 		   WHERE b.historical_median_duration IS DISTINCT FROM s.historical_median_duration),
 		  0::bigint, 'median equals percentile_cont(0.5)');
