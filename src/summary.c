@@ -930,10 +930,16 @@ ApplyChanges(Relation runs, int64 page, const Change *changes, int n)
 		}
 		index = OpenRunsIndex(runs, DURATION_INDEX);
 		if (index == NULL)
-			ereport(ERROR,
+		{
+			/* the write goes on: the page's history is read in full */
+			ereport(WARNING,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("index \"%s\" of the history summary is missing or unusable", DURATION_INDEX),
+					 errmsg("durpred: index \"%s\" of the history summary is missing or unusable", DURATION_INDEX),
 					 errhint("Run extract/features.sql again.")));
+			new.complete = false;
+			WriteSummary(page, &new);
+			return;
+		}
 		snapshot = LatestSnapshot();
 		if (!FindRanks(runs, index, snapshot, page, start, before, NULL, 0,
 					   (new.totals.n + 1) / 2, new.totals.n / 2 + 1, &new.lo, &new.hi))
@@ -1136,6 +1142,10 @@ durpred_page_history_maintain(PG_FUNCTION_ARGS)
 				 errdetail("Trigger \"%s\" on table \"%s\" is defined otherwise.",
 						   td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation))));
 	is_runs = strcmp(td->tg_trigger->tgargs[0], "runs") == 0;
+
+	/* without the summary there is nothing to keep: reads take the runs */
+	if (!OidIsValid(get_relname_relid(SUMMARY_TABLE, get_namespace_oid(SUMMARY_SCHEMA, true))))
+		return PointerGetDatum(NULL);
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(td->tg_relation->rd_rel->relowner,
