@@ -386,13 +386,14 @@ $$;
 CREATE OR REPLACE PROCEDURE analytics.rebuild_page_history(batch integer DEFAULT 100,
 														   every_page boolean DEFAULT false)
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
+-- no SET search_path: a procedure with one may not commit; every name is
+-- qualified instead
 AS $$
 DECLARE
 	page bigint;
 	n integer := 0;
 BEGIN
-	IF batch IS NULL OR batch < 1 THEN
+	IF batch IS NULL OR batch OPERATOR(pg_catalog.<) 1 THEN
 		RAISE EXCEPTION 'batch must be a positive number of pages' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	FOR page IN
@@ -402,8 +403,8 @@ BEGIN
 		ORDER BY p.id
 	LOOP
 		PERFORM durpred.page_history_rebuild(page);
-		n := n + 1;
-		IF n % batch = 0 THEN
+		n := n OPERATOR(pg_catalog.+) 1;
+		IF n OPERATOR(pg_catalog.%) batch OPERATOR(pg_catalog.=) 0 THEN
 			COMMIT;
 		END IF;
 	END LOOP;

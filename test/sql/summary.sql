@@ -138,6 +138,9 @@ SELECT pg_temp.parity_mismatches() AS parity;
 SELECT durpred.page_history_rebuild(1) AS page_1_runs;
 CALL analytics.rebuild_page_history();
 SELECT pg_temp.summary_mismatches() AS mismatches, pg_temp.parity_mismatches() AS parity;
+-- every page again, committing after each
+CALL analytics.rebuild_page_history(batch => 1, every_page => true);
+SELECT pg_temp.summary_mismatches() AS mismatches;
 
 -- a long history changed at random, one statement at a time: 1,500 runs,
 -- then 300 finishes, corrections, deletions and moves
