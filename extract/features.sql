@@ -304,7 +304,7 @@ DROP TYPE IF EXISTS analytics.timing;
 -- reads (durpred.page_features) use it where it is complete, and give the
 -- values of analytics.page_features() either way.  Keep the columns in sync
 -- with src/summary.c: summary_columns.
-CREATE TABLE IF NOT EXISTS analytics.page_history (
+CREATE TABLE IF NOT EXISTS analytics.page_history_summary (
 	page_id bigint PRIMARY KEY,
 	complete boolean NOT NULL DEFAULT false,
 	runs bigint NOT NULL DEFAULT 0,
@@ -317,7 +317,7 @@ CREATE TABLE IF NOT EXISTS analytics.page_history (
 	median_high_run bigint
 );
 
-COMMENT ON TABLE analytics.page_history IS
+COMMENT ON TABLE analytics.page_history_summary IS
 'per page: runs with an outcome, failed ones, sum and sum of squares of their durations in microseconds, the two middle runs by duration; complete = kept up to date (else durpred.page_history_rebuild builds it); maintained by triggers on app.noteflow_run and app.notebook_page';
 
 -- The page's runs with an outcome in duration order, where the summary
@@ -371,9 +371,9 @@ BEGIN
 		IF NOT pg_catalog.has_schema_privilege(owner, 'analytics', 'USAGE') THEN
 			EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA analytics TO %I', owner);
 		END IF;
-		IF NOT pg_catalog.has_table_privilege(owner, 'analytics.page_history',
+		IF NOT pg_catalog.has_table_privilege(owner, 'analytics.page_history_summary',
 											  'SELECT, INSERT, UPDATE, DELETE') THEN
-			EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON analytics.page_history TO %I', owner);
+			EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON analytics.page_history_summary TO %I', owner);
 		END IF;
 	END LOOP;
 END
@@ -398,7 +398,7 @@ BEGIN
 	END IF;
 	FOR page IN
 		SELECT p.id FROM app.notebook_page p
-		WHERE every_page OR NOT EXISTS (SELECT FROM analytics.page_history h
+		WHERE every_page OR NOT EXISTS (SELECT FROM analytics.page_history_summary h
 										WHERE h.page_id OPERATOR(pg_catalog.=) p.id AND h.complete)
 		ORDER BY p.id
 	LOOP
@@ -426,7 +426,7 @@ COMMIT;
 -- the summaries of pages that have none yet, or an incomplete one
 SELECT count(durpred.page_history_rebuild(p.id)) AS summaries_built
 FROM app.notebook_page p
-WHERE NOT EXISTS (SELECT FROM analytics.page_history h WHERE h.page_id = p.id AND h.complete)
+WHERE NOT EXISTS (SELECT FROM analytics.page_history_summary h WHERE h.page_id = p.id AND h.complete)
 \g /dev/null
 
 REFRESH MATERIALIZED VIEW analytics.run_features;

@@ -282,7 +282,7 @@ for page in 900100 910000 1000000; do
 	hist_off[$page]=$(printf '%s\n' "${off[@]}" | sort -n | sed -n 2p)
 done
 for page in 900100 910000 1000000; do
-	runs=$(psqlq -c "SELECT runs FROM analytics.page_history WHERE page_id = $page")
+	runs=$(psqlq -c "SELECT runs FROM analytics.page_history_summary WHERE page_id = $page")
 	figure "INSERT of a pending run on a page with $runs finished runs" \
 		"${hist_on[$page]} us with the trigger, ${hist_off[$page]} us without" \
 		"median of 3 x 2,000 single-row inserts in one transaction"

@@ -6,7 +6,7 @@
 -- 0.5.0: the per-page history summary.  durpred.run_history counts
 -- durations in whole microseconds with exact totals, so that its result no
 -- longer depends on the order of its input; extract/features.sql keeps a
--- summary of every page's history (analytics.page_history) up to date with
+-- summary of every page's history (analytics.page_history_summary) up to date with
 -- the functions below, and the serving reads use it.  Models, the registry
 -- and the active model stay as they are.
 
@@ -32,7 +32,7 @@ AS 'MODULE_PATHNAME', 'durpred_page_history_maintain'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION @extschema@.page_history_maintain() IS
-'trigger function: keeps analytics.page_history up to date as runs and pages change, writing as the owner of the table it fires on; argument ''runs'' or ''pages''';
+'trigger function: keeps analytics.page_history_summary up to date as runs and pages change, writing as the owner of the table it fires on; argument ''runs'' or ''pages''';
 
 -- It writes with the rights of the owner of the table it fires on, as
 -- estimate_completion does: only roles granted EXECUTE may attach it.
@@ -44,7 +44,7 @@ AS 'MODULE_PATHNAME', 'durpred_page_history_rebuild'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.page_history_rebuild(pg_catalog.int8) IS
-'computes a page''s history summary (analytics.page_history) from its runs, waiting for the page''s writers, and marks it complete; returns the number of runs it counts';
+'computes a page''s history summary (analytics.page_history_summary) from its runs, waiting for the page''s writers, and marks it complete; returns the number of runs it counts';
 
 COMMENT ON AGGREGATE @extschema@.run_history(pg_catalog.float8, pg_catalog.bool) IS
 'count, mean, median (as percentile_cont 0.5), sample standard deviation and failure rate of earlier runs'' durations, counted in whole microseconds with exact totals, so that the result does not depend on the order of the rows; O(log n) per run; usable as a window aggregate';

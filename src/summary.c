@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * src/summary.c
- *		The per-page history summary (analytics.page_history): kept up to
+ *		The per-page history summary (analytics.page_history_summary): kept up to
  *		date as runs finish, so that a run's historical features cost the
  *		same whatever the length of its page's history.
  *
@@ -78,7 +78,7 @@ PG_FUNCTION_INFO_V1(durpred_page_history_rebuild);
 
 /* keep in sync with extract/features.sql and extract/schema.sql */
 #define SUMMARY_SCHEMA "analytics"
-#define SUMMARY_TABLE "page_history"
+#define SUMMARY_TABLE "page_history_summary"
 #define RUNS_SCHEMA "app"
 #define DURATION_INDEX "noteflow_run_page_duration_idx"
 #define HISTORY_INDEX "noteflow_run_page_history_idx"
@@ -109,8 +109,8 @@ typedef struct Summary
 } Summary;
 
 /*
- * The columns of analytics.page_history, in order.  Keep in sync with
- * extract/features.sql: analytics.page_history.
+ * The columns of analytics.page_history_summary, in order.  Keep in sync with
+ * extract/features.sql: analytics.page_history_summary.
  */
 static const struct
 {
@@ -429,7 +429,7 @@ FindRanks(Relation heap, Relation index, Snapshot snapshot, int64 page,
 
 /*
  * SummaryFromValues
- *		A summary from the values of a row of analytics.page_history; false
+ *		A summary from the values of a row of analytics.page_history_summary; false
  *		when the row is not usable (then the history is read in full).
  */
 static bool
@@ -465,7 +465,7 @@ SummaryFromValues(const Datum *v, const bool *isnull, Summary *summary)
 
 /*
  * SummaryTableUsable
- *		Whether a relation has the columns of analytics.page_history, in
+ *		Whether a relation has the columns of analytics.page_history_summary, in
  *		order, and a primary key.
  */
 static bool
@@ -730,7 +730,7 @@ HistoryFromSummary(Relation runs, Snapshot snapshot, int64 page,
 
 /*
  * Statements of the summary's upkeep, prepared once per session.  Keep in
- * sync with extract/features.sql: analytics.page_history.
+ * sync with extract/features.sql: analytics.page_history_summary.
  */
 enum
 {
@@ -747,38 +747,38 @@ static const struct
 	[PLAN_LOCK] = {
 		"SELECT complete, runs, failed_runs, sum_us, sum_squares_us, median_low_us,"
 		" median_low_run, median_high_us, median_high_run"
-		" FROM analytics.page_history WHERE page_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+		" FROM analytics.page_history_summary WHERE page_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 	1, {INT8OID}},
 	[PLAN_CREATE] = {
-		"INSERT INTO analytics.page_history (page_id, complete) VALUES ($1, false)"
+		"INSERT INTO analytics.page_history_summary (page_id, complete) VALUES ($1, false)"
 		" ON CONFLICT (page_id) DO NOTHING",
 	1, {INT8OID}},
 	[PLAN_SET] = {
-		"UPDATE analytics.page_history SET complete = $2, runs = $3, failed_runs = $4,"
+		"UPDATE analytics.page_history_summary SET complete = $2, runs = $3, failed_runs = $4,"
 		" sum_us = $5::pg_catalog.numeric, sum_squares_us = $6::pg_catalog.numeric,"
 		" median_low_us = $7, median_low_run = $8, median_high_us = $9, median_high_run = $10"
 		" WHERE page_id OPERATOR(pg_catalog.=) $1",
 	10, {INT8OID, BOOLOID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID}},
 	[PLAN_EMPTY_ALL] = {
-		"UPDATE analytics.page_history SET complete = true, runs = 0, failed_runs = 0,"
+		"UPDATE analytics.page_history_summary SET complete = true, runs = 0, failed_runs = 0,"
 		" sum_us = 0, sum_squares_us = 0, median_low_us = NULL, median_low_run = NULL,"
 		" median_high_us = NULL, median_high_run = NULL",
 	0, {0}},
 	[PLAN_DELETE_PAGE] = {
-		"DELETE FROM analytics.page_history WHERE page_id OPERATOR(pg_catalog.=) $1",
+		"DELETE FROM analytics.page_history_summary WHERE page_id OPERATOR(pg_catalog.=) $1",
 	1, {INT8OID}},
 	[PLAN_DELETE_ALL] = {
-		"DELETE FROM analytics.page_history",
+		"DELETE FROM analytics.page_history_summary",
 	0, {0}},
 	[PLAN_RESET_PAGE] = {
-		"INSERT INTO analytics.page_history (page_id, complete, runs, failed_runs, sum_us, sum_squares_us)"
+		"INSERT INTO analytics.page_history_summary (page_id, complete, runs, failed_runs, sum_us, sum_squares_us)"
 		" VALUES ($1, true, 0, 0, 0, 0)"
 		" ON CONFLICT (page_id) DO UPDATE SET complete = true, runs = 0, failed_runs = 0,"
 		" sum_us = 0, sum_squares_us = 0, median_low_us = NULL, median_low_run = NULL,"
 		" median_high_us = NULL, median_high_run = NULL",
 	1, {INT8OID}},
 	[PLAN_START_REBUILD] = {
-		"INSERT INTO analytics.page_history (page_id, complete) VALUES ($1, false)"
+		"INSERT INTO analytics.page_history_summary (page_id, complete) VALUES ($1, false)"
 		" ON CONFLICT (page_id) DO UPDATE SET complete = false",
 	1, {INT8OID}},
 };

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * src/summary.h
- *		The per-page history summary (analytics.page_history), read for a
+ *		The per-page history summary (analytics.page_history_summary), read for a
  *		run's historical features in O(log n).
  *
  *-------------------------------------------------------------------------

@@ -157,7 +157,7 @@ CREATE FUNCTION pg_temp.summary_mismatches() RETURNS bigint LANGUAGE sql AS $$
 		FROM app.notebook_page p LEFT JOIN ranked r ON r.page = p.id
 		GROUP BY p.id)
 	SELECT count(*)
-	FROM e FULL JOIN analytics.page_history h USING (page_id)
+	FROM e FULL JOIN analytics.page_history_summary h USING (page_id)
 	WHERE h.complete IS DISTINCT FROM true
 	   OR (e.runs, e.failed_runs, e.sum_us, e.sum_squares_us, e.median_low_us, e.median_low_run,
 		   e.median_high_us, e.median_high_run)

@@ -1,4 +1,4 @@
--- test/sql/summary.sql: the per-page history summary (analytics.page_history)
+-- test/sql/summary.sql: the per-page history summary (analytics.page_history_summary)
 -- kept by triggers, and the serving reads that use it
 SET client_min_messages = warning;
 CREATE EXTENSION durpred;
@@ -30,7 +30,7 @@ CREATE FUNCTION pg_temp.summary_mismatches() RETURNS bigint LANGUAGE sql AS $$
 		FROM app.notebook_page p LEFT JOIN ranked r ON r.page = p.id
 		GROUP BY p.id)
 	SELECT count(*)
-	FROM e FULL JOIN analytics.page_history h USING (page_id)
+	FROM e FULL JOIN analytics.page_history_summary h USING (page_id)
 	WHERE h.complete IS DISTINCT FROM true
 	   OR (e.runs, e.failed_runs, e.sum_us, e.sum_squares_us, e.median_low_us, e.median_low_run,
 		   e.median_high_us, e.median_high_run)
@@ -58,7 +58,7 @@ INSERT INTO app.workspace VALUES (1, 'w');
 INSERT INTO app.notebook_page VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 1, 'empty');
 INSERT INTO app.block VALUES (1, 1, 'sql', 1), (2, 2, 'email', 1);
 -- a new page has an empty, complete summary
-SELECT page_id, complete, runs, sum_us, median_low_us FROM analytics.page_history ORDER BY page_id;
+SELECT page_id, complete, runs, sum_us, median_low_us FROM analytics.page_history_summary ORDER BY page_id;
 
 -- runs that finish in order, one statement each
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at, finished_at) VALUES
@@ -69,7 +69,7 @@ INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, create
 	(3, 1, 1, 'success', '2025-03-03 10:00', '2025-03-03 10:00', '2025-03-03 10:00:20');
 SELECT page_id, complete, runs, failed_runs, sum_us, sum_squares_us,
 	   median_low_us, median_low_run, median_high_us, median_high_run
-FROM analytics.page_history WHERE page_id = 1;
+FROM analytics.page_history_summary WHERE page_id = 1;
 SELECT pg_temp.summary_mismatches() AS mismatches, pg_temp.parity_mismatches() AS parity;
 
 -- many runs in one statement, on two pages, pending ones among them
@@ -92,7 +92,7 @@ SELECT pg_temp.summary_mismatches() AS mismatches, pg_temp.parity_mismatches() A
 -- the median run deleted; a run moved to the other page; an update that
 -- changes nothing the history counts
 DELETE FROM app.noteflow_run
-WHERE id = (SELECT median_low_run FROM analytics.page_history WHERE page_id = 1);
+WHERE id = (SELECT median_low_run FROM analytics.page_history_summary WHERE page_id = 1);
 UPDATE app.noteflow_run SET notebook_page_id = 2 WHERE id = 104;
 UPDATE app.noteflow_run SET estimated_duration = 1 WHERE notebook_page_id = 1;
 SELECT pg_temp.summary_mismatches() AS mismatches, pg_temp.parity_mismatches() AS parity;
@@ -108,32 +108,32 @@ FROM generate_series(1, 6) g;
 SELECT pg_temp.summary_mismatches() AS mismatches, pg_temp.parity_mismatches() AS parity;
 
 -- a run that finishes in a transaction that rolls back leaves no trace
-CREATE TEMP TABLE before AS SELECT * FROM analytics.page_history;
+CREATE TEMP TABLE before AS SELECT * FROM analytics.page_history_summary;
 BEGIN;
 UPDATE app.noteflow_run SET status = 'success', finished_at = started_at + interval '1 hour'
 WHERE status IN ('pending', 'running');
 DELETE FROM app.noteflow_run WHERE id = 1;
 SELECT pg_temp.summary_mismatches() AS mismatches_inside;
 ROLLBACK;
-SELECT count(*) AS changed FROM (SELECT * FROM analytics.page_history EXCEPT SELECT * FROM before) x;
+SELECT count(*) AS changed FROM (SELECT * FROM analytics.page_history_summary EXCEPT SELECT * FROM before) x;
 
 -- the serving reads take the summary: a summary tampered with shows in
 -- durpred.page_features (and not in the SQL definition)
 BEGIN;
-UPDATE analytics.page_history SET failed_runs = failed_runs + 1 WHERE page_id = 1;
+UPDATE analytics.page_history_summary SET failed_runs = failed_runs + 1 WHERE page_id = 1;
 SELECT (durpred.page_features(1, now())).historical_failure_rate
 	   > (analytics.features_as_of(1, now())).historical_failure_rate AS summary_read;
 ROLLBACK;
 
 -- an incomplete or missing summary: the runs are read in full, the
 -- triggers leave it alone, and a rebuild makes it complete and equal
-UPDATE analytics.page_history SET complete = false, runs = 0 WHERE page_id = 1;
-DELETE FROM analytics.page_history WHERE page_id = 2;
+UPDATE analytics.page_history_summary SET complete = false, runs = 0 WHERE page_id = 1;
+DELETE FROM analytics.page_history_summary WHERE page_id = 2;
 SELECT pg_temp.parity_mismatches() AS parity;
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at, finished_at) VALUES
 	(400, 1, 1, 'success', '2025-05-01 08:00', '2025-05-01 08:00', '2025-05-01 08:01'),
 	(401, 2, 1, 'success', '2025-05-01 08:00', '2025-05-01 08:00', '2025-05-01 08:02');
-SELECT page_id, complete, runs FROM analytics.page_history WHERE page_id IN (1, 2) ORDER BY page_id;
+SELECT page_id, complete, runs FROM analytics.page_history_summary WHERE page_id IN (1, 2) ORDER BY page_id;
 SELECT pg_temp.parity_mismatches() AS parity;
 SELECT durpred.page_history_rebuild(1) AS page_1_runs;
 CALL analytics.rebuild_page_history();
@@ -192,11 +192,11 @@ FROM (SELECT started_at AS t FROM app.noteflow_run WHERE notebook_page_id = 4 AN
 -- emptied runs, then pages
 TRUNCATE app.noteflow_run;
 SELECT count(*) AS pages, count(*) FILTER (WHERE complete AND runs = 0 AND median_low_us IS NULL) AS empty
-FROM analytics.page_history;
+FROM analytics.page_history_summary;
 SELECT pg_temp.summary_mismatches() AS mismatches;
 DELETE FROM app.block WHERE notebook_page_id = 3;
 DELETE FROM app.notebook_page WHERE id = 3;
-SELECT count(*) AS summaries FROM analytics.page_history;
+SELECT count(*) AS summaries FROM analytics.page_history_summary;
 
 -- the writers need no rights on the summary: the triggers write it as the
 -- owner of the app tables
@@ -208,7 +208,7 @@ INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, create
 	(9001, 1, 1, 'success', '2025-08-01', '2025-08-01', '2025-08-01 00:00:42');
 RESET ROLE;
 SELECT has_schema_privilege('regress_summary_writer', 'analytics', 'USAGE') AS writer_sees_analytics;
-SELECT runs, sum_us FROM analytics.page_history WHERE page_id = 1;
+SELECT runs, sum_us FROM analytics.page_history_summary WHERE page_id = 1;
 DELETE FROM app.noteflow_run WHERE id = 9001;
 REVOKE ALL ON app.noteflow_run FROM regress_summary_writer;
 REVOKE ALL ON SCHEMA app FROM regress_summary_writer;
@@ -241,12 +241,12 @@ BEGIN;
 DROP INDEX app.noteflow_run_page_duration_idx;
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at, finished_at) VALUES
 	(9002, 1, 1, 'success', '2025-08-01', '2025-08-01', '2025-08-01 00:00:42');
-SELECT complete, runs FROM analytics.page_history WHERE page_id = 1;
+SELECT complete, runs FROM analytics.page_history_summary WHERE page_id = 1;
 SELECT durpred.page_features(1, now()) = analytics.features_as_of(1, now()) AS same;
 ROLLBACK;
 -- without the summary table: writes go on, reads take the runs
 BEGIN;
-DROP TABLE analytics.page_history CASCADE;
+DROP TABLE analytics.page_history_summary CASCADE;
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at, finished_at) VALUES
 	(9003, 1, 1, 'success', '2025-08-01', '2025-08-01', '2025-08-01 00:00:42');
 SELECT durpred.page_features(1, now()) = analytics.features_as_of(1, now()) AS same;

@@ -92,7 +92,7 @@ $primary->safe_psql(
 		   '2025-05-01'::timestamptz + g * interval '1 hour' + g * interval '1.5 second'
 	FROM generate_series(1, 25) g;
 });
-my $summary = q{SELECT string_agg(h::text, ',' ORDER BY page_id) FROM analytics.page_history h};
+my $summary = q{SELECT string_agg(h::text, ',' ORDER BY page_id) FROM analytics.page_history_summary h};
 my $features_agree = q{SELECT durpred.page_features(20, now()) = analytics.features_as_of(20, now())
 	AND (durpred.page_features(20, now())).historical_run_count = 25};
 is($primary->safe_psql('postgres', $features_agree), 't',
@@ -126,7 +126,7 @@ is($primary->safe_psql('restored', $features_agree), 't',
 $primary->safe_psql('restored',
 	q{UPDATE app.noteflow_run SET status = 'success', started_at = created_at,
 		 finished_at = created_at + interval '1 minute' WHERE id = 1});
-is($primary->safe_psql('restored', q{SELECT runs || ' ' || complete FROM analytics.page_history WHERE page_id = 20}),
+is($primary->safe_psql('restored', q{SELECT runs || ' ' || complete FROM analytics.page_history_summary WHERE page_id = 20}),
 	'26 true', 'the restored triggers keep the summary up to date');
 $primary->wait_for_catchup($standby);
 is($standby->safe_psql('postgres', $features_agree), 't',
