@@ -34,6 +34,7 @@ OBJS = \
 	src/features/history.o \
 	src/features/pagefeatures.o \
 	src/features/pg_mirror.o \
+	src/features/summary.o \
 	src/features/timing.o \
 	src/features/trigger.o
 

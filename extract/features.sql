@@ -22,7 +22,8 @@
 --                                    running
 --   analytics.has_duration(s, f)     whether a run has a duration: finite
 --                                    timestamps, the finish not before the
---                                    start, a span an interval holds;
+--                                    start, a span under about 285 years
+--                                    (durpred.run_duration_us);
 --                                    run_duration(s, f) gives it
 --   analytics.run_outcomes           the runs that count: finished, with a
 --                                    duration (zero too); finished_runs adds
@@ -66,8 +67,8 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS durpred;
 CREATE SCHEMA IF NOT EXISTS analytics;
 
--- An extension created before 0.2.0 lacks durpred.timing_features().
-\set durpred_needs 'durpred.timing_features(timestamptz)'
+-- An extension created before 0.5.0 lacks durpred.run_duration_us().
+\set durpred_needs 'durpred.run_duration_us(timestamptz, timestamptz)'
 \set durpred_script extract/features.sql
 \ir require_extension.sql
 
@@ -134,33 +135,25 @@ $$;
 COMMENT ON FUNCTION analytics.is_queued(text) IS
 'whether a run''s status puts it in the queue: pending or running';
 
--- Whether a run has a duration that PostgreSQL can compute: both
--- timestamps finite, the finish not before the start, and the span within
--- what an interval holds (2^63 - 1 microseconds, about 292,000 years, which
--- PostgreSQL 15 would wrap around to a negative interval).  Only a run that
--- started before 2000 can span that much; the span is then checked through
--- two intervals from 2000-01-01, which cannot overflow.  Inlined into the
--- caller's WHERE clause, each condition is a clause of its own that the
--- planner estimates, may use as an index condition, and may evaluate in any
--- order: none of them raises an error.  Keep in sync with this: Duration()
--- and ReadHistory in src/pagefeatures.c.
+-- Whether a run has a duration: both timestamps finite, the finish not
+-- before the start, and a span under 2^53 microseconds (about 285 years:
+-- a longer one is a data error, and exact totals of such spans would not fit
+-- the history's 128-bit sums).  The rule is durpred.run_duration_us() (in
+-- C, src/features/history.c: RunMicros), which the direct reads, the
+-- history summary's index and this share; it never raises an error.
 CREATE OR REPLACE FUNCTION analytics.has_duration(started_at timestamptz, finished_at timestamptz)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
+	-- durpred.run_duration_us is the rule; the two bounds it implies let the
+	-- planner bound the index scans on finished_at
 	SELECT started_at > '-infinity'
 	   AND finished_at < 'infinity'
-	   AND finished_at >= started_at
-	   AND (started_at >= '2000-01-01 00:00:00+00'
-			OR CASE WHEN pg_catalog.isfinite(started_at) AND pg_catalog.isfinite(finished_at)
-					THEN finished_at - '2000-01-01 00:00:00+00'
-						 <= interval '9223372036854775807 microseconds'
-							- ('2000-01-01 00:00:00+00' - started_at)
-			   END)
+	   AND durpred.run_duration_us(finished_at, started_at) IS NOT NULL
 $$;
 
 COMMENT ON FUNCTION analytics.has_duration(timestamptz, timestamptz) IS
-'whether a run has a duration: both timestamps finite, finished_at >= started_at, and a span an interval holds (under about 292,000 years)';
+'whether a run has a duration: both timestamps finite, finished_at >= started_at, and a span under 2^53 microseconds (about 285 years), as durpred.run_duration_us() decides';
 
 -- A run's duration in seconds, NULL where it has none (above).  date_part
 -- gives it as float8 directly (EXTRACT computes a numeric first, three
@@ -300,13 +293,32 @@ $$;
 COMMENT ON FUNCTION analytics.features_as_of(bigint, timestamptz) IS
 'analytics.page_features() as one value: the features of a run of a page starting at an instant, NULL for a page that cannot be scored';
 
+-- The serving reads: the features of analytics.page_features(), read
+-- directly by durpred.page_features (in C) from the page's history summary,
+-- at a cost that does not grow with the page's history, where the app
+-- tables allow direct reads; elsewhere (views in place of the tables,
+-- row-level security), computed by analytics.page_features itself.  Read
+-- with the caller's rights on the app tables.
+CREATE OR REPLACE FUNCTION analytics.serving_page_features(page_id bigint, as_of timestamptz)
+RETURNS SETOF durpred.features
+LANGUAGE sql STABLE PARALLEL SAFE ROWS 1
+AS $$
+	SELECT f.*
+	FROM durpred.page_features(serving_page_features.page_id, serving_page_features.as_of,
+							   'analytics.page_features(bigint, timestamptz)'::pg_catalog.regprocedure) f
+	WHERE f.historical_run_count IS NOT NULL
+$$;
+
+COMMENT ON FUNCTION analytics.serving_page_features(bigint, timestamptz) IS
+'analytics.page_features() computed the fastest way the deployment allows (durpred.page_features and the history summary where the app tables can be read directly); used by the pending-run views and run_features_for';
+
 CREATE OR REPLACE FUNCTION analytics.run_features_for(run_id bigint)
 RETURNS durpred.features
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 	SELECT f
 	FROM analytics.run_as_of r
-	CROSS JOIN LATERAL analytics.page_features(r.page_id, r.as_of) f
+	CROSS JOIN LATERAL analytics.serving_page_features(r.page_id, r.as_of) f
 	WHERE r.run_id = run_features_for.run_id
 $$;
 
@@ -316,7 +328,7 @@ COMMENT ON FUNCTION analytics.run_features_for(bigint) IS
 CREATE OR REPLACE VIEW analytics.pending_run_features AS
 SELECT q.run_id, f.*
 FROM analytics.queued_runs q
-CROSS JOIN LATERAL analytics.page_features(q.page_id, q.as_of) f;
+CROSS JOIN LATERAL analytics.serving_page_features(q.page_id, q.as_of) f;
 
 COMMENT ON VIEW analytics.pending_run_features IS
 'the 25 features of every pending or running run, as of its start (its creation when not started)';
@@ -386,7 +398,7 @@ FROM analytics.queued_runs q
 -- the planner from calling the function once per output field
 LEFT JOIN LATERAL (
 	SELECT durpred.predict_with_model(f) AS p
-	FROM analytics.page_features(q.page_id, q.as_of) f
+	FROM analytics.serving_page_features(q.page_id, q.as_of) f
 	OFFSET 0) e ON true;
 
 COMMENT ON VIEW analytics.queued_run_estimates IS
@@ -410,7 +422,7 @@ CROSS JOIN LATERAL (SELECT CASE
 		WHEN NOT (pg_catalog.isfinite(r.started_at) AND pg_catalog.isfinite(r.finished_at))
 			THEN 'finished with an infinite started_at or finished_at'
 		WHEN r.finished_at < r.started_at THEN 'finished_at before started_at'
-		ELSE 'duration beyond the range of an interval (about 292,000 years)'
+		ELSE 'duration of 2^53 microseconds or more (about 285 years)'
 		END
 	-- in the queue, without an estimated completion that could be shown
 	WHEN NOT pg_catalog.isfinite(q.as_of)
@@ -488,6 +500,123 @@ COMMENT ON MATERIALIZED VIEW analytics.run_features IS
 DROP FUNCTION IF EXISTS analytics.timing_features(timestamptz);
 DROP TYPE IF EXISTS analytics.timing;
 
+-- The per-page history summary: the exact totals of every page's runs with
+-- an outcome (analytics.run_outcomes), kept up to date by triggers as runs
+-- finish, change or go, so that the history of a run starting now costs the
+-- same on a page of 100 runs and of 100,000 (src/summary.c).  The serving
+-- reads (durpred.page_features) use it where it is complete, and give the
+-- values of analytics.page_features() either way.  Keep the columns in sync
+-- with src/summary.c: summary_columns.
+CREATE TABLE IF NOT EXISTS analytics.page_history_summary (
+	page_id bigint PRIMARY KEY,
+	complete boolean NOT NULL DEFAULT false,
+	runs bigint NOT NULL DEFAULT 0,
+	failed_runs bigint NOT NULL DEFAULT 0,
+	sum_us numeric NOT NULL DEFAULT 0,
+	sum_squares_us numeric NOT NULL DEFAULT 0,
+	median_low_us bigint,
+	median_low_run bigint,
+	median_high_us bigint,
+	median_high_run bigint
+);
+
+COMMENT ON TABLE analytics.page_history_summary IS
+'per page: runs with an outcome, failed ones, sum and sum of squares of their durations in microseconds, the two middle runs by duration; complete = kept up to date (else durpred.page_history_rebuild builds it); maintained by triggers on app.noteflow_run and app.notebook_page';
+
+-- The page's runs with an outcome in duration order, where the summary
+-- finds its middle runs.  Its predicate is analytics.run_outcomes' rule.
+-- Against production tables, build it first with CREATE INDEX CONCURRENTLY
+-- (see the README).
+CREATE INDEX IF NOT EXISTS noteflow_run_page_duration_idx
+	ON app.noteflow_run (notebook_page_id, durpred.run_duration_us(finished_at, started_at), id)
+	INCLUDE (status)
+	WHERE status IN ('success', 'failed', 'cancelled')
+	  AND durpred.run_duration_us(finished_at, started_at) IS NOT NULL;
+
+DROP TRIGGER IF EXISTS page_history_insert ON app.noteflow_run;
+DROP TRIGGER IF EXISTS page_history_update ON app.noteflow_run;
+DROP TRIGGER IF EXISTS page_history_delete ON app.noteflow_run;
+DROP TRIGGER IF EXISTS page_history_truncate ON app.noteflow_run;
+CREATE TRIGGER page_history_insert AFTER INSERT ON app.noteflow_run
+	REFERENCING NEW TABLE AS new_runs
+	FOR EACH STATEMENT EXECUTE FUNCTION durpred.page_history_maintain('runs');
+CREATE TRIGGER page_history_update AFTER UPDATE ON app.noteflow_run
+	REFERENCING OLD TABLE AS old_runs NEW TABLE AS new_runs
+	FOR EACH STATEMENT EXECUTE FUNCTION durpred.page_history_maintain('runs');
+CREATE TRIGGER page_history_delete AFTER DELETE ON app.noteflow_run
+	REFERENCING OLD TABLE AS old_runs
+	FOR EACH STATEMENT EXECUTE FUNCTION durpred.page_history_maintain('runs');
+CREATE TRIGGER page_history_truncate AFTER TRUNCATE ON app.noteflow_run
+	FOR EACH STATEMENT EXECUTE FUNCTION durpred.page_history_maintain('runs');
+
+DROP TRIGGER IF EXISTS page_history_insert ON app.notebook_page;
+DROP TRIGGER IF EXISTS page_history_delete ON app.notebook_page;
+DROP TRIGGER IF EXISTS page_history_truncate ON app.notebook_page;
+CREATE TRIGGER page_history_insert AFTER INSERT ON app.notebook_page
+	REFERENCING NEW TABLE AS new_pages
+	FOR EACH STATEMENT EXECUTE FUNCTION durpred.page_history_maintain('pages');
+CREATE TRIGGER page_history_delete AFTER DELETE ON app.notebook_page
+	REFERENCING OLD TABLE AS old_pages
+	FOR EACH STATEMENT EXECUTE FUNCTION durpred.page_history_maintain('pages');
+CREATE TRIGGER page_history_truncate AFTER TRUNCATE ON app.notebook_page
+	FOR EACH STATEMENT EXECUTE FUNCTION durpred.page_history_maintain('pages');
+
+-- The triggers write the summary as the owner of the app tables: grant it
+-- what it lacks (the owner of all these objects needs nothing).
+DO $$
+DECLARE
+	t text;
+	owner name;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['app.noteflow_run', 'app.notebook_page'] LOOP
+		owner := (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c
+				  WHERE c.oid OPERATOR(pg_catalog.=) t::pg_catalog.regclass);
+		IF NOT pg_catalog.has_schema_privilege(owner, 'analytics', 'USAGE') THEN
+			EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA analytics TO %I', owner);
+		END IF;
+		IF NOT pg_catalog.has_table_privilege(owner, 'analytics.page_history_summary',
+											  'SELECT, INSERT, UPDATE, DELETE') THEN
+			EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON analytics.page_history_summary TO %I', owner);
+		END IF;
+	END LOOP;
+END
+$$;
+
+-- (Re)builds the summaries that are missing or incomplete (all of them with
+-- every_page), page by page, committing every batch pages: each page's
+-- writers wait only while its own summary is computed.  CALL it outside a
+-- transaction block; extract/features.sql builds the missing ones itself.
+CREATE OR REPLACE PROCEDURE analytics.rebuild_page_history(batch integer DEFAULT 100,
+														   every_page boolean DEFAULT false)
+LANGUAGE plpgsql
+-- no SET search_path: a procedure with one may not commit; every name is
+-- qualified instead
+AS $$
+DECLARE
+	page bigint;
+	n integer := 0;
+BEGIN
+	IF batch IS NULL OR batch OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'batch must be a positive number of pages' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR page IN
+		SELECT p.id FROM app.notebook_page p
+		WHERE every_page OR NOT EXISTS (SELECT FROM analytics.page_history_summary h
+										WHERE h.page_id OPERATOR(pg_catalog.=) p.id AND h.complete)
+		ORDER BY p.id
+	LOOP
+		PERFORM durpred.page_history_rebuild(page);
+		n := n OPERATOR(pg_catalog.+) 1;
+		IF n OPERATOR(pg_catalog.%) batch OPERATOR(pg_catalog.=) 0 THEN
+			COMMIT;
+		END IF;
+	END LOOP;
+END
+$$;
+
+COMMENT ON PROCEDURE analytics.rebuild_page_history(integer, boolean) IS
+'builds the history summaries that are missing or incomplete (every one with every_page), committing every batch pages; CALL outside a transaction block';
+
 CREATE UNIQUE INDEX IF NOT EXISTS run_features_run_id_idx ON analytics.run_features (run_id);
 CREATE INDEX IF NOT EXISTS run_features_started_at_idx ON analytics.run_features (started_at);
 
@@ -496,6 +625,12 @@ CREATE INDEX IF NOT EXISTS run_features_started_at_idx ON analytics.run_features
 -- held for an instant, not for the length of the refresh (which locks
 -- analytics.run_features alone).
 COMMIT;
+
+-- the summaries of pages that have none yet, or an incomplete one
+SELECT count(durpred.page_history_rebuild(p.id)) AS summaries_built
+FROM app.notebook_page p
+WHERE NOT EXISTS (SELECT FROM analytics.page_history_summary h WHERE h.page_id = p.id AND h.complete)
+\g /dev/null
 
 REFRESH MATERIALIZED VIEW analytics.run_features;
 

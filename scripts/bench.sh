@@ -239,6 +239,111 @@ figure "backend CPU per single-row INSERT into app.noteflow_run" \
 	"$cw us with the trigger, $cwo us without: the trigger adds $((cw - cwo)) us" \
 	"minimum of 3 x 5,000 autocommit inserts in one session"
 
+# --- the cost of a page's history --------------------------------------------
+# Three pages with 100, 10,000 and 100,000 finished runs (one every five
+# minutes, durations from 0.1 to 60 s), then, on each: 2,000 single-row
+# inserts of pending runs in one transaction, with and without the trigger
+# (then rolled back); finishing runs, with and without the upkeep of the
+# page's history summary; the queue with 100 pending runs on each page.
+step "history: pages with 100, 10,000 and 100,000 finished runs"
+psqlq >/dev/null <<'SQL'
+INSERT INTO app.notebook_page VALUES (900100, 1, 'history 100'), (910000, 1, 'history 10k'), (1000000, 1, 'history 100k');
+INSERT INTO app.block (id, notebook_page_id, block_type, position)
+SELECT 9000000 + p * 10 + g, p, 'sql', g FROM (VALUES (900100), (910000), (1000000)) v(p), generate_series(1, 3) g;
+INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at, finished_at)
+SELECT 10000000 + p.n * 1000000 + g, p.id, 1, CASE WHEN g % 9 = 0 THEN 'failed' ELSE 'success' END,
+	   t, t, t + (1 + (g * 7919) % 600) * interval '0.1 second'
+FROM (VALUES (900100, 100, 1), (910000, 10000, 2), (1000000, 100000, 3)) p(id, cnt, n)
+CROSS JOIN LATERAL generate_series(1, p.cnt) g
+CROSS JOIN LATERAL (SELECT timestamptz '2025-01-01' + g * interval '5 minutes' AS t) x;
+VACUUM ANALYZE app.noteflow_run;
+SQL
+# per_insert_us PAGE: 2,000 single-row inserts into PAGE in one transaction,
+# microseconds per insert (rolled back)
+per_insert_us() {
+	{
+		echo "BEGIN;"
+		echo "SELECT clock_timestamp() AS t0 \gset"
+		for i in $(seq 2000); do
+			echo "INSERT INTO app.noteflow_run (notebook_page_id, workspace_id, status, created_at) VALUES ($1, 1, 'pending', now());"
+		done
+		echo "SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000000 / 2000, 1);"
+		echo "ROLLBACK;"
+	} | psqlq
+}
+declare -A hist_on hist_off
+for page in 900100 910000 1000000; do
+	on=()
+	off=()
+	for i in 1 2 3; do
+		psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER estimate_completion'
+		on+=("$(per_insert_us $page)")
+		psqlq -c 'ALTER TABLE app.noteflow_run DISABLE TRIGGER estimate_completion'
+		off+=("$(per_insert_us $page)")
+	done
+	psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER estimate_completion'
+	hist_on[$page]=$(printf '%s\n' "${on[@]}" | sort -n | sed -n 2p)
+	hist_off[$page]=$(printf '%s\n' "${off[@]}" | sort -n | sed -n 2p)
+done
+for page in 900100 910000 1000000; do
+	runs=$(psqlq -c "SELECT runs FROM analytics.page_history_summary WHERE page_id = $page")
+	figure "INSERT of a pending run on a page with $runs finished runs" \
+		"${hist_on[$page]} us with the trigger, ${hist_off[$page]} us without" \
+		"median of 3 x 2,000 single-row inserts in one transaction"
+done
+figure "trigger cost at 100,000 runs of history against 100" \
+	"$(ratio "$(awk -v a="${hist_on[1000000]}" -v b="${hist_off[1000000]}" 'BEGIN { print a - b }')" \
+			 "$(awk -v a="${hist_on[900100]}" -v b="${hist_off[900100]}" 'BEGIN { print a - b }')")x" \
+	"the trigger's share (with minus without) on each page, from the rows above; target <= 1.5x (1.1x)"
+
+# finishing a run: the backend's CPU for 2,000 autocommit UPDATEs that
+# finish pending runs of the 100,000-run page, with and without the upkeep
+# of the history summary (its UPDATE trigger)
+finish_cpu_us() {
+	psqlq -c "INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at)
+			  SELECT 20000000 + g, 1000000, 1, 'running', now(), now() FROM generate_series(1, 2100) g"
+	{
+		echo "SELECT pg_backend_pid() AS pid \gset"
+		echo "\setenv BENCH_PID :pid"
+		for i in $(seq 1 100); do
+			echo "UPDATE app.noteflow_run SET status = 'success', finished_at = started_at + interval '$i seconds' WHERE id = $((20000000 + i));"
+		done
+		echo "\! awk '{ print \$14 + \$15 }' /proc/\$BENCH_PID/stat"
+		for i in $(seq 101 2100); do
+			echo "UPDATE app.noteflow_run SET status = 'success', finished_at = started_at + interval '$((i % 90)) seconds' WHERE id = $((20000000 + i));"
+		done
+		echo "\! awk '{ print \$14 + \$15 }' /proc/\$BENCH_PID/stat"
+	} | psql -X -q -v ON_ERROR_STOP=1 |
+		awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { t0 = $1 } NR == 2 { printf "%.0f", ($1 - t0) / hz / 2000 * 1e6 }'
+	psqlq -c "DELETE FROM app.noteflow_run WHERE id > 20000000"
+}
+fin_on=()
+fin_off=()
+for i in 1 2 3; do
+	psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER page_history_update'
+	fin_on+=("$(finish_cpu_us)")
+	psqlq -c 'ALTER TABLE app.noteflow_run DISABLE TRIGGER page_history_update'
+	fin_off+=("$(finish_cpu_us)")
+done
+psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER page_history_update'
+psqlq -c "CALL analytics.rebuild_page_history(every_page => true)"
+fon=$(printf '%s\n' "${fin_on[@]}" | sort -n | head -1)
+foff=$(printf '%s\n' "${fin_off[@]}" | sort -n | head -1)
+figure "backend CPU to finish a run on the page with 100,000 finished runs" \
+	"$fon us with the summary's upkeep, $foff us without: the upkeep adds $((fon - foff)) us" \
+	"minimum of 3 x 2,000 autocommit UPDATEs; target <= 50 us"
+
+psqlq -c "INSERT INTO app.noteflow_run (notebook_page_id, workspace_id, status, created_at)
+		  SELECT p, 1, 'pending', now() - g * interval '1 minute'
+		  FROM (VALUES (900100), (910000), (1000000)) v(p), generate_series(1, 100) g"
+qpending=$(median_ms "SELECT count(*) FROM analytics.pending_run_estimates" 5)
+qn=$(psqlq -c "SELECT count(*) FROM app.noteflow_run WHERE status IN ('pending', 'running')")
+figure "the queue with 100 pending runs on each of the three pages" "$qpending ms for $qn runs" \
+	"median of 5; $pending ms for $npending runs before"
+psqlq -c "DELETE FROM app.noteflow_run WHERE notebook_page_id IN (900100, 910000, 1000000);
+		  DELETE FROM app.block WHERE notebook_page_id IN (900100, 910000, 1000000);
+		  DELETE FROM app.notebook_page WHERE id IN (900100, 910000, 1000000)"
+
 if [ -z "${BENCH_QUICK:-}" ]; then
 	step "demo data, 1,000,000 runs (a few minutes)"
 	t0=$(date +%s.%N)

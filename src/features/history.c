@@ -10,13 +10,18 @@
  * single run.  Its final function does not modify the state, so a window
  * whose frame starts at the partition's first row adds each row once.
  *
- * The arithmetic is PostgreSQL's own (pg_mirror.c), so that the results
- * equal avg(), stddev_samp() and percentile_cont(0.5) over the same values
- * in the same order: the running count, sum and sum of squared deviations
- * are updated as float8_accum updates them (Youngs and Cramer), and the
- * median is percentile_cont's, from the middle values.  Those come from two
- * heaps (the lower half as a max-heap, the upper half as a min-heap),
- * O(log n) per value.  The failure rate is failed / count in float8.
+ * Durations are counted in whole microseconds, the resolution of the
+ * timestamps they come from (HistoryMicros), and the count, the sum and the
+ * sum of squares are kept exactly, in 128-bit integers: the mean and the
+ * standard deviation then depend only on which runs count, not on the order
+ * they are added in, so that the per-page summary (summary.c) can add and
+ * remove runs in any order and give the same bits as this aggregate, and
+ * so that a plan that splits or gathers the rows changes nothing.  The
+ * exact totals become the features in one place, HistoryTotalsFields.  The
+ * median is percentile_cont's (pg_mirror.c) of the two middle durations,
+ * which come from two heaps (the lower half as a max-heap, the upper half
+ * as a min-heap), O(log n) per value.  The failure rate is failed / count
+ * in float8.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,6 +30,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "common/int.h"
 #include "funcapi.h"
 #include "utils/memutils.h"
 
@@ -36,13 +42,16 @@
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_run_history_accum);
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_run_history_final);
 
+/* 2^53: the longest duration that counts, in microseconds (exclusive) */
+#define HISTORY_MAX_MICROS 9007199254740992.0
+
 
 /*
  * HeapPush
  *		Adds a value to a heap; max-heap when is_max, else min-heap.
  */
 static void
-HeapPush(HistoryHeap *h, double v, bool is_max, MemoryContext cxt)
+HeapPush(HistoryHeap *h, int64 v, bool is_max, MemoryContext cxt)
 {
 	int64		i;
 
@@ -51,8 +60,8 @@ HeapPush(HistoryHeap *h, double v, bool is_max, MemoryContext cxt)
 		int64		cap = h->cap == 0 ? 64 : h->cap * 2;
 
 		h->values = h->values == NULL
-			? MemoryContextAllocHuge(cxt, cap * sizeof(double))
-			: repalloc_huge(h->values, cap * sizeof(double));
+			? MemoryContextAllocHuge(cxt, cap * sizeof(int64))
+			: repalloc_huge(h->values, cap * sizeof(int64));
 		h->cap = cap;
 	}
 	i = h->n++;
@@ -72,11 +81,11 @@ HeapPush(HistoryHeap *h, double v, bool is_max, MemoryContext cxt)
  * HeapPop
  *		Removes and returns the top of a non-empty heap.
  */
-static double
+static int64
 HeapPop(HistoryHeap *h, bool is_max)
 {
-	double		top = h->values[0];
-	double		last = h->values[--h->n];
+	int64		top = h->values[0];
+	int64		last = h->values[--h->n];
 	int64		i = 0;
 
 	for (;;)
@@ -100,27 +109,77 @@ HeapPop(HistoryHeap *h, bool is_max)
 }
 
 /*
+ * HistoryMicros
+ *		See history.h.
+ */
+int64
+HistoryMicros(double seconds)
+{
+	/*
+	 * Below 2^53 microseconds (about 285 years), the exact totals of any
+	 * number of runs a page can have fit in 128 bits
+	 */
+	if (!(seconds >= 0 && seconds * 1000000.0 < HISTORY_MAX_MICROS))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("run duration must be a finite number of seconds from 0 to 2^53 microseconds: %g",
+						seconds)));
+	return (int64) llround(seconds * 1000000.0);
+}
+
+/*
+ * RunMicros
+ *		See history.h.
+ */
+bool
+RunMicros(TimestampTz finished_at, TimestampTz started_at, int64 *us)
+{
+	double		seconds;
+
+	if (!MirrorEpochDifference(finished_at, started_at, &seconds) ||
+		!(seconds * 1000000.0 < HISTORY_MAX_MICROS))
+		return false;
+	*us = HistoryMicros(seconds);
+	return true;
+}
+
+/*
+ * HistoryTotalsAdd
+ *		See history.h.
+ */
+void
+HistoryTotalsAdd(HistoryTotals *totals, int64 us, bool failed, int sign)
+{
+	totals->n += sign;
+	totals->failed += failed ? sign : 0;
+	totals->sum += (int128) sign * us;
+	totals->sumsq += (int128) sign * us * us;
+}
+
+/*
  * HistoryAdd
  *		See history.h.
  */
 void
 HistoryAdd(HistoryState *state, double x, bool failed, MemoryContext cxt)
 {
-	if (!isfinite(x) || x < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("run duration must be a finite number of seconds, zero or greater: %g", x)));
+	HistoryAddMicros(state, HistoryMicros(x), failed, cxt);
+}
 
-	MirrorFloat8Accum(&state->moments, x);
-
-	if (failed)
-		state->failed++;
+/*
+ * HistoryAddMicros
+ *		See history.h.
+ */
+void
+HistoryAddMicros(HistoryState *state, int64 us, bool failed, MemoryContext cxt)
+{
+	HistoryTotalsAdd(&state->totals, us, failed, 1);
 
 	/* the lower half keeps the middle value when the count is odd */
-	if (state->lower.n == 0 || x <= state->lower.values[0])
-		HeapPush(&state->lower, x, true, cxt);
+	if (state->lower.n == 0 || us <= state->lower.values[0])
+		HeapPush(&state->lower, us, true, cxt);
 	else
-		HeapPush(&state->upper, x, false, cxt);
+		HeapPush(&state->upper, us, false, cxt);
 	if (state->lower.n > state->upper.n + 1)
 		HeapPush(&state->upper, HeapPop(&state->lower, true), false, cxt);
 	else if (state->upper.n > state->lower.n)
@@ -152,13 +211,13 @@ durpred_run_history_accum(PG_FUNCTION_ARGS)
 }
 
 /*
- * HistoryFields
+ * HistoryTotalsFields
  *		See history.h.
  */
 void
-HistoryFields(const HistoryState *state, Datum *values, bool *nulls)
+HistoryTotalsFields(const HistoryTotals *t, Datum *values, bool *nulls)
 {
-	int64		n = state == NULL ? 0 : (int64) state->moments.n;
+	int64		n = t->n;
 
 	if (n > PG_INT32_MAX)
 		ereport(ERROR,
@@ -166,26 +225,69 @@ HistoryFields(const HistoryState *state, Datum *values, bool *nulls)
 				 errmsg("more than %d earlier runs", PG_INT32_MAX)));
 	values[0] = Int32GetDatum((int32) n);
 	nulls[0] = false;
-	if (n == 0)
+	if (n <= 0)
 	{
 		nulls[1] = nulls[2] = nulls[3] = nulls[4] = true;
 		return;
 	}
 
-	values[1] = Float8GetDatum(MirrorFloat8Avg(&state->moments));
+	/*
+	 * The mean: the exact sum rounded once to float8, divided by the count
+	 * in microseconds (exact in float8 below 2^53).
+	 */
+	values[1] = Float8GetDatum((double) t->sum / ((double) n * 1000000.0));
 	nulls[1] = false;
 
-	/* the middle values: the lower half's top, the upper half's when even */
-	values[2] = Float8GetDatum(MirrorPercentileContHalf(n, state->lower.values[0],
-														n % 2 == 0 ? state->upper.values[0] : 0.0));
+	/* of the middle durations in seconds, as date_part gives them */
+	values[2] = Float8GetDatum(MirrorPercentileContHalf(n, MirrorEpochOfMicros(t->median_lo),
+														MirrorEpochOfMicros(t->median_hi)));
 	nulls[2] = false;
 
+	/*
+	 * The sample standard deviation from the exact sum of squared
+	 * deviations times n, n * Sxx - Sx^2, rounded once to float8.  Durations
+	 * below 2^62 microseconds keep it in 128 bits for any count a page can
+	 * reach in practice; beyond, long double takes over.
+	 */
 	nulls[3] = n < 2;
 	if (n >= 2)
-		values[3] = Float8GetDatum(MirrorFloat8StddevSamp(&state->moments));
+	{
+		int128		nsxx;
+		int128		sx2;
+		double		m2;
 
-	values[4] = Float8GetDatum((double) state->failed / (double) n);
+		if (!__builtin_mul_overflow((int128) n, t->sumsq, &nsxx) &&
+			!__builtin_mul_overflow(t->sum, t->sum, &sx2))
+			m2 = (double) (nsxx - sx2);
+		else
+			m2 = (double) ((long double) n * (long double) t->sumsq -
+						   (long double) t->sum * (long double) t->sum);
+		values[3] = Float8GetDatum(sqrt(m2 / ((double) n * (double) (n - 1))) / 1000000.0);
+	}
+
+	values[4] = Float8GetDatum((double) t->failed / (double) n);
 	nulls[4] = false;
+}
+
+/*
+ * HistoryFields
+ *		See history.h.
+ */
+void
+HistoryFields(const HistoryState *state, Datum *values, bool *nulls)
+{
+	HistoryTotals totals = {0};
+
+	if (state != NULL)
+	{
+		totals = state->totals;
+		if (totals.n > 0)
+		{
+			totals.median_lo = state->lower.values[0];
+			totals.median_hi = totals.n % 2 == 1 ? totals.median_lo : state->upper.values[0];
+		}
+	}
+	HistoryTotalsFields(&totals, values, nulls);
 }
 
 /*

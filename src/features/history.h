@@ -10,9 +10,8 @@
 #ifndef DURPRED_FEATURES_HISTORY_H
 #define DURPRED_FEATURES_HISTORY_H
 
+#include "datatype/timestamp.h"
 #include "fmgr.h"
-
-#include "features/pg_mirror.h"
 
 /*
  * count, mean, median, standard deviation, failure rate: features 20 to 24
@@ -21,30 +20,71 @@
  */
 #define HISTORY_FIELDS 5
 
-/* A binary heap of durations, growing as needed. */
+/* A binary heap of durations in microseconds, growing as needed. */
 typedef struct HistoryHeap
 {
-	double	   *values;
+	int64	   *values;
 	int64		n;
 	int64		cap;
 } HistoryHeap;
 
-/* The history of a run so far; all zero is no run. */
+/*
+ * The history of a run as exact totals: how many runs, how many failed,
+ * the sum and the sum of squares of their durations in microseconds, and
+ * the two middle durations (ranks (n + 1) / 2 and n / 2 + 1 in duration
+ * order; equal when n is odd).  All zero is no run.
+ */
+typedef struct HistoryTotals
+{
+	int64		n;
+	int64		failed;
+	int128		sum;
+	int128		sumsq;
+	int64		median_lo;
+	int64		median_hi;
+} HistoryTotals;
+
+/* The history of a run so far, as the aggregate keeps it; all zero is no run. */
 typedef struct HistoryState
 {
-	MirrorAccumState moments;	/* float8_accum's N, Sx, Sxx */
-	int64		failed;
+	HistoryTotals totals;		/* the middle durations are in the heaps */
 	HistoryHeap lower;			/* max-heap: the smaller half, one more if odd */
 	HistoryHeap upper;			/* min-heap: the larger half */
 } HistoryState;
 
 /*
- * Adds a finished run of duration x (seconds; 22023 unless finite and
- * >= 0), allocating in cxt.  The mean and the standard deviation depend on
- * the order of the runs to the last bit: finish, start, id.
+ * The duration of a run in whole microseconds, as every path counts it: a
+ * duration in seconds (as date_part gives it) rounded to the microsecond.
+ * 22023 unless finite, >= 0 and below 2^53 microseconds (about 285 years).
+ */
+extern int64 HistoryMicros(double seconds);
+
+/*
+ * The duration of a finished run in microseconds (HistoryMicros of its
+ * date_part('epoch', finished_at - started_at)); false where it has none: a
+ * timestamp is infinite, it finished before it started, or it lasted 2^53
+ * microseconds or more.  durpred.run_duration_us(), which the SQL's
+ * analytics.has_duration() calls: the one rule.
+ */
+extern bool RunMicros(TimestampTz finished_at, TimestampTz started_at, int64 *us);
+
+/* Adds (sign 1) or removes (sign -1) a run; the middle durations are the caller's. */
+extern void HistoryTotalsAdd(HistoryTotals *totals, int64 us, bool failed, int sign);
+
+/* The five historical features of exact totals (n = 0: a count of 0 and NULLs). */
+extern void HistoryTotalsFields(const HistoryTotals *totals, Datum *values, bool *nulls);
+
+/*
+ * Adds a finished run of duration x (seconds; see HistoryMicros),
+ * allocating in cxt.  The result does not depend on the order runs are
+ * added in.
  */
 extern void HistoryAdd(HistoryState *state, double x, bool failed,
 					   MemoryContext cxt);
+
+/* The same for a duration in microseconds (HistoryMicros). */
+extern void HistoryAddMicros(HistoryState *state, int64 us, bool failed,
+							 MemoryContext cxt);
 
 /* The five historical features of a state (NULL: no run). */
 extern void HistoryFields(const HistoryState *state, Datum *values, bool *nulls);

@@ -62,6 +62,9 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/regproc.h"
+#include "executor/spi.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -75,9 +78,19 @@
 #include "features/history.h"
 #include "features/pagefeatures.h"
 #include "features/pg_mirror.h"
+#include "features/summary.h"
 #include "features/timing.h"
 
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_page_features);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_page_features_or);
+
+/* what ReadPageFeatures found */
+typedef enum PageRead
+{
+	PAGE_FOUND,
+	PAGE_NONE,					/* no page, or a block of an unknown type */
+	PAGE_UNSUPPORTED			/* the tables cannot be read directly */
+} PageRead;
 
 #define MAX_COLUMNS 4
 
@@ -118,16 +131,6 @@ enum
 static const char *const run_columns[] = {APP_RUN_FINISHED_AT, APP_RUN_STARTED_AT, APP_RUN_ID, APP_RUN_STATUS};
 static const Oid run_types[] = {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TEXTOID};
 
-/* A finished run of the history, before it is added in order. */
-typedef struct PastRun
-{
-	TimestampTz finished_at;
-	TimestampTz started_at;
-	int64		id;
-	double		duration;
-	bool		failed;
-} PastRun;
-
 /*
  * NotSupported
  *		Raises 0A000: the table cannot be read directly.
@@ -144,11 +147,26 @@ NotSupported(Relation rel, const char *why)
 }
 
 /*
+ * Refuse
+ *		A table that cannot be read directly: raises 0A000 when why is NULL,
+ *		else says why in *why and returns false.
+ */
+static bool
+Refuse(char **why, Relation rel, const char *reason)
+{
+	if (why == NULL)
+		NotSupported(rel, reason);
+	*why = psprintf("%s.%s: %s", APP_SCHEMA, RelationGetRelationName(rel), reason);
+	return false;
+}
+
+/*
  * Column
- *		The attribute number of a column of the given type, or 0A000.
+ *		The attribute number of a column of the given type; where there is
+ *		none, Refuse (InvalidAttrNumber).
  */
 static AttrNumber
-Column(Relation rel, const char *name, Oid type)
+Column(Relation rel, const char *name, Oid type, char **why)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	int			i;
@@ -160,12 +178,16 @@ Column(Relation rel, const char *name, Oid type)
 		if (att->attisdropped || strcmp(NameStr(att->attname), name) != 0)
 			continue;
 		if (att->atttypid != type)
-			NotSupported(rel, psprintf("column %s is of type %s, not %s", name,
-									   format_type_be(att->atttypid),
-									   format_type_be(type)));
+		{
+			Refuse(why, rel, psprintf("column %s is of type %s, not %s", name,
+									  format_type_be(att->atttypid),
+									  format_type_be(type)));
+			return InvalidAttrNumber;
+		}
 		return att->attnum;
 	}
-	NotSupported(rel, psprintf("it has no column %s", name));
+	Refuse(why, rel, psprintf("it has no column %s", name));
+	return InvalidAttrNumber;
 }
 
 /*
@@ -211,6 +233,19 @@ BoundProc(Relation index, AttrNumber attno)
 }
 
 /*
+ * CloseRefused
+ *		Closes a table that OpenKeyed refuses (its lock stays, as a query's
+ *		would); returns false.
+ */
+static bool
+CloseRefused(KeyedTable *t, bool result)
+{
+	relation_close(t->rel, NoLock);
+	t->rel = NULL;
+	return result;
+}
+
+/*
  * OpenKeyed
  *		Opens app.<name> with AccessShareLock, as a query reading it would,
  *		and the first usable index on key (a bigint column): a valid btree
@@ -218,9 +253,9 @@ BoundProc(Relation index, AttrNumber attno)
  *		transaction (as the planner decides for a freshly built index).  The
  *		rows will have the columns asked for, of the types given.
  */
-static void
+static bool
 OpenKeyed(KeyedTable *t, const char *name, const char *key, const char *bound,
-		  int ncolumns, const char *const *columns, const Oid *types)
+		  int ncolumns, const char *const *columns, const Oid *types, char **why)
 {
 	Oid			relid;
 	AttrNumber	keyattno;
@@ -234,17 +269,25 @@ OpenKeyed(KeyedTable *t, const char *name, const char *key, const char *bound,
 							 AccessShareLock, false);
 	t->rel = relation_open(relid, NoLock);
 	if (t->rel->rd_rel->relkind != RELKIND_RELATION)
-		NotSupported(t->rel, "it is not a table");
+		return CloseRefused(t, Refuse(why, t->rel, "it is not a table"));
 	if (t->rel->rd_rel->relrowsecurity)
-		NotSupported(t->rel, "it has row-level security");
+		return CloseRefused(t, Refuse(why, t->rel, "it has row-level security"));
 	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_TABLE, RelationGetRelationName(t->rel));
-	keyattno = Column(t->rel, key, INT8OID);
-
+	keyattno = Column(t->rel, key, INT8OID, why);
+	if (keyattno == InvalidAttrNumber)
+		return CloseRefused(t, false);
 	for (int i = 0; i < ncolumns; i++)
-		t->attnos[i] = Column(t->rel, columns[i], types[i]);
-	boundattno = bound != NULL ? Column(t->rel, bound, TIMESTAMPTZOID) : InvalidAttrNumber;
+	{
+		t->attnos[i] = Column(t->rel, columns[i], types[i], why);
+		if (t->attnos[i] == InvalidAttrNumber)
+			return CloseRefused(t, false);
+	}
+	boundattno = InvalidAttrNumber;
+	if (bound != NULL &&
+		(boundattno = Column(t->rel, bound, TIMESTAMPTZOID, why)) == InvalidAttrNumber)
+		return CloseRefused(t, false);
 
 	/*
 	 * Of the usable indexes, the one that bounds the scan, then the one that
@@ -289,7 +332,8 @@ OpenKeyed(KeyedTable *t, const char *name, const char *key, const char *bound,
 	}
 	list_free(indexes);
 	if (t->index == NULL)
-		NotSupported(t->rel, psprintf("it has no btree index without a predicate on (%s)", key));
+		return CloseRefused(t, Refuse(why, t->rel,
+									  psprintf("it has no btree index without a predicate on (%s)", key)));
 
 	t->ncolumns = ncolumns;
 	t->index_only = IndexHolds(t->index, ncolumns, t->attnos, t->index_columns);
@@ -297,6 +341,7 @@ OpenKeyed(KeyedTable *t, const char *name, const char *key, const char *bound,
 	t->slot = table_slot_create(t->rel, NULL);
 	t->scan = NULL;
 	t->vmbuffer = InvalidBuffer;
+	return true;
 }
 
 /*
@@ -378,26 +423,6 @@ CloseKeyed(KeyedTable *t)
 }
 
 /*
- * The history's order: finish, start, id (keep in sync with
- * extract/features.sql:analytics.page_features, its ORDER BY f.finished_at,
- * f.started_at, f.run_id, and analytics.run_features_source's window).
- */
-static int
-PastRunCmp(const void *a, const void *b)
-{
-	const PastRun *x = a;
-	const PastRun *y = b;
-
-	if (x->finished_at != y->finished_at)
-		return x->finished_at < y->finished_at ? -1 : 1;
-	if (x->started_at != y->started_at)
-		return x->started_at < y->started_at ? -1 : 1;
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return 0;
-}
-
-/*
  * ReadBlocks
  *		Counts the page's blocks into counts[NUM_COUNTS]; a NULL type counts
  *		nothing, as in durpred.block_counts.
@@ -420,26 +445,31 @@ ReadBlocks(KeyedTable *t, Snapshot snapshot, int64 page, int64 *counts)
 }
 
 /*
+ * CheckStatusCollation
+ *		0A000 where the SQL would compare status with a nondeterministic
+ *		collation: the direct reads compare bytes.
+ */
+static bool
+CheckStatusCollation(KeyedTable *t, char **why)
+{
+	Oid			collation = TupleDescAttr(RelationGetDescr(t->rel), t->attnos[RUN_STATUS] - 1)->attcollation;
+
+	if (collation != DEFAULT_COLLATION_OID && collation != C_COLLATION_OID &&
+		collation != InvalidOid && !get_collation_isdeterministic(collation))
+		return Refuse(why, t->rel, "column status has a nondeterministic collation");
+	return true;
+}
+
+/*
  * ReadHistory
- *		The history of a run of the page starting at as_of, into state.
+ *		The history of a run of the page starting at as_of, into state: every
+ *		run with an outcome that the as-of rule counts, read in full.  The
+ *		totals do not depend on the order of the runs.
  */
 static void
 ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 			HistoryState *state)
 {
-	Oid			collation = TupleDescAttr(RelationGetDescr(t->rel), t->attnos[RUN_STATUS] - 1)->attcollation;
-	PastRun    *runs;
-	int64		n = 0;
-	int64		cap = 64;
-	bool		sorted = true;
-	int64		i;
-
-	/* the SQL compares status with the column's collation */
-	if (collation != DEFAULT_COLLATION_OID && collation != C_COLLATION_OID &&
-		collation != InvalidOid && !get_collation_isdeterministic(collation))
-		NotSupported(t->rel, "column status has a nondeterministic collation");
-
-	runs = palloc(cap * sizeof(PastRun));
 	/* the runs that finished by as_of, not those still pending */
 	BeginKeyed(t, snapshot, page, as_of);
 	while (NextKeyed(t))
@@ -447,8 +477,7 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		Datum		status = t->values[RUN_STATUS];
 		TimestampTz started_at = DatumGetTimestampTz(t->values[RUN_STARTED_AT]);
 		TimestampTz finished_at = DatumGetTimestampTz(t->values[RUN_FINISHED_AT]);
-		PastRun    *run;
-		double		duration;
+		int64		us;
 
 		/*
 		 * an outcome with a duration (keep in sync with
@@ -456,7 +485,7 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		 */
 		if (t->isnull[RUN_STATUS] || !AppStatusIsOutcome(status) ||
 			t->isnull[RUN_STARTED_AT] || t->isnull[RUN_FINISHED_AT] ||
-			!MirrorEpochDifference(finished_at, started_at, &duration))
+			!RunMicros(finished_at, started_at, &us))
 			continue;
 		/*
 		 * the as-of rule (keep in sync with
@@ -464,46 +493,22 @@ ReadHistory(KeyedTable *t, Snapshot snapshot, int64 page, TimestampTz as_of,
 		 */
 		if (!(finished_at <= as_of && started_at < as_of))
 			continue;
-
-		if (n == cap)
-		{
-			cap *= 2;
-			runs = repalloc_huge(runs, cap * sizeof(PastRun));
-		}
-		run = &runs[n];
-		run->finished_at = finished_at;
-		run->started_at = started_at;
-		if (t->isnull[RUN_ID])
-			NotSupported(t->rel, "a run has no id");
-		run->id = DatumGetInt64(t->values[RUN_ID]);
 		/*
-		 * duration_seconds and failed (keep in sync with
+		 * failed (keep in sync with
 		 * extract/features.sql:analytics.run_outcomes)
 		 */
-		run->duration = duration;
-		run->failed = AppStatusIsFailure(status);
-		if (n > 0 && PastRunCmp(&runs[n - 1], run) > 0)
-			sorted = false;
-		n++;
+		HistoryAddMicros(state, us, AppStatusIsFailure(status), CurrentMemoryContext);
 	}
-
-	/*
-	 * an index on (notebook_page_id, finished_at, started_at, id) gives them
-	 * sorted (extract/schema.sql:noteflow_run_page_history_idx)
-	 */
-	if (!sorted)
-		qsort(runs, n, sizeof(PastRun), PastRunCmp);
-	for (i = 0; i < n; i++)
-		HistoryAdd(state, runs[i].duration, runs[i].failed, CurrentMemoryContext);
-	pfree(runs);
 }
 
 /*
- * PageFeatures
- *		See pagefeatures.h.
+ * ReadPageFeatures
+ *		PageFeatures, or, with why not NULL, PAGE_UNSUPPORTED and the reason
+ *		in *why where the tables cannot be read directly, before reading
+ *		anything.
  */
-bool
-PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls)
+static PageRead
+ReadPageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls, char **why)
 {
 	Snapshot	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
 	KeyedTable	pages;
@@ -511,6 +516,8 @@ PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls)
 	KeyedTable	runs;
 	int64		counts[NUM_COUNTS];
 	HistoryState history;
+	HistoryTotals totals;
+	bool		from_summary = false;
 	bool		found;
 	int			i;
 
@@ -519,11 +526,28 @@ PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls)
 					 "the features are timing, block counts and history");
 
 	/* in the order of the SQL's range table, so that the locks are too */
-	OpenKeyed(&pages, APP_PAGE_TABLE, APP_PAGE_ID, NULL, 0, NULL, NULL);
-	OpenKeyed(&blocks, APP_BLOCK_TABLE, APP_BLOCK_PAGE, NULL, lengthof(block_columns),
-			  block_columns, block_types);
-	OpenKeyed(&runs, APP_RUN_TABLE, APP_RUN_PAGE, APP_RUN_FINISHED_AT, RUN_COLUMNS,
-			  run_columns, run_types);
+	if (!OpenKeyed(&pages, APP_PAGE_TABLE, APP_PAGE_ID, NULL, 0, NULL, NULL, why))
+		return PAGE_UNSUPPORTED;
+	if (!OpenKeyed(&blocks, APP_BLOCK_TABLE, APP_BLOCK_PAGE, NULL, lengthof(block_columns),
+				   block_columns, block_types, why))
+	{
+		CloseKeyed(&pages);
+		return PAGE_UNSUPPORTED;
+	}
+	if (!OpenKeyed(&runs, APP_RUN_TABLE, APP_RUN_PAGE, APP_RUN_FINISHED_AT, RUN_COLUMNS,
+				   run_columns, run_types, why))
+	{
+		CloseKeyed(&blocks);
+		CloseKeyed(&pages);
+		return PAGE_UNSUPPORTED;
+	}
+	if (!CheckStatusCollation(&runs, why))
+	{
+		CloseKeyed(&runs);
+		CloseKeyed(&blocks);
+		CloseKeyed(&pages);
+		return PAGE_UNSUPPORTED;
+	}
 
 	BeginKeyed(&pages, snapshot, page, 0);
 	found = NextKeyed(&pages);
@@ -535,14 +559,19 @@ PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls)
 	}
 	if (found)
 	{
-		memset(&history, 0, sizeof(history));
-		ReadHistory(&runs, snapshot, page, as_of, &history);
+		/* the page's summary, else all its runs */
+		from_summary = HistoryFromSummary(runs.rel, snapshot, page, as_of, &totals);
+		if (!from_summary)
+		{
+			memset(&history, 0, sizeof(history));
+			ReadHistory(&runs, snapshot, page, as_of, &history);
+		}
 	}
 	CloseKeyed(&runs);
 	CloseKeyed(&blocks);
 	CloseKeyed(&pages);
 	if (!found)
-		return false;
+		return PAGE_NONE;
 
 	TimingFields(as_of, values, nulls);
 	for (i = 0; i <= NUM_BLOCK_TYPES; i++)
@@ -550,9 +579,85 @@ PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls)
 		values[FIRST_BLOCK_FEATURE + i] = Int32GetDatum(BlockCount(counts[i]));
 		nulls[FIRST_BLOCK_FEATURE + i] = false;
 	}
-	HistoryFields(&history, values + FIRST_BLOCK_FEATURE + NUM_BLOCK_TYPES + 1,
-				  nulls + FIRST_BLOCK_FEATURE + NUM_BLOCK_TYPES + 1);
+	if (from_summary)
+		HistoryTotalsFields(&totals, values + FIRST_BLOCK_FEATURE + NUM_BLOCK_TYPES + 1,
+							nulls + FIRST_BLOCK_FEATURE + NUM_BLOCK_TYPES + 1);
+	else
+		HistoryFields(&history, values + FIRST_BLOCK_FEATURE + NUM_BLOCK_TYPES + 1,
+					  nulls + FIRST_BLOCK_FEATURE + NUM_BLOCK_TYPES + 1);
+	return PAGE_FOUND;
+}
+
+/*
+ * PageFeatures
+ *		See pagefeatures.h.
+ */
+bool
+PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls)
+{
+	return ReadPageFeatures(page, as_of, values, nulls, NULL) == PAGE_FOUND;
+}
+
+/*
+ * IsFeaturesRow
+ *		See pagefeatures.h.
+ */
+bool
+IsFeaturesRow(TupleDesc desc)
+{
+	static const Oid types[] = {[FEATURE_INT] = INT4OID, [FEATURE_BOOL] = BOOLOID,
+	[FEATURE_FLOAT] = FLOAT8OID};
+
+	if (desc->natts != DURPRED_NUM_FEATURES)
+		return false;
+	for (int i = 0; i < DURPRED_NUM_FEATURES; i++)
+		if (TupleDescAttr(desc, i)->atttypid != types[DurpredFeatures[i].kind])
+			return false;
 	return true;
+}
+
+/*
+ * FallbackFeatures
+ *		The features from the first row of the SQL function fallback(page,
+ *		as_of), which returns rows of durpred.features; false when it gives
+ *		none.  Planned with the search_path pinned.
+ */
+static bool
+FallbackFeatures(Oid fallback, int64 page, TimestampTz as_of, Datum *values, bool *nulls)
+{
+	Oid			argtypes[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		args[2] = {Int64GetDatum(page), TimestampTzGetDatum(as_of)};
+	int			nest = NewGUCNestLevel();
+	bool		found;
+	int			rc;
+
+	char	   *name = get_func_name(fallback);
+
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("fallback function with OID %u does not exist", fallback)));
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	SPI_connect();
+	rc = SPI_execute_with_args(psprintf("SELECT * FROM %s($1, $2)",
+										quote_qualified_identifier(get_namespace_name(get_func_namespace(fallback)),
+																   name)),
+							   2, argtypes, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	if (!IsFeaturesRow(SPI_tuptable->tupdesc))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("function %s does not return rows of durpred.features",
+						format_procedure(fallback))));
+	found = SPI_processed > 0;
+	/* the features are all passed by value: they outlive SPI's memory */
+	if (found)
+		heap_deform_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, values, nulls);
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	return found;
 }
 
 /*
@@ -569,6 +674,41 @@ durpred_page_features(PG_FUNCTION_ARGS)
 	bool		nulls[DURPRED_NUM_FEATURES];
 
 	if (!PageFeatures(PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), values, nulls))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/*
+ * durpred_page_features_or
+ *		durpred.page_features(page_id, as_of, fallback regprocedure): the
+ *		features read directly where the app tables allow it, else the
+ *		fallback's (the SQL definition, analytics.page_features); NULL where
+ *		the page cannot be scored.
+ */
+Datum
+durpred_page_features_or(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc = CallResultDesc(fcinfo, &fcinfo->flinfo->fn_extra);
+	Datum		values[DURPRED_NUM_FEATURES];
+	bool		nulls[DURPRED_NUM_FEATURES];
+	char	   *why = NULL;
+	bool		found;
+
+	switch (ReadPageFeatures(PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), values, nulls, &why))
+	{
+		case PAGE_FOUND:
+			found = true;
+			break;
+		case PAGE_NONE:
+			found = false;
+			break;
+		case PAGE_UNSUPPORTED:
+		default:
+			found = FallbackFeatures(PG_GETARG_OID(2), PG_GETARG_INT64(0),
+									 PG_GETARG_TIMESTAMPTZ(1), values, nulls);
+			break;
+	}
+	if (!found)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

@@ -9,6 +9,7 @@
 #ifndef DURPRED_FEATURES_PAGEFEATURES_H
 #define DURPRED_FEATURES_PAGEFEATURES_H
 
+#include "access/tupdesc.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 
@@ -24,5 +25,14 @@ extern bool PageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nul
 
 /* durpred.page_features(page_id bigint, as_of timestamptz) returns durpred.features */
 extern Datum durpred_page_features(PG_FUNCTION_ARGS);
+
+/*
+ * Whether a row type has the columns of durpred.features: 25, of the
+ * features' types in their order.
+ */
+extern bool IsFeaturesRow(TupleDesc desc);
+
+/* durpred.page_features(page_id, as_of, fallback regprocedure) */
+extern Datum durpred_page_features_or(PG_FUNCTION_ARGS);
 
 #endif							/* DURPRED_FEATURES_PAGEFEATURES_H */

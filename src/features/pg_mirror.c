@@ -6,8 +6,9 @@
  *
  * The one place where durpred repeats PostgreSQL's own arithmetic: texteq,
  * date_part of a timestamp in UTC, date_part('epoch') of the difference of
- * two timestamps, and the running moments and the median behind avg(),
- * stddev_samp() and percentile_cont(0.5).  Checked against PostgreSQL 15
+ * two timestamps, and the median of percentile_cont(0.5) (the mean and the
+ * standard deviation come from exact integer totals instead: history.c).
+ * Checked against PostgreSQL 15
  * (15.20); each function names what it mirrors and where it departs from
  * it (pg_mirror.h says which tests compare them with the SQL).
  *
@@ -112,58 +113,6 @@ MirrorEpochDifference(TimestampTz finished_at, TimestampTz started_at, double *s
 		return false;
 	*seconds = MirrorEpochOfMicros(time);
 	return true;
-}
-
-/*
- * MirrorFloat8Accum
- *		One step of float8_accum (float.c, PostgreSQL 15): N, Sx and Sxx by
- *		the Youngs-Cramer algorithm, in the same operations and order, so
- *		that avg() and stddev_samp() over the same values in the same order
- *		come out to the bit.
- *
- * Departs from float8_accum for inputs the callers never give: it takes
- * finite values only (float8_accum makes Sxx NaN for an infinite or NaN
- * input), and has no overflow check (float8_accum raises 22003 "value out
- * of range: overflow" when finite inputs make Sx or Sxx infinite).  The
- * durations of timestamps stay below 10^13 seconds, so neither sum can
- * overflow; durpred.run_history called with values near the float8 maximum
- * gives Infinity where avg() raises.
- */
-void
-MirrorFloat8Accum(MirrorAccumState *state, double x)
-{
-	double		n_before = state->n;
-
-	state->n += 1.0;
-	state->sx += x;
-	if (n_before > 0.0)
-	{
-		double		tmp = x * state->n - state->sx;
-
-		state->sxx += tmp * tmp / (state->n * n_before);
-	}
-}
-
-/*
- * MirrorFloat8Avg
- *		float8_avg (float.c, PostgreSQL 15): Sx / N; NULL for N = 0 is the
- *		caller's.
- */
-double
-MirrorFloat8Avg(const MirrorAccumState *state)
-{
-	return state->sx / state->n;
-}
-
-/*
- * MirrorFloat8StddevSamp
- *		float8_stddev_samp (float.c, PostgreSQL 15): sqrt(Sxx / (N - 1));
- *		NULL for N <= 1 is the caller's.
- */
-double
-MirrorFloat8StddevSamp(const MirrorAccumState *state)
-{
-	return sqrt(state->sxx / (state->n - 1.0));
 }
 
 /*

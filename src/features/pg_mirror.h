@@ -10,8 +10,8 @@
  * read the named functions again: PostgreSQL 17, for one, gives infinite
  * intervals to timestamp_mi and interval_part.  The tests that fail when a
  * mirror drifts compare it with the SQL it mirrors: test/sql/features.sql
- * (date_part in UTC), test/sql/history.sql (avg, stddev_samp,
- * percentile_cont) and test/sql/pagefeatures.sql (the durations).
+ * (date_part in UTC), test/sql/history.sql (percentile_cont) and
+ * test/sql/pagefeatures.sql (the durations).
  *
  *-------------------------------------------------------------------------
  */
@@ -44,28 +44,13 @@ extern bool MirrorUtcFields(TimestampTz at, int *hour, int *dow, int *month);
 /*
  * date_part('epoch', finished_at - started_at): timestamp_mi, its
  * interval_justify_hours, and interval_part_common's float8 epoch
- * (src/backend/utils/adt/timestamp.c).
+ * (src/backend/utils/adt/timestamp.c), of a difference in microseconds, and
+ * of two instants (false where the run has no duration: an infinite
+ * instant, a finish before the start, a difference beyond 64 bits).
  */
 extern double MirrorEpochOfMicros(int64 us);
 extern bool MirrorEpochDifference(TimestampTz finished_at, TimestampTz started_at,
 								  double *seconds);
-
-/* The transition state of float8_accum: N, Sx, Sxx. */
-typedef struct MirrorAccumState
-{
-	double		n;
-	double		sx;
-	double		sxx;
-} MirrorAccumState;
-
-/* float8_accum (src/backend/utils/adt/float.c): adds a finite x. */
-extern void MirrorFloat8Accum(MirrorAccumState *state, double x);
-
-/* float8_avg (float.c): avg() of a state with N > 0. */
-extern double MirrorFloat8Avg(const MirrorAccumState *state);
-
-/* float8_stddev_samp (float.c): stddev_samp() of a state with N > 1. */
-extern double MirrorFloat8StddevSamp(const MirrorAccumState *state);
 
 /*
  * percentile_cont(0.5) of n > 0 values (src/backend/utils/adt/

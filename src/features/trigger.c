@@ -245,25 +245,6 @@ FeatureVector(const Datum *values, const bool *nulls, float *x)
 }
 
 /*
- * IsFeaturesRow
- *		Whether a row type has the columns of durpred.features: 25, of the
- *		features' types in their order.
- */
-static bool
-IsFeaturesRow(TupleDesc desc)
-{
-	static const Oid types[] = {[FEATURE_INT] = INT4OID, [FEATURE_BOOL] = BOOLOID,
-	[FEATURE_FLOAT] = FLOAT8OID};
-
-	if (desc->natts != DURPRED_NUM_FEATURES)
-		return false;
-	for (int i = 0; i < DURPRED_NUM_FEATURES; i++)
-		if (TupleDescAttr(desc, i)->atttypid != types[DurpredFeatures[i].kind])
-			return false;
-	return true;
-}
-
-/*
  * DirectFeatures
  *		The run's features read directly (PageFeatures); false where the page
  *		cannot be scored.

@@ -22,7 +22,7 @@ DROP EXTENSION IF EXISTS durpred CASCADE;
 \i extract/features.sql
 \o
 
-SELECT plan(17);
+SELECT plan(21);
 
 SELECT is((SELECT count(*) FROM analytics.run_features), 50000::bigint,
 		  'one training row per finished run');
@@ -93,13 +93,17 @@ FROM sample s
 JOIN app.noteflow_run r ON r.id = s.run_id
 CROSS JOIN LATERAL (
 	SELECT count(*)::int AS historical_run_count,
-		   avg(x.d ORDER BY x.finished_at, x.started_at, x.id) AS historical_avg_duration,
+		   -- the exact totals of the durations in microseconds, rounded once
+		   sum(x.us)::float8 / (count(*)::float8 * 1000000) AS historical_avg_duration,
 		   percentile_cont(0.5) WITHIN GROUP (ORDER BY x.d) AS historical_median_duration,
-		   stddev_samp(x.d ORDER BY x.finished_at, x.started_at, x.id) AS historical_stddev_duration,
+		   CASE WHEN count(*) > 1 THEN
+			   sqrt((count(*) * sum(x.us * x.us) - sum(x.us) ^ 2)::float8
+					/ (count(*)::float8 * (count(*) - 1)::float8)) / 1000000 END AS historical_stddev_duration,
 		   CASE WHEN count(*) > 0 THEN count(*) FILTER (WHERE x.status = 'failed')::float8 / count(*) END
 			   AS historical_failure_rate
 	FROM (SELECT p.id, p.finished_at, p.started_at, p.status,
-				 extract(epoch FROM p.finished_at - p.started_at)::float8 AS d
+				 extract(epoch FROM p.finished_at - p.started_at)::float8 AS d,
+				 extract(epoch FROM p.finished_at - p.started_at) * 1000000 AS us
 		  FROM app.noteflow_run p
 		  WHERE p.notebook_page_id = r.notebook_page_id
 			AND p.status IN ('success', 'failed', 'cancelled')
@@ -126,10 +130,55 @@ SELECT is((SELECT count(*) FROM brute b JOIN sample s USING (run_id)
 SELECT is((SELECT count(*) FROM brute b JOIN sample s USING (run_id)
 		   WHERE b.historical_avg_duration IS DISTINCT FROM s.historical_avg_duration
 			  OR b.historical_stddev_duration IS DISTINCT FROM s.historical_stddev_duration),
-		  0::bigint, 'mean and sample standard deviation equal avg() and stddev_samp()');
+		  0::bigint, 'mean and sample standard deviation equal the exact totals of the durations in microseconds, rounded once');
 SELECT is((SELECT count(*) FROM brute b JOIN sample s USING (run_id)
 		   WHERE b.historical_median_duration IS DISTINCT FROM s.historical_median_duration),
 		  0::bigint, 'median equals percentile_cont(0.5)');
+
+-- the history summary of every page, recomputed from the runs
+CREATE FUNCTION pg_temp.summary_mismatches() RETURNS bigint LANGUAGE sql AS $$
+	WITH r AS (
+		SELECT notebook_page_id AS page, durpred.run_duration_us(finished_at, started_at) AS us,
+			   id, status = 'failed' AS failed
+		FROM app.noteflow_run
+		WHERE status IN ('success', 'failed', 'cancelled')
+		  AND durpred.run_duration_us(finished_at, started_at) IS NOT NULL),
+	ranked AS (
+		SELECT r.*, row_number() OVER (PARTITION BY page ORDER BY us, id) AS rk,
+			   count(*) OVER (PARTITION BY page) AS n
+		FROM r),
+	e AS (
+		SELECT p.id AS page_id, count(r.id) AS runs, count(r.id) FILTER (WHERE r.failed) AS failed_runs,
+			   coalesce(sum(r.us), 0) AS sum_us, coalesce(sum(r.us::numeric * r.us), 0) AS sum_squares_us,
+			   max(r.us) FILTER (WHERE r.rk = (r.n + 1) / 2) AS median_low_us,
+			   max(r.id) FILTER (WHERE r.rk = (r.n + 1) / 2) AS median_low_run,
+			   max(r.us) FILTER (WHERE r.rk = r.n / 2 + 1) AS median_high_us,
+			   max(r.id) FILTER (WHERE r.rk = r.n / 2 + 1) AS median_high_run
+		FROM app.notebook_page p LEFT JOIN ranked r ON r.page = p.id
+		GROUP BY p.id)
+	SELECT count(*)
+	FROM e FULL JOIN analytics.page_history_summary h USING (page_id)
+	WHERE h.complete IS DISTINCT FROM true
+	   OR (e.runs, e.failed_runs, e.sum_us, e.sum_squares_us, e.median_low_us, e.median_low_run,
+		   e.median_high_us, e.median_high_run)
+		  IS DISTINCT FROM (h.runs, h.failed_runs, h.sum_us, h.sum_squares_us, h.median_low_us,
+							h.median_low_run, h.median_high_us, h.median_high_run)
+$$;
+SELECT is(pg_temp.summary_mismatches(), 0::bigint,
+		  'the history summary of every page equals a recomputation from its runs');
+SELECT is((SELECT count(*) FROM app.notebook_page p
+		   WHERE durpred.page_features(p.id, now()) IS DISTINCT FROM analytics.features_as_of(p.id, now())),
+		  0::bigint, 'as of now, the summary gives every page the features of the SQL definition');
+SELECT is((SELECT count(*) FROM analytics.pending_run_features p
+		   JOIN app.noteflow_run r ON r.id = p.run_id
+		   WHERE ROW(p.start_hour, p.day_of_week, p.month, p.is_weekend, p.is_business_hours,
+					 p.total_blocks, p.sql_blocks, p.tableau_blocks, p.email_blocks, p.slack_blocks,
+					 p.parameter_blocks, p.code_blocks, p.plotly_blocks, p.kpi_blocks, p.api_blocks,
+					 p.writeback_blocks, p.conditional_blocks, p.loop_blocks, p.ai_blocks, p.storage_blocks,
+					 p.historical_run_count, p.historical_avg_duration, p.historical_median_duration,
+					 p.historical_stddev_duration, p.historical_failure_rate)::durpred.features
+				 IS DISTINCT FROM analytics.features_as_of(r.notebook_page_id, COALESCE(r.started_at, r.created_at))),
+		  0::bigint, 'pending runs: the summary less the runs finished since gives the SQL definition');
 
 -- no leakage: make 20 runs much longer and failed, rebuild, and compare the
 -- features of every run that started before the changed run had finished
@@ -166,6 +215,7 @@ SELECT ok((SELECT count(*) FROM before b JOIN analytics.run_features f ON f.run_
 					 f.historical_run_count, f.historical_avg_duration, f.historical_median_duration,
 					 f.historical_stddev_duration, f.historical_failure_rate)::durpred.features) > 0,
 		  'the change does show in the features of later runs of the same pages');
+SELECT is(pg_temp.summary_mismatches(), 0::bigint, 'after the change, the summaries still equal a recomputation');
 SELECT * FROM finish();
 
 DROP SCHEMA analytics CASCADE;

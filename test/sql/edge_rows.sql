@@ -22,9 +22,10 @@ INSERT INTO app.notebook_page VALUES (20, 1, 'daily');
 INSERT INTO app.block VALUES (1, 20, 'sql', 1);
 SELECT durpred.install_model('tiny', pg_temp.tiny_bytes(), NULL, true) > 0 AS installed;
 
--- finished runs: 1, 7, 8, 9 and 10 have a duration (7 at the first instant
--- PostgreSQL has, 8 at the last, 9 over 283,000 years, 10 exactly 2^63 - 1
--- microseconds, the longest an interval holds); the others do not
+-- finished runs: 1, 7 and 8 have a duration (7 at the first instant
+-- PostgreSQL has, 8 at the last); the others do not (9 lasts over 283,000
+-- years, 10 exactly 2^63 - 1 microseconds, the longest an interval holds,
+-- 11 one more: all beyond the 2^53 microseconds of durpred.run_duration_us)
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at, finished_at) VALUES
 	(1, 20, 1, 'success', '2025-01-01', '2025-01-01 00:00:00+00', '2025-01-01 00:00:40+00'),
 	(2, 20, 1, 'success', '2025-01-01', '2025-01-01 00:01:00+00', 'infinity'),

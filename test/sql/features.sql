@@ -132,10 +132,11 @@ UPDATE app.noteflow_run SET finished_at = '2025-03-03 08:00:20+00' WHERE id = 1;
 SELECT run_id, duration_seconds, historical_run_count AS n, historical_avg_duration AS mean
 FROM analytics.run_features WHERE run_id IN (1, 3) ORDER BY run_id;
 
--- runs that finish at one instant are added in the order of their start,
--- then id, by the training window and by run_features_for alike: page 13's
--- three runs of 0.3, 0.2 and 0.1 s (ids in the other order) give a mean
--- whose last bit depends on the order, 0.6 / 3 and not 0.6000000000000001 / 3
+-- the order runs are added in does not matter: page 13's three runs of 0.3,
+-- 0.2 and 0.1 s, which finish at one instant (ids in the other order), give
+-- the exact mean 0.2 (600,000 microseconds / 3), where float8 sums in
+-- either order give 0.19999999999999998 or 0.20000000000000004; the training
+-- window and run_features_for agree
 INSERT INTO app.notebook_page VALUES (13, 1, 'ties');
 INSERT INTO app.block VALUES (7, 13, 'sql', 1);
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at, finished_at) VALUES
@@ -147,6 +148,7 @@ INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, create
 \i extract/features.sql
 \set ECHO all
 SELECT f.historical_run_count AS n,
+	   f.historical_avg_duration = 0.2::float8 AS exact_mean,
 	   f.historical_avg_duration = (0.3::float8 + 0.2 + 0.1) / 3 AS start_order,
 	   f.historical_avg_duration = (0.1::float8 + 0.2 + 0.3) / 3 AS id_order,
 	   (analytics.run_features_for(24)).historical_avg_duration = f.historical_avg_duration

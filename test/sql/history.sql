@@ -12,8 +12,11 @@ FROM unnest(ARRAY[1, 100, 3, 7]::float8[]) d;
 -- rows with a NULL duration are skipped (the run being scored, in a window)
 SELECT (durpred.run_history(d, f)).* FROM (VALUES (2.0::float8, false), (NULL, true), (6.0, true)) v(d, f);
 
--- equal, bit for bit, to PostgreSQL's own aggregates over the same values
--- in the same order, for many groups of random sizes, ties included
+-- for many groups of random sizes, ties included: the count, the median and
+-- the failure rate equal PostgreSQL's own aggregates over the same values;
+-- the mean and the sample standard deviation come from the exact totals of
+-- the durations in microseconds, each rounded once to float8, and equal the
+-- same arithmetic done in numeric; none depends on the order of the rows
 CREATE TEMP TABLE runs AS
 SELECT g AS page, i AS seq,
 	   CASE WHEN random() < 0.1 THEN 5.0 ELSE round((random() ^ 3 * 500)::numeric, 3)::float8 END AS d,
@@ -24,15 +27,20 @@ SELECT count(*) AS groups,
 	   count(*) FILTER (WHERE (h).historical_avg_duration = a) AS avg_equal,
 	   count(*) FILTER (WHERE (h).historical_median_duration = m) AS median_equal,
 	   count(*) FILTER (WHERE (h).historical_stddev_duration IS NOT DISTINCT FROM s) AS stddev_equal,
-	   count(*) FILTER (WHERE (h).historical_failure_rate = fr) AS failure_rate_equal
+	   count(*) FILTER (WHERE (h).historical_failure_rate = fr) AS failure_rate_equal,
+	   count(*) FILTER (WHERE h = h_reversed AND h = h_shuffled) AS order_free
 FROM (SELECT page,
 			 durpred.run_history(d, failed ORDER BY seq) AS h,
+			 durpred.run_history(d, failed ORDER BY seq DESC) AS h_reversed,
+			 durpred.run_history(d, failed ORDER BY md5(seq::text)) AS h_shuffled,
 			 count(*)::int AS n,
-			 avg(d ORDER BY seq) AS a,
+			 sum(us)::float8 / (count(*)::float8 * 1000000) AS a,
 			 percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS m,
-			 stddev_samp(d ORDER BY seq) AS s,
+			 CASE WHEN count(*) > 1 THEN
+				 sqrt((count(*) * sum(us * us) - sum(us) ^ 2)::float8
+					  / (count(*)::float8 * (count(*) - 1)::float8)) / 1000000 END AS s,
 			 count(*) FILTER (WHERE failed)::float8 / count(*) AS fr
-	  FROM runs GROUP BY page) x;
+	  FROM (SELECT *, round(d::numeric * 1000000) AS us FROM runs) r GROUP BY page) x;
 
 -- as a window aggregate, each row's value equals the plain aggregate over
 -- the rows up to it

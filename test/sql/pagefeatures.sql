@@ -71,13 +71,14 @@ FROM (SELECT durpred.page_features(c.page, c.at) AS f FROM cases c) x;
 -- median (10.25 + 20) / 2, failure rate 2/6
 SELECT durpred.page_features(30, '2025-05-14 12:00:00+00');
 -- and after run 7, of 402 d 5:00:00.5: the mean of the eight durations
--- (run 12 too) as date_part gives them, added in the order they finished
+-- (run 12 too): their exact sum in microseconds over the count
 SELECT (durpred.page_features(30, '2026-07-01')).historical_avg_duration
-	   = (SELECT avg(date_part('epoch', finished_at - started_at) ORDER BY finished_at)
+	   = (SELECT sum(durpred.run_duration_us(finished_at, started_at))::float8 / (count(*) * 1000000)
 		  FROM app.noteflow_run WHERE id IN (1, 2, 3, 4, 5, 6, 7, 12)) AS mean_of_eight;
--- page 33: the three runs that finished at one instant are added in the
--- order of their start, as the training set's window adds them
+-- page 33: the three runs that finished at one instant give the exact mean
+-- whatever the order, 0.2, where float8 sums give either neighbour
 SELECT (f).historical_run_count AS n,
+	   (f).historical_avg_duration = 0.2::float8 AS exact_mean,
 	   (f).historical_avg_duration = (0.3::float8 + 0.2 + 0.1) / 3 AS start_order,
 	   (f).historical_avg_duration = (0.1::float8 + 0.2 + 0.3) / 3 AS id_order
 FROM (SELECT durpred.page_features(33, '2025-05-07 10:30:00+00') AS f) x;

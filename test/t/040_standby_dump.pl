@@ -5,7 +5,9 @@
 #   standby session follows a new activation at its next statement;
 # - installing or activating on the standby is refused with 25006;
 # - pg_dump carries the models, versions, active flag and id sequence, and
-#   the restored database scores identically, its serving trigger too.
+#   the restored database scores identically, its serving trigger too;
+# - the per-page history summary survives pg_dump and restore, its triggers
+#   keep working there, and a standby reads it.
 use strict;
 use warnings;
 
@@ -84,7 +86,17 @@ $primary->safe_psql(
 	INSERT INTO app.workspace VALUES (1, 'w');
 	INSERT INTO app.notebook_page VALUES (20, 1, 'daily');
 	INSERT INTO app.block VALUES (1, 20, 'sql', 1);
+	INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at, finished_at)
+	SELECT 100 + g, 20, 1, CASE WHEN g % 4 = 0 THEN 'failed' ELSE 'success' END,
+		   '2025-05-01'::timestamptz + g * interval '1 hour', '2025-05-01'::timestamptz + g * interval '1 hour',
+		   '2025-05-01'::timestamptz + g * interval '1 hour' + g * interval '1.5 second'
+	FROM generate_series(1, 25) g;
 });
+my $summary = q{SELECT string_agg(h::text, ',' ORDER BY page_id) FROM analytics.page_history_summary h};
+my $features_agree = q{SELECT durpred.page_features(20, now()) = analytics.features_as_of(20, now())
+	AND (durpred.page_features(20, now())).historical_run_count = 25};
+is($primary->safe_psql('postgres', $features_agree), 't',
+	'the history summary gives the features of the SQL definition');
 my $dump = $primary->basedir . '/registry.dump';
 $primary->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $primary->connstr('postgres') ],
 	'pg_dump of a database with models');
@@ -104,6 +116,21 @@ is($primary->safe_psql('restored', q{SELECT model_id || ' ' || estimated_duratio
 	'2 1010', 'and logs the estimate with its model');
 is($primary->safe_psql('restored', install_sql('three', '5E-1', 'false')), '4',
 	'ids continue after the restored ones');
+
+# the history summary: restored as it was, complete, kept by the restored
+# triggers, and read on the standby
+is($primary->safe_psql('restored', $summary), $primary->safe_psql('postgres', $summary),
+	'the restored history summary is identical');
+is($primary->safe_psql('restored', $features_agree), 't',
+	'the restored summary gives the features of the SQL definition');
+$primary->safe_psql('restored',
+	q{UPDATE app.noteflow_run SET status = 'success', started_at = created_at,
+		 finished_at = created_at + interval '1 minute' WHERE id = 1});
+is($primary->safe_psql('restored', q{SELECT runs || ' ' || complete FROM analytics.page_history_summary WHERE page_id = 20}),
+	'26 true', 'the restored triggers keep the summary up to date');
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres', $features_agree), 't',
+	'a standby reads the replicated summary and gives the same features');
 
 $standby->stop;
 $primary->stop;
