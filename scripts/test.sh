@@ -16,6 +16,8 @@ cd "$top"
 MAKE=${MAKE:-make}
 echo "test: building"
 $MAKE -s
+echo "test: checking what durpred.so exports"
+scripts/check-exports.sh
 echo "test: installing"
 as_root $MAKE -s install
 
