@@ -107,7 +107,7 @@ deps:
 
 # pgTAP in a fresh database of the server the PG* variables name
 installcheck-pgtap:
-	'$(bindir)/psql' -X -q -v ON_ERROR_STOP=1 -d postgres \
+	'$(bindir)/psql' -X -q -v ON_ERROR_STOP=1 -d postgres -c 'SET client_min_messages = warning' \
 		-c 'DROP DATABASE IF EXISTS $(PGTAP_TESTDB)' -c 'CREATE DATABASE $(PGTAP_TESTDB)'
 	pg_prove --psql-bin '$(bindir)/psql' --dbname $(PGTAP_TESTDB) $(PGTAP_TESTS)
 
