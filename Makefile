@@ -73,8 +73,8 @@ PG_CPPFLAGS += -DPGDLLEXPORT='__attribute__((visibility("default")))'
 PG_CFLAGS += -fvisibility=hidden
 SHLIB_LINK = -lxgboost -lgomp -lm
 
-# No LLVM bitcode: the JIT cannot inline through XGBoost, and clang is not a
-# build dependency.
+# No LLVM bitcode: the JIT cannot inline through XGBoost (clang is installed
+# for the fuzzing harness, not for the module's build).
 override with_llvm = no
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
