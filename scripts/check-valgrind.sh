@@ -108,6 +108,7 @@ valgrind_opts=(
 	--suppressions="$PWD/test/valgrind.supp"
 	--error-exitcode=128
 	--error-markers=VALGRINDERROR-BEGIN,VALGRINDERROR-END
+	--show-error-list=yes
 	--log-file="$out/valgrind/%p.log"
 )
 # shellcheck disable=SC2206
@@ -195,6 +196,9 @@ for log in "${durpred[@]}"; do
 	echo "check-valgrind: an error in durpred's code in valgrind/${log##*/}"
 done
 echo "check-valgrind: ${#durpred[@]} processes with an error in durpred's code, ${#library[@]} in XGBoost's or OpenMP's"
+# how often each suppression was used ("used_suppression: N name file:line")
+cat "$out"/valgrind/*.log | sed -n 's/.*used_suppression: *\([0-9]*\) \(.*\) [^ ]*:[0-9]*$/\2\t\1/p' |
+	awk -F '\t' '{ n[$1] += $2 } END { for (s in n) printf "check-valgrind: suppressed %d times: %s\n", n[s], s }' | sort
 echo "check-valgrind: pg_regress: $(grep -oE 'All [0-9]+ tests passed|[0-9]+ of [0-9]+ tests failed' "$out/regress.log" || echo 'no result')"
 echo "check-valgrind: $errors errors"
 [ $errors = 0 ] && [ $regress_ok = 1 ] && [ "$processes" -gt 0 ]
