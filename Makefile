@@ -128,3 +128,13 @@ clean-bench:
 	rm -rf bench-output demo-output
 
 .PHONY: trainer install-trainer clean-trainer deps installcheck-pgtap test bench clean-bench demo
+
+# The pg_regress suites against a server under valgrind memcheck, in a
+# private copy of the installed PostgreSQL (installs nothing; 6-12 min on 2 cores).
+check-valgrind:
+	scripts/check-valgrind.sh
+clean: clean-valgrind
+clean-valgrind:
+	rm -rf valgrind-output
+
+.PHONY: check-valgrind clean-valgrind
