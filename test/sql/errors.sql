@@ -90,6 +90,19 @@ SELECT durpred.install_model('x', convert_to(repeat('{"a": ', 100) || '1' || rep
 SELECT durpred.install_model('x', convert_to((SELECT j::text FROM tiny) || ' {}', 'UTF8'));
 SELECT durpred.install_model('x', convert_to('{"a": 1, "a": 2}', 'UTF8'));
 SELECT durpred.install_model('x', convert_to('{"a": "\ud800"}', 'UTF8'));
+-- XGBoost's legacy binary format (before 1.0, and up to 1.7 for a name not
+-- ending in .json or .ubj): the error says what it is and how to save it
+-- again.  With 1.x's magic "binf", without it (as before 1.0), and its
+-- base64 form
+SELECT durpred.install_model('x', '\x62696e660000003f'::bytea || decode(repeat('00', 132), 'hex')
+	|| '\x1000000000000000'::bytea || convert_to('reg:squarederror', 'UTF8')
+	|| '\x0600000000000000'::bytea || convert_to('gbtree', 'UTF8'));
+SELECT durpred.install_model('x', '\x0000003f19000000'::bytea || decode(repeat('00', 128), 'hex')
+	|| '\x0a00000000000000'::bytea || convert_to('reg:linear', 'UTF8')
+	|| '\x0600000000000000'::bytea || convert_to('gbtree', 'UTF8'));
+SELECT durpred.install_model('x', convert_to('bs64AAAAPxkAAAA=', 'UTF8'));
+-- a single brace
+SELECT durpred.install_model('x', '{'::bytea);
 -- UBJSON: a length prefix far beyond the end of the input
 SELECT durpred.install_model('x', '\x7b4c7fffffffffffffff'::bytea);
 SELECT durpred.install_model('x', '\x7b4c00000000000000016c5b2464234c0fffffffffffffff'::bytea);
@@ -147,6 +160,8 @@ SELECT durpred.predict_duration(sql_blocks => -1);
 SELECT durpred.predict_duration('{"nope": 1}'::jsonb);
 SELECT durpred.predict_duration('{"sql_blocks": "1"}'::jsonb);
 SELECT durpred.install_model('x', 'junk'::bytea);
+SELECT durpred.install_model('x', '\x62696e660000003f'::bytea || decode(repeat('00', 132), 'hex')
+	|| '\x1000000000000000'::bytea || convert_to('reg:squarederror', 'UTF8'));
 SELECT durpred.install_model('x', pg_temp.broken('{learner,gradient_booster,name}', '"dart"'));
 SELECT durpred.activate_model(999);
 \set VERBOSITY default
