@@ -886,6 +886,71 @@ UbjValue(DocReader *r, char marker, DocValue *out)
 }
 
 /*
+ * XGBoost's legacy binary model format, which XGBoost before 1.0 saves and
+ * releases up to 1.7 still save for a file name that does not end in .json
+ * (or .ubj) (LearnerImpl's binary Save/Load in XGBoost's src/learner.cc,
+ * 0.90 to 1.7): an optional 4-byte magic "binf" (or "bs64" for its base64
+ * form), the 136-byte struct LearnerModelParam, then the objective's name
+ * as a little-endian uint64 length and that many bytes ("reg:squarederror").
+ */
+#define LEGACY_PARAM_SIZE 136
+#define LEGACY_MAX_NAME_LEN 64
+
+/*
+ * IsLegacyBinaryModel
+ *		Whether bytes look like XGBoost's legacy binary model format: its
+ *		magic, or an objective name ("kind:name", printable) where that
+ *		format keeps it.  A heuristic, only used to word the error.
+ */
+static bool
+IsLegacyBinaryModel(const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) data;
+	uint64		n = 0;
+	bool		colon = false;
+	int			i;
+
+	if (len >= 4 && (memcmp(p, "binf", 4) == 0 || memcmp(p, "bs64", 4) == 0))
+		return true;
+	if (len < LEGACY_PARAM_SIZE + 8)
+		return false;
+	for (i = 7; i >= 0; i--)
+		n = (n << 8) | p[LEGACY_PARAM_SIZE + i];
+	if (n == 0 || n > LEGACY_MAX_NAME_LEN || n > len - LEGACY_PARAM_SIZE - 8)
+		return false;
+	p += LEGACY_PARAM_SIZE + 8;
+	for (i = 0; i < (int) n; i++)
+	{
+		if (p[i] <= ' ' || p[i] >= 0x7f)
+			return false;
+		colon |= (p[i] == ':');
+	}
+	return colon;
+}
+
+/*
+ * NotJsonOrUbjson
+ *		Raises the reader's error code for bytes that do not begin with '{',
+ *		saying what they are when they look like XGBoost's legacy binary
+ *		format, and how to get a model durpred reads.
+ */
+static void
+pg_attribute_noreturn()
+NotJsonOrUbjson(DocReader *r)
+{
+	if (IsLegacyBinaryModel(r->start, r->end - r->start))
+		ereport(ERROR,
+				(errcode(r->errcode),
+				 errmsg("model file is in XGBoost's legacy binary format, which durpred does not read"),
+				 errdetail("XGBoost before 1.0 saves models (.model, .bst) only in this format, and releases up to 1.7 still do for a file name that does not end in .json (or, from 1.6 on, .ubj)."),
+				 errhint("Load the model with any XGBoost release from 1.0 on and save it again as JSON or UBJSON: save_model(\"model.json\"), or save_model(\"model.ubj\") from XGBoost 1.6 on.")));
+	ereport(ERROR,
+			(errcode(r->errcode),
+			 errmsg("invalid model file: not an XGBoost JSON or UBJSON model (it must begin with '{') at byte 0"),
+			 errhint("durpred reads models that XGBoost 1.0 or later saved as JSON or UBJSON; save a model of another format again with save_model(\"model.json\") in any XGBoost release from 1.0 on.")));
+}
+
+/*
  * DocParse
  *		Parses a JSON or UBJSON document whose top level is an object.
  *
@@ -905,8 +970,13 @@ DocParse(const char *data, size_t len, int errcode, bool *is_ubjson)
 	r.depth = 0;
 	r.errcode = errcode;
 
-	if (len < 2 || data[0] != '{')
-		DocError(&r, "not an XGBoost JSON or UBJSON model (it must begin with '{')");
+	if (len == 0 || data[0] != '{')
+		NotJsonOrUbjson(&r);
+	if (len < 2)
+	{
+		r.p = r.end;
+		DocError(&r, "unexpected end of input");
+	}
 
 	is_json = (data[1] == '"' || data[1] == ' ' || data[1] == '\n' ||
 			   data[1] == '\t' || data[1] == '\r' ||
