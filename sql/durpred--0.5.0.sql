@@ -3,9 +3,10 @@
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION durpred" to load this file. \quit
 
--- 0.5.0 has the objects of 0.1.0 and of the upgrades to 0.2.0, 0.3.0 and
--- 0.4.0 (their scripts stay as released), and first checks that its
--- schema is durpred's alone.
+-- 0.5.0 has the objects of 0.1.0 and of the upgrades to 0.2.0, 0.3.0,
+-- 0.4.0 and 0.5.0 (their scripts stay as released; keep this one equal to
+-- them: test/sql/extension.sql compares a fresh install with an updated
+-- one), and first checks that its schema is durpred's alone.
 
 --
 -- The schema
