@@ -972,10 +972,15 @@ UbjReadInteger(DocReader *r, char marker, int64 *out)
 
 /*
  * UbjLength
- *		Reads a length or count: an integer, not negative, at most limit.
+ *		Reads a length or count: an integer, not negative, and no more than
+ *		the bytes that remain after it (a string's bytes, or a container's
+ *		elements, each of which takes at least one byte).
+ *
+ * The bytes that remain are counted once the length itself is read: counted
+ * before, they would let a length run up to 9 bytes past the end.
  */
 static int32
-UbjLength(DocReader *r, size_t limit)
+UbjLength(DocReader *r)
 {
 	int64		n;
 
@@ -983,7 +988,7 @@ UbjLength(DocReader *r, size_t limit)
 		DocError(r, "expected an integer length");
 	if (n < 0)
 		DocError(r, "negative length");
-	if ((uint64) n > limit || n > PG_INT32_MAX)
+	if ((uint64) n > (uint64) (r->end - r->p) || n > PG_INT32_MAX)
 		DocError(r, "length prefix beyond the end of input");
 	return (int32) n;
 }
@@ -996,7 +1001,7 @@ UbjLength(DocReader *r, size_t limit)
 static void
 UbjStringBody(DocReader *r)
 {
-	int32		n = UbjLength(r, r->end - r->p);
+	int32		n = UbjLength(r);
 
 	if (memchr(r->p, '\0', n) != NULL)
 		DocError(r, "NUL character in string");
@@ -1031,8 +1036,7 @@ UbjContainerHeader(DocReader *r, char *type, bool is_object)
 		int32		n;
 
 		r->p++;
-		/* each element takes at least one byte (a key's length at least 1) */
-		n = UbjLength(r, r->end - r->p);
+		n = UbjLength(r);
 		remaining = r->end - r->p;
 		if (size > 0 && !is_object && (size_t) n * size > remaining)
 			DocError(r, "length prefix beyond the end of input");
