@@ -13,9 +13,9 @@
  * each value, and a value can take one byte of input (UBJSON's 'Z', or
  * "0," in JSON): a document of tiny values would cost twenty times its
  * size.  Values are therefore written one after another into one buffer, in
- * an encoding that is never longer than 1.5 bytes per byte of input, and
- * decoded only when they are read.  The buffer is sized for that bound once,
- * and shrunk to what was used; pages that are never written take no memory.
+ * an encoding of at most about 1.5 bytes per byte of input, and decoded only
+ * when they are read.  The buffer is sized for that bound once, and shrunk to
+ * what was used; pages that are never written take no memory.
  *
  * The encoding: each value is a tag byte and its payload, in the host's
  * byte order, unaligned.
@@ -27,8 +27,11 @@
  *	TAG_FLOAT32, TAG_FLOAT64		the number
  *	TAG_STRING						length, bytes
  *	TAG_ARRAY0, TAG_OBJECT0			nothing: empty
- *	TAG_ARRAY8, TAG_OBJECT8			body length (one byte), body
- *	TAG_ARRAY32, TAG_OBJECT32		count, body length (4 bytes each), body
+ *	TAG_ARRAY, TAG_OBJECT			body length (below 16384, in one byte, or
+ *									two of 7 bits), body; the elements are
+ *									counted when the value is read
+ *	TAG_LARGE_ARRAY, TAG_LARGE_OBJECT	count, body length (4 bytes each),
+ *									body
  *	TAG_TYPED8						marker, count (one byte), raw elements
  *	TAG_TYPEDREF					marker, count (4 bytes), pointer to the
  *									raw elements in the input
@@ -36,17 +39,21 @@
  * A length is one byte below 255, else 255 and 4 bytes.  An array's body is
  * its values; an object's, its members: key (length, bytes), then value.
  *
- * Why 1.5 bytes per byte of input: every scalar's encoding is no longer than
- * its input and the separator or bracket after it (a small integer takes one
- * byte: "0," or UBJSON's "i\0" take half their size), except a JSON float of
- * three characters ("0.5", "1e9", "NaN") that takes five bytes for four
- * (1.25).  A container's brackets pay for a small header (two bytes),
- * except in a UBJSON container typed '[', whose elements have no opening
- * bracket: "Z]" takes three bytes for two (1.5).  A large header (9 bytes)
- * sits before a body of 256 bytes or more.  Typed numeric arrays of more than
- * 8 bytes stay in the input (14 bytes for a header of at least 6 and the
- * elements).  A container's header is written large and made small when its
- * body turns out short; the nesting limit bounds the bytes in between.
+ * Why about 1.5 bytes per byte of input.  Every scalar's encoding is no
+ * longer than its input and the separator or bracket after it (a small
+ * integer takes one byte: "0," and UBJSON's "i\0" take half their size),
+ * except a JSON float of three characters ("0.5", "1e9", "NaN"): five bytes
+ * for four (1.25).  A container has at least two bytes of its own ('[' and
+ * ']', or a count), and a header of at most three while its body is below
+ * 16 kB; a longer body has a 9-byte header, paid for by its 16 kB even when
+ * 64 containers nest around one body (64 * 6 / 16384: 2.4 %).  A container
+ * with one byte of its own is an element of a UBJSON container typed '['
+ * or '{', which has no opening bracket: "Z]" takes three bytes for two
+ * (1.5), and a 3-byte header needs a body of 128 bytes (1.2 %).  Typed
+ * numeric arrays of more than 8 bytes stay in the input (14 bytes for a
+ * header of at least 6 and the elements).  The buffer holds 1 + 1/2 + 1/16
+ * bytes per byte of input, and the open containers' headers: a container's
+ * header is written large and made small when its body turns out short.
  *
  *-------------------------------------------------------------------------
  */
@@ -86,11 +93,11 @@ enum
 	TAG_FLOAT64,
 	TAG_STRING,
 	TAG_ARRAY0,
-	TAG_ARRAY8,
-	TAG_ARRAY32,
+	TAG_ARRAY,
+	TAG_LARGE_ARRAY,
 	TAG_OBJECT0,
-	TAG_OBJECT8,
-	TAG_OBJECT32,
+	TAG_OBJECT,
+	TAG_LARGE_OBJECT,
 	TAG_TYPED8,
 	TAG_TYPEDREF,
 	/* 0x80 to 0xFF: the integers -64 to 63 */
@@ -102,7 +109,8 @@ enum
 
 /* the large container header: tag, count, body length */
 #define LARGE_HEADER 9
-#define SMALL_HEADER 2
+/* longest body of a container with a small header: two bytes of 7 bits */
+#define SMALL_BODY_MAX 16383
 
 typedef struct DocReader
 {
@@ -294,12 +302,20 @@ ContainerEnd(DocReader *r, Size pos, int64 count, bool is_object)
 		header[0] = is_object ? TAG_OBJECT0 : TAG_ARRAY0;
 		r->out_len = pos + 1;
 	}
-	else if (body_len < 256)
+	else if (body_len <= SMALL_BODY_MAX)
 	{
-		header[0] = is_object ? TAG_OBJECT8 : TAG_ARRAY8;
-		header[1] = (char) (uint8) body_len;
-		memmove(header + SMALL_HEADER, header + LARGE_HEADER, body_len);
-		r->out_len = pos + SMALL_HEADER + body_len;
+		int			size = (body_len < 128) ? 2 : 3;
+
+		header[0] = is_object ? TAG_OBJECT : TAG_ARRAY;
+		if (body_len < 128)
+			header[1] = (char) (uint8) body_len;
+		else
+		{
+			header[1] = (char) (uint8) (0x80 | (body_len & 0x7F));
+			header[2] = (char) (uint8) (body_len >> 7);
+		}
+		memmove(header + size, header + LARGE_HEADER, body_len);
+		r->out_len = pos + size + body_len;
 	}
 	else
 	{
@@ -310,7 +326,7 @@ ContainerEnd(DocReader *r, Size pos, int64 count, bool is_object)
 			DocError(r, is_object ? "object too large" : "array too long");
 		if (body_len > PG_UINT32_MAX)
 			DocError(r, "document too large");
-		header[0] = is_object ? TAG_OBJECT32 : TAG_ARRAY32;
+		header[0] = is_object ? TAG_LARGE_OBJECT : TAG_LARGE_ARRAY;
 		memcpy(header + 1, &count32, 4);
 		memcpy(header + 5, &body32, 4);
 	}
@@ -805,18 +821,19 @@ JsonValue(DocReader *r)
 			break;
 	}
 
-	if (JsonLiteral(r, "true"))
+	/* a word, by its first letter; anything else is a number */
+	if (*r->p == 't' && JsonLiteral(r, "true"))
 		OutByte(r, TAG_TRUE);
-	else if (JsonLiteral(r, "false"))
+	else if (*r->p == 'f' && JsonLiteral(r, "false"))
 		OutByte(r, TAG_FALSE);
-	else if (JsonLiteral(r, "null"))
+	else if (*r->p == 'n' && JsonLiteral(r, "null"))
 		OutByte(r, TAG_NULL);
 	/* XGBoost writes non-finite floats as these words */
-	else if (JsonLiteral(r, "NaN"))
+	else if (*r->p == 'N' && JsonLiteral(r, "NaN"))
 		OutFloat32(r, NAN);
-	else if (JsonLiteral(r, "Infinity"))
+	else if (*r->p == 'I' && JsonLiteral(r, "Infinity"))
 		OutFloat32(r, INFINITY);
-	else if (JsonLiteral(r, "-Infinity"))
+	else if (*r->p == '-' && JsonLiteral(r, "-Infinity"))
 		OutFloat32(r, -INFINITY);
 	else
 		JsonNumber(r);
@@ -1241,7 +1258,7 @@ DocParse(const char *data, size_t len, int errcode)
 		DocError(&r, "not an XGBoost JSON or UBJSON model (it must begin with '{')");
 
 	/* the bound of the file header, and room for the open headers */
-	r.out_cap = len + len / 2 + (DOC_MAX_DEPTH + 2) * LARGE_HEADER;
+	r.out_cap = len + len / 2 + len / 16 + (DOC_MAX_DEPTH + 2) * LARGE_HEADER;
 	r.out = MemoryContextAllocHuge(CurrentMemoryContext, r.out_cap);
 	r.out_len = 0;
 
@@ -1290,6 +1307,25 @@ DocFree(Doc *doc)
  */
 
 /*
+ * DecodeBodyLength
+ *		The body length of a container with a small header, at p; returns
+ *		the position of the body.
+ */
+static inline const char *
+DecodeBodyLength(const char *p, uint32 *len)
+{
+	uint8		b = (uint8) p[0];
+
+	if (b < 0x80)
+	{
+		*len = b;
+		return p + 1;
+	}
+	*len = (b & 0x7F) | ((uint32) (uint8) p[1] << 7);
+	return p + 2;
+}
+
+/*
  * SkipValue
  *		The position after the value at p.
  */
@@ -1327,11 +1363,12 @@ SkipValue(const char *p)
 
 				return DecodeKey(p, &s, &len);
 			}
-		case TAG_ARRAY8:
-		case TAG_OBJECT8:
-			return p + 1 + (uint8) *p;
-		case TAG_ARRAY32:
-		case TAG_OBJECT32:
+		case TAG_ARRAY:
+		case TAG_OBJECT:
+			p = DecodeBodyLength(p, &n);
+			return p + n;
+		case TAG_LARGE_ARRAY:
+		case TAG_LARGE_OBJECT:
 			memcpy(&n, p + 4, 4);
 			return p + 8 + n;
 		case TAG_TYPED8:
@@ -1421,13 +1458,14 @@ DecodeValue(const char *p, DocValue *v)
 			v->kind = (tag == TAG_ARRAY0) ? DOC_ARRAY : DOC_OBJECT;
 			v->u.body = p + 1;
 			break;
-		case TAG_ARRAY8:
-		case TAG_OBJECT8:
+		case TAG_ARRAY:
+		case TAG_OBJECT:
 			{
-				const char *body = p + SMALL_HEADER;
-				const char *end = body + (uint8) p[1];
+				uint32		body_len;
+				const char *body = DecodeBodyLength(p + 1, &body_len);
+				const char *end = body + body_len;
 				const char *q = body;
-				bool		is_object = (tag == TAG_OBJECT8);
+				bool		is_object = (tag == TAG_OBJECT);
 
 				/* a short body: its elements are counted when read */
 				while (q < end)
@@ -1446,13 +1484,13 @@ DecodeValue(const char *p, DocValue *v)
 				v->u.body = body;
 				return end;
 			}
-		case TAG_ARRAY32:
-		case TAG_OBJECT32:
+		case TAG_LARGE_ARRAY:
+		case TAG_LARGE_OBJECT:
 			{
 				uint32		count;
 
 				memcpy(&count, p + 1, 4);
-				v->kind = (tag == TAG_ARRAY32) ? DOC_ARRAY : DOC_OBJECT;
+				v->kind = (tag == TAG_LARGE_ARRAY) ? DOC_ARRAY : DOC_OBJECT;
 				v->len = (int32) count;
 				v->u.body = p + LARGE_HEADER;
 				break;
