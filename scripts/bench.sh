@@ -182,6 +182,9 @@ pending=$(median_ms "SELECT count(*) FROM analytics.pending_run_estimates" 5)
 npending=$(psqlq -c "SELECT count(*) FROM app.noteflow_run WHERE status IN ('pending', 'running')")
 figure "score the whole queue (analytics.pending_run_estimates)" "$pending ms for $npending runs" "median of 5"
 
+# the runs the insert benchmarks below add are deleted after them
+last_demo_run=$(psqlq -c "SELECT max(id) FROM app.noteflow_run")
+
 cat >"$work/insert.sql" <<'EOF'
 \set page random(1, 750)
 INSERT INTO app.noteflow_run (notebook_page_id, workspace_id, status, created_at)
@@ -238,6 +241,7 @@ cwo=$(printf '%s\n' "${without[@]}" | sort -n | head -1)
 figure "backend CPU per single-row INSERT into app.noteflow_run" \
 	"$cw us with the trigger, $cwo us without: the trigger adds $((cw - cwo)) us" \
 	"minimum of 3 x 5,000 autocommit inserts in one session"
+psqlq -c "DELETE FROM app.noteflow_run WHERE id > $last_demo_run" -c "VACUUM ANALYZE app.noteflow_run"
 
 # --- the cost of a page's history --------------------------------------------
 # Three pages with 100, 10,000 and 100,000 finished runs (one every five
