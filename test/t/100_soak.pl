@@ -332,7 +332,19 @@ my $possible = q{
 is( $node->safe_psql(
 		'postgres',
 		"SELECT count(*) FROM soak_write w WHERE w.estimate IS NOT NULL AND NOT $possible"),
-	'0', 'every estimate comes from a model that was active during its write');
+	'0', 'every estimate comes from a model that was active during its write')
+  or diag(
+	"the writes, their log rows and the registry changes around them:\n",
+	$node->safe_psql(
+		'postgres', qq{
+		SELECT w.run_id, w.kind, w.began, w.ended, w.model_id, w.estimate,
+			   (SELECT string_agg(e.model_id || '@' || e.estimated_at, ', ')
+				FROM analytics.run_estimate e WHERE e.run_id = w.run_id) AS logged,
+			   (SELECT string_agg(s.seq || ':' || s.t_before || '..' || s.t_after || '->'
+								  || coalesce(s.active_after::text, 'none'), ', ' ORDER BY s.seq)
+				FROM soak_switch s
+				WHERE s.t_after >= w.began - interval '50 ms' AND s.t_before <= w.ended + interval '50 ms') AS switches
+		FROM soak_write w WHERE w.estimate IS NOT NULL AND NOT $possible}));
 is( $node->safe_psql(
 		'postgres',
 		"SELECT count(*) FROM soak_write w WHERE w.estimate IS NULL AND NOT $possible"),
