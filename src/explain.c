@@ -261,17 +261,20 @@ ExplainerBuild(const Evaluator *ev)
 }
 
 /*
- * AddLeaf
+ * AddLeafPoints
  *		Adds one leaf's Shapley values, given which of its path's features
- *		the row follows (bit i of on: the feature at path position i).
+ *		the row follows (bit i of on: the feature at path position i), with
+ *		the m-point rule.  Inlined with m constant for the common small
+ *		rules, so that the loops over the points unroll.
  */
-static inline void
-AddLeaf(const Explainer *ex, const ExplainLeaf *leaf, uint32 on, double *phi)
+static pg_attribute_always_inline void
+AddLeafPoints(const Explainer *ex, const ExplainLeaf *leaf, uint32 on,
+			  double *phi, const int m)
 {
 	int			k = leaf->k;
 	const uint16 *slot = &ex->path_slot[leaf->path];
 	const double *z = &ex->path_z[leaf->path];
-	const Quadrature *rule;
+	const Quadrature *rule = &rules[m];
 	double		scale = leaf->value;
 	double		g[MAX_PATH][MAX_POINTS];
 	double		prefix[MAX_PATH + 1][MAX_POINTS];
@@ -279,16 +282,9 @@ AddLeaf(const Explainer *ex, const ExplainLeaf *leaf, uint32 on, double *phi)
 	double		e[MAX_POINTS];
 	int			members[MAX_PATH];
 	int			t = 0,
-				m,
 				i,
 				a,
 				q;
-
-	if (k == 0)
-		return;
-	m = (k + 1) / 2;
-	rule = &rules[m];
-	on &= (k == 32) ? ~(uint32) 0 : ((uint32) 1 << k) - 1;
 
 	/* the features the row does not follow contribute z_i (1 - y) */
 	for (i = 0; i < k; i++)
@@ -313,27 +309,32 @@ AddLeaf(const Explainer *ex, const ExplainLeaf *leaf, uint32 on, double *phi)
 		}
 	}
 
-	/* e_q = weight * value * Z * (1 - y)^(k - t) */
-	for (q = 0; q < m; q++)
-		e[q] = scale * rule->w[q] * rule->one_minus_y_pow[k - t][q];
-
 	/* an unfollowed feature j: -value * Z * integral (1 - y)^(k-t-1) P(y) */
 	if (t < k)
 	{
 		double		sum = 0;
 
 		for (q = 0; q < m; q++)
-			sum += scale * rule->w[q] * rule->one_minus_y_pow[k - t - 1][q] * prefix[t][q];
+			sum += rule->w[q] * rule->one_minus_y_pow[k - t - 1][q] * prefix[t][q];
+		sum *= scale;
 		for (i = 0; i < k; i++)
 		{
 			if (!(on & ((uint32) 1 << i)))
 				phi[slot[i]] -= sum;
 		}
 	}
+	if (t == 0)
+		return;
 
-	/* a followed feature j: (1 - z_j) * integral of the others' product */
+	/*
+	 * a followed feature j: value * Z * (1 - z_j) * integral (1 - y)^(k-t)
+	 * times the product of the other followed features' g
+	 */
 	for (q = 0; q < m; q++)
+	{
+		e[q] = scale * rule->w[q] * rule->one_minus_y_pow[k - t][q];
 		suffix[q] = 1.0;
+	}
 	for (a = t - 1; a >= 0; a--)
 	{
 		double		sum = 0;
@@ -344,6 +345,42 @@ AddLeaf(const Explainer *ex, const ExplainLeaf *leaf, uint32 on, double *phi)
 			suffix[q] *= g[a][q];
 		}
 		phi[slot[members[a]]] += (1.0 - z[members[a]]) * sum;
+	}
+}
+
+/*
+ * AddLeaf
+ *		AddLeafPoints with the rule that is exact for the leaf: ceil(k / 2)
+ *		points integrate a polynomial of degree k - 1.
+ */
+static inline void
+AddLeaf(const Explainer *ex, const ExplainLeaf *leaf, uint32 on, double *phi)
+{
+	int			k = leaf->k;
+
+	if (k == 0)
+		return;
+	on &= ((uint32) 1 << k) - 1;
+	switch ((k + 1) / 2)
+	{
+		case 1:
+			AddLeafPoints(ex, leaf, on, phi, 1);
+			break;
+		case 2:
+			AddLeafPoints(ex, leaf, on, phi, 2);
+			break;
+		case 3:
+			AddLeafPoints(ex, leaf, on, phi, 3);
+			break;
+		case 4:
+			AddLeafPoints(ex, leaf, on, phi, 4);
+			break;
+		case 5:
+			AddLeafPoints(ex, leaf, on, phi, 5);
+			break;
+		default:
+			AddLeafPoints(ex, leaf, on, phi, (k + 1) / 2);
+			break;
 	}
 }
 
