@@ -23,19 +23,31 @@
  *			 (z_i + y (o_i - z_i)) dy,
  *
  * an integral of a polynomial of degree |F| - 1, which Gauss-Legendre
- * quadrature with ceil(|F| / 2) points computes exactly.  All factors lie
- * in [0, 1]: no cancellation, and no division.  (The same identity underlies
- * Linear TreeShap, Yu et al. 2022.)
+ * quadrature with ceil(|F| / 2) points computes exactly.
  *
- * So the explanation is O(sum over leaves of |F| * ceil(|F| / 2)) per row,
- * with nothing computed per row that does not depend on it: what depends
- * only on the model (each leaf's distinct features and their z) is laid out
- * once, in depth-first order, so that one sequential pass over a tree finds
- * every leaf's o bits from its parent's.  Memory is the nodes plus one entry
- * per distinct feature of each path: O(leaves * depth), with no tables
- * exponential in the depth ("Fast TreeSHAP" v2, Yang 2021, keeps 2^|F|
- * numbers per leaf, which deep trees cannot afford, and at one row at a
- * time its tables do not stay in cache).
+ * Written with g_i(y) = z_i + y (o_i - z_i) and G(y) = value * prod_i g_i(y),
+ * phi_j = integral psi_j(y) G(y) dy, psi_j = (o_j - z_j) / g_j.  Summed over
+ * the leaves, and evaluated at the quadrature points of the tree (enough for
+ * its leaf with the most distinct features), this is shared down the tree
+ * (Linear TreeShap, Yu et al. 2022): one pass over the nodes in depth-first
+ * order carries each node's product of the g of its path down (a child's is
+ * its parent's times the ratio of the new to the former factor of the split
+ * feature: the feature's z and o accumulate over its splits on the path),
+ * and each subtree's sum S of the G of its leaves up; the edge into a node,
+ * on feature j, adds to phi_j the integral of (psi_j after the edge - psi_j
+ * before it) * S.  Along a path these differences telescope to each leaf's
+ * final psi_j, so the sum is exact.  Every per-edge value that depends only
+ * on the model (for a path that the row follows so far, and then takes or
+ * does not take the edge) is computed once, when the explainer is built;
+ * none of them divides by a cover share (psi is -1 / (1 - y) where o = 0),
+ * so a branch with no cover is no special case.  For a path the row has
+ * already left on that feature (o = 0 before the edge), psi stays
+ * -1 / (1 - y): no contribution, and the ratio is the branch's share.
+ *
+ * Cost: O(nodes * points) per row, points <= ceil(depth / 2); memory: the
+ * nodes and 4 * points numbers per node, linear in the size of the model,
+ * with no table exponential in the depth ("Fast TreeSHAP" v2, Yang 2021,
+ * keeps 2^|F| numbers per leaf, which deep trees cannot afford).
  *
  *-------------------------------------------------------------------------
  */
@@ -124,9 +136,8 @@ typedef struct BuildState
 	Explainer  *ex;
 	int			tree;
 	int32		num_nodes;
-	int32		num_leaves;
-	int32		num_path;
-	int32		cap_path;
+	int			max_k;			/* of the current tree */
+	double	   *z_before;		/* per node: its feature's z before the edge */
 	int			k;
 	uint16		slot[MAX_PATH];
 	double		z[MAX_PATH];
@@ -134,12 +145,14 @@ typedef struct BuildState
 
 /*
  * BuildNode
- *		Lays out a subtree in depth-first order, recording each leaf's path;
- *		returns the subtree's cover-weighted mean leaf value, computed as
- *		XGBoost computes its expected values (FillNodeMeanValues).
+ *		Lays out a subtree in depth-first order, noting each edge's share
+ *		and the z of its feature before it; returns the subtree's
+ *		cover-weighted mean leaf value, computed as XGBoost computes its
+ *		expected values (FillNodeMeanValues).
  */
 static double
-BuildNode(BuildState *s, int32 at, int depth, int parent_pos, bool is_right)
+BuildNode(BuildState *s, int32 at, int depth, int parent_pos, int parent_slot,
+		  bool is_right, double share, double z_before)
 {
 	const EvalNode *n = &s->ev->nodes[at];
 	int32		me = s->num_nodes++;
@@ -153,28 +166,17 @@ BuildNode(BuildState *s, int32 at, int depth, int parent_pos, bool is_right)
 	memset(out, 0, sizeof(ExplainNode));
 	out->depth = (uint8) depth;
 	out->parent_pos = (uint8) parent_pos;
+	out->parent_slot = (uint16) parent_slot;
 	out->is_right = is_right;
+	out->share = share;
+	s->z_before[me] = z_before;
 	s->ex->max_depth = Max(s->ex->max_depth, depth);
+	s->max_k = Max(s->max_k, s->k);
 
 	if (n->next == at)
 	{
-		ExplainLeaf *leaf = &s->ex->leaves[s->num_leaves];
-
 		out->is_leaf = 1;
-		out->leaf = s->num_leaves++;
-		leaf->value = n->value;
-		leaf->k = (uint8) s->k;
-		if (s->num_path + s->k > s->cap_path)
-		{
-			s->cap_path = Max(s->cap_path * 2, s->num_path + s->k);
-			s->ex->path_slot = repalloc_huge(s->ex->path_slot,
-											 sizeof(uint16) * s->cap_path);
-			s->ex->path_z = repalloc_huge(s->ex->path_z, sizeof(double) * s->cap_path);
-		}
-		leaf->path = s->num_path;
-		memcpy(&s->ex->path_slot[s->num_path], s->slot, sizeof(uint16) * s->k);
-		memcpy(&s->ex->path_z[s->num_path], s->z, sizeof(double) * s->k);
-		s->num_path += s->k;
+		out->value = n->value;
 		return n->value;
 	}
 
@@ -199,28 +201,68 @@ BuildNode(BuildState *s, int32 at, int depth, int parent_pos, bool is_right)
 	for (side = 0; side < 2; side++)
 	{
 		int32		child = n->next + side;
-		double		share = s->ev->covers[child] / cover;
+		double		child_share = s->ev->covers[child] / cover;
 		double		child_mean;
 
 		if (pos < s->k)
 		{
 			double		saved = s->z[pos];
 
-			s->z[pos] = saved * share;
-			child_mean = BuildNode(s, child, depth + 1, pos, side == 1);
+			s->z[pos] = saved * child_share;
+			child_mean = BuildNode(s, child, depth + 1, pos, n->feature, side == 1,
+								   child_share, saved);
 			s->z[pos] = saved;
 		}
 		else
 		{
 			s->slot[s->k] = n->feature;
-			s->z[s->k] = share;
+			s->z[s->k] = child_share;
 			s->k++;
-			child_mean = BuildNode(s, child, depth + 1, pos, side == 1);
+			child_mean = BuildNode(s, child, depth + 1, pos, n->feature, side == 1,
+								   child_share, 1.0);
 			s->k--;
 		}
 		mean += child_mean * s->ev->covers[child];
 	}
 	return mean / cover;
+}
+
+/*
+ * FillEdges
+ *		The rule values of the edges into a tree's nodes, at its m points:
+ *		with the feature's z before the edge zb and after it za = zb * share,
+ *		g(z) = z + y (1 - z) and psi(z) = (1 - z) / g(z) for a path the row
+ *		follows: the factor ratio and the psi difference when the row takes
+ *		the edge (g(za) / g(zb), psi(za) - psi(zb)) and when it does not
+ *		(za (1 - y) / g(zb), -1 / (1 - y) - psi(zb)).
+ */
+static void
+FillEdges(const BuildState *s, int32 first, int32 last, int m, double *edges)
+{
+	const Quadrature *rule = &rules[m];
+	int32		i;
+	int			q;
+
+	for (i = first; i < last; i++)
+	{
+		const ExplainNode *n = &s->ex->nodes[i];
+		double	   *e = &edges[(i - first) * 4 * m];
+		double		zb = s->z_before[i];
+		double		za = zb * n->share;
+
+		for (q = 0; q < m; q++)
+		{
+			double		y = rule->y[q];
+			double		gb = zb + y * (1.0 - zb);
+			double		ga = za + y * (1.0 - za);
+			double		psib = (1.0 - zb) / gb;
+
+			e[q] = ga / gb;
+			e[m + q] = za * (1.0 - y) / gb;
+			e[2 * m + q] = (1.0 - za) / ga - psib;
+			e[3 * m + q] = -1.0 / (1.0 - y) - psib;
+		}
+	}
 }
 
 /*
@@ -232,194 +274,181 @@ ExplainerBuild(const Evaluator *ev)
 {
 	Explainer  *ex = palloc0(sizeof(Explainer));
 	BuildState	s;
+	int64		num_edges = 0;
 	int			t;
 
 	if (!rules_ready)
 		InitRules();
 	ex->num_trees = ev->num_trees;
 	ex->tree_start = palloc(sizeof(int32) * (ev->num_trees + 1));
+	ex->tree_points = palloc(sizeof(uint8) * Max(ev->num_trees, 1));
 	ex->nodes = MemoryContextAllocHuge(CurrentMemoryContext,
 									   sizeof(ExplainNode) * Max(ev->num_nodes, 1));
-	ex->leaves = MemoryContextAllocHuge(CurrentMemoryContext,
-										sizeof(ExplainLeaf) * Max(ev->num_nodes, 1));
 	memset(&s, 0, sizeof(s));
 	s.ev = ev;
 	s.ex = ex;
-	s.cap_path = 1024;
-	ex->path_slot = palloc(sizeof(uint16) * s.cap_path);
-	ex->path_z = palloc(sizeof(double) * s.cap_path);
+	s.z_before = MemoryContextAllocHuge(CurrentMemoryContext,
+										sizeof(double) * Max(ev->num_nodes, 1));
 	ex->base_value = ev->base_margin;
 	for (t = 0; t < ev->num_trees; t++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		s.tree = t;
+		s.max_k = 0;
 		ex->tree_start[t] = s.num_nodes;
-		ex->base_value += BuildNode(&s, ev->roots[t], 0, 0, false);
+		ex->base_value += BuildNode(&s, ev->roots[t], 0, 0, 0, false, 1.0, 1.0);
+		/* the integrands have degree max_k - 1 */
+		ex->tree_points[t] = (uint8) Max((s.max_k + 1) / 2, 1);
+		num_edges += (int64) (s.num_nodes - ex->tree_start[t]) * 4 * ex->tree_points[t];
 	}
 	ex->tree_start[ev->num_trees] = s.num_nodes;
+
+	ex->edges = MemoryContextAllocHuge(CurrentMemoryContext,
+									   sizeof(double) * Max(num_edges, 1));
+	num_edges = 0;
+	for (t = 0; t < ev->num_trees; t++)
+	{
+		int			m = ex->tree_points[t];
+		int32		i;
+
+		for (i = ex->tree_start[t]; i < ex->tree_start[t + 1]; i++)
+			ex->nodes[i].edge = (int32) (num_edges + (int64) (i - ex->tree_start[t]) * 4 * m);
+		FillEdges(&s, ex->tree_start[t], ex->tree_start[t + 1], m, ex->edges + num_edges);
+		num_edges += (int64) (ex->tree_start[t + 1] - ex->tree_start[t]) * 4 * m;
+	}
+	pfree(s.z_before);
 	return ex;
 }
 
 /*
- * AddLeafPoints
- *		Adds one leaf's Shapley values, given which of its path's features
- *		the row follows (bit i of on: the feature at path position i), with
- *		the m-point rule.  Inlined with m constant for the common small
- *		rules, so that the loops over the points unroll.
+ * ExplainTree
+ *		One pass over a tree in depth-first order with the m-point rule (m
+ *		constant where inlined, so that the loops over the points unroll).
+ *		mask[d]: which features of the path the row has followed at every
+ *		split so far (bit = path position); prod[d]: the product of the
+ *		path's g; sum[d]: the G of the leaves seen so far below the open
+ *		node at depth d.  A node is closed (its edge's share of phi added,
+ *		its sum passed up) when the walk leaves its subtree.
  */
 static pg_attribute_always_inline void
-AddLeafPoints(const Explainer *ex, const ExplainLeaf *leaf, uint32 on,
-			  double *phi, const int m)
+ExplainTree(const Explainer *ex, int t, const float *x, double *phi, const int m)
 {
-	int			k = leaf->k;
-	const uint16 *slot = &ex->path_slot[leaf->path];
-	const double *z = &ex->path_z[leaf->path];
 	const Quadrature *rule = &rules[m];
-	double		scale = leaf->value;
-	double		g[MAX_PATH][MAX_POINTS];
-	double		prefix[MAX_PATH + 1][MAX_POINTS];
-	double		suffix[MAX_POINTS];
-	double		e[MAX_POINTS];
-	int			members[MAX_PATH];
-	int			t = 0,
-				i,
-				a,
+	double		prod[MAX_DEPTH][MAX_POINTS];
+	double		sum[MAX_DEPTH][MAX_POINTS];
+	const double *dpsi[MAX_DEPTH];
+	uint16		edge_slot[MAX_DEPTH];
+	uint32		mask[MAX_DEPTH];
+	uint8		right[MAX_DEPTH];
+	int			top = -1;
+	int32		i;
+	int			d,
 				q;
 
-	/* the features the row does not follow contribute z_i (1 - y) */
-	for (i = 0; i < k; i++)
+	for (i = ex->tree_start[t]; i <= ex->tree_start[t + 1]; i++)
 	{
-		if (on & ((uint32) 1 << i))
-			members[t++] = i;
+		const ExplainNode *n = &ex->nodes[i];
+
+		d = (i == ex->tree_start[t + 1]) ? 0 : n->depth;
+
+		/* close the nodes whose subtrees the walk leaves */
+		for (; top >= d && top > 0; top--)
+		{
+			if (dpsi[top] != NULL)
+			{
+				double		c = 0;
+
+				for (q = 0; q < m; q++)
+					c += rule->w[q] * dpsi[top][q] * sum[top][q];
+				phi[edge_slot[top]] += c;
+			}
+			for (q = 0; q < m; q++)
+				sum[top - 1][q] += sum[top][q];
+		}
+		if (i == ex->tree_start[t + 1])
+			break;
+
+		/* open this one */
+		if (d == 0)
+		{
+			mask[0] = ~(uint32) 0;
+			for (q = 0; q < m; q++)
+				prod[0][q] = 1.0;
+			dpsi[0] = NULL;
+		}
 		else
-			scale *= z[i];
-	}
-
-	/* g_a(y) = z + y (1 - z) of the followed features, and prefix products */
-	for (q = 0; q < m; q++)
-		prefix[0][q] = 1.0;
-	for (a = 0; a < t; a++)
-	{
-		double		zi = z[members[a]];
-
-		for (q = 0; q < m; q++)
 		{
-			g[a][q] = zi + rule->y[q] * (1.0 - zi);
-			prefix[a + 1][q] = prefix[a][q] * g[a][q];
+			uint32		before = (mask[d - 1] >> n->parent_pos) & 1;
+			uint32		taken = (n->is_right == right[d - 1]);
+			const double *e = &ex->edges[n->edge];
+
+			mask[d] = mask[d - 1] & ~((uint32) (taken ^ 1) << n->parent_pos);
+			edge_slot[d] = n->parent_slot;
+			if (before)
+			{
+				const double *ratio = taken ? e : e + m;
+
+				dpsi[d] = taken ? e + 2 * m : e + 3 * m;
+				for (q = 0; q < m; q++)
+					prod[d][q] = prod[d - 1][q] * ratio[q];
+			}
+			else
+			{
+				double		share = n->share;
+
+				dpsi[d] = NULL;
+				for (q = 0; q < m; q++)
+					prod[d][q] = prod[d - 1][q] * share;
+			}
 		}
-	}
-
-	/* an unfollowed feature j: -value * Z * integral (1 - y)^(k-t-1) P(y) */
-	if (t < k)
-	{
-		double		sum = 0;
-
-		for (q = 0; q < m; q++)
-			sum += rule->w[q] * rule->one_minus_y_pow[k - t - 1][q] * prefix[t][q];
-		sum *= scale;
-		for (i = 0; i < k; i++)
+		if (n->is_leaf)
 		{
-			if (!(on & ((uint32) 1 << i)))
-				phi[slot[i]] -= sum;
+			double		v = n->value;
+
+			for (q = 0; q < m; q++)
+				sum[d][q] = v * prod[d][q];
 		}
-	}
-	if (t == 0)
-		return;
-
-	/*
-	 * a followed feature j: value * Z * (1 - z_j) * integral (1 - y)^(k-t)
-	 * times the product of the other followed features' g
-	 */
-	for (q = 0; q < m; q++)
-	{
-		e[q] = scale * rule->w[q] * rule->one_minus_y_pow[k - t][q];
-		suffix[q] = 1.0;
-	}
-	for (a = t - 1; a >= 0; a--)
-	{
-		double		sum = 0;
-
-		for (q = 0; q < m; q++)
+		else
 		{
-			sum += e[q] * prefix[a][q] * suffix[q];
-			suffix[q] *= g[a][q];
+			float		v = x[n->slot];
+
+			for (q = 0; q < m; q++)
+				sum[d][q] = 0;
+			right[d] = isnan(v) ? n->default_right : !(v < n->threshold);
 		}
-		phi[slot[members[a]]] += (1.0 - z[members[a]]) * sum;
-	}
-}
-
-/*
- * AddLeaf
- *		AddLeafPoints with the rule that is exact for the leaf: ceil(k / 2)
- *		points integrate a polynomial of degree k - 1.
- */
-static inline void
-AddLeaf(const Explainer *ex, const ExplainLeaf *leaf, uint32 on, double *phi)
-{
-	int			k = leaf->k;
-
-	if (k == 0)
-		return;
-	on &= ((uint32) 1 << k) - 1;
-	switch ((k + 1) / 2)
-	{
-		case 1:
-			AddLeafPoints(ex, leaf, on, phi, 1);
-			break;
-		case 2:
-			AddLeafPoints(ex, leaf, on, phi, 2);
-			break;
-		case 3:
-			AddLeafPoints(ex, leaf, on, phi, 3);
-			break;
-		case 4:
-			AddLeafPoints(ex, leaf, on, phi, 4);
-			break;
-		case 5:
-			AddLeafPoints(ex, leaf, on, phi, 5);
-			break;
-		default:
-			AddLeafPoints(ex, leaf, on, phi, (k + 1) / 2);
-			break;
+		top = d;
 	}
 }
 
 /*
  * ExplainerExplain
- *		One pass over each tree in depth-first order: a node's bits (which
- *		features of its path the row follows so far) are its parent's, with
- *		the parent's feature cleared when the row takes the other branch.
+ *		Each tree with its rule.
  */
 void
 ExplainerExplain(const Explainer *ex, const float *x, double phi[DURPRED_VECTOR_LEN])
 {
-	uint32		mask[MAX_DEPTH];
-	uint8		right[MAX_DEPTH];
 	int			t;
 
 	memset(phi, 0, sizeof(double) * DURPRED_VECTOR_LEN);
 	for (t = 0; t < ex->num_trees; t++)
 	{
-		int32		i;
-
-		for (i = ex->tree_start[t]; i < ex->tree_start[t + 1]; i++)
+		switch (ex->tree_points[t])
 		{
-			const ExplainNode *n = &ex->nodes[i];
-			int			d = n->depth;
-
-			if (d == 0)
-				mask[0] = ~(uint32) 0;
-			else
-				mask[d] = mask[d - 1] &
-					~((uint32) (n->is_right != right[d - 1]) << n->parent_pos);
-			if (n->is_leaf)
-				AddLeaf(ex, &ex->leaves[n->leaf], mask[d], phi);
-			else
-			{
-				float		v = x[n->slot];
-
-				right[d] = isnan(v) ? n->default_right : !(v < n->threshold);
-			}
+			case 1:
+				ExplainTree(ex, t, x, phi, 1);
+				break;
+			case 2:
+				ExplainTree(ex, t, x, phi, 2);
+				break;
+			case 3:
+				ExplainTree(ex, t, x, phi, 3);
+				break;
+			case 4:
+				ExplainTree(ex, t, x, phi, 4);
+				break;
+			default:
+				ExplainTree(ex, t, x, phi, ex->tree_points[t]);
+				break;
 		}
 	}
 }

@@ -15,34 +15,27 @@
 /* One node of a tree in depth-first order (see explain.c). */
 typedef struct ExplainNode
 {
-	float		threshold;
-	uint16		slot;			/* feature slot tested; a leaf: unused */
+	double		share;			/* its cover / its parent's cover */
+	float		threshold;		/* a split's threshold */
+	float		value;			/* a leaf's value */
+	int32		edge;			/* its edge's rule values, in edges */
+	uint16		slot;			/* feature slot a split tests */
+	uint16		parent_slot;	/* feature slot its parent tests */
 	uint8		default_right;
 	uint8		depth;
 	uint8		parent_pos;		/* path position of the parent's feature */
 	uint8		is_right;		/* the right child of its parent */
 	uint8		is_leaf;
-	uint8		unused;
-	int32		leaf;			/* a leaf: its index in leaves */
-} ExplainNode;
-
-/* A leaf and the distinct features on its path. */
-typedef struct ExplainLeaf
-{
-	double		value;
-	int32		path;			/* first entry in path_slot and path_z */
-	uint8		k;				/* distinct features on the path */
 	uint8		unused[3];
-} ExplainLeaf;
+} ExplainNode;
 
 typedef struct Explainer
 {
 	int			num_trees;
 	int32	   *tree_start;		/* num_trees + 1 offsets into nodes */
+	uint8	   *tree_points;	/* quadrature points of each tree */
 	ExplainNode *nodes;
-	ExplainLeaf *leaves;
-	uint16	   *path_slot;		/* the feature of each path entry */
-	double	   *path_z;			/* its share of the cover along the path */
+	double	   *edges;			/* 4 * points values per node */
 	double		base_value;		/* base margin + each tree's expected value */
 	int			max_depth;
 } Explainer;
