@@ -232,9 +232,10 @@ BuildNode(BuildState *s, int32 at, int depth, int parent_pos, int parent_slot,
  *		The rule values of the edges into a tree's nodes, at its m points:
  *		with the feature's z before the edge zb and after it za = zb * share,
  *		g(z) = z + y (1 - z) and psi(z) = (1 - z) / g(z) for a path the row
- *		follows: the factor ratio and the psi difference when the row takes
- *		the edge (g(za) / g(zb), psi(za) - psi(zb)) and when it does not
- *		(za (1 - y) / g(zb), -1 / (1 - y) - psi(zb)).
+ *		follows: the factor ratio and the psi difference (times the point's
+ *		weight) when the row takes the edge (g(za) / g(zb), psi(za) -
+ *		psi(zb)) and when it does not (za (1 - y) / g(zb), -1 / (1 - y) -
+ *		psi(zb)); in that order, m values each.
  */
 static void
 FillEdges(const BuildState *s, int32 first, int32 last, int m, double *edges)
@@ -258,9 +259,9 @@ FillEdges(const BuildState *s, int32 first, int32 last, int m, double *edges)
 			double		psib = (1.0 - zb) / gb;
 
 			e[q] = ga / gb;
-			e[m + q] = za * (1.0 - y) / gb;
-			e[2 * m + q] = (1.0 - za) / ga - psib;
-			e[3 * m + q] = -1.0 / (1.0 - y) - psib;
+			e[m + q] = rule->w[q] * ((1.0 - za) / ga - psib);
+			e[2 * m + q] = za * (1.0 - y) / gb;
+			e[3 * m + q] = rule->w[q] * (-1.0 / (1.0 - y) - psib);
 		}
 	}
 }
@@ -327,13 +328,13 @@ ExplainerBuild(const Evaluator *ev)
  *		mask[d]: which features of the path the row has followed at every
  *		split so far (bit = path position); prod[d]: the product of the
  *		path's g; sum[d]: the G of the leaves seen so far below the open
- *		node at depth d.  A node is closed (its edge's share of phi added,
+ *		node at depth d; dpsi[d]: the weighted psi differences of the edge
+ *		into it (NULL: none).  A node is closed (its edge's share of phi added,
  *		its sum passed up) when the walk leaves its subtree.
  */
 static pg_attribute_always_inline void
 ExplainTree(const Explainer *ex, int t, const float *x, double *phi, const int m)
 {
-	const Quadrature *rule = &rules[m];
 	double		prod[MAX_DEPTH][MAX_POINTS];
 	double		sum[MAX_DEPTH][MAX_POINTS];
 	const double *dpsi[MAX_DEPTH];
@@ -359,7 +360,7 @@ ExplainTree(const Explainer *ex, int t, const float *x, double *phi, const int m
 				double		c = 0;
 
 				for (q = 0; q < m; q++)
-					c += rule->w[q] * dpsi[top][q] * sum[top][q];
+					c += dpsi[top][q] * sum[top][q];
 				phi[edge_slot[top]] += c;
 			}
 			for (q = 0; q < m; q++)
@@ -380,17 +381,15 @@ ExplainTree(const Explainer *ex, int t, const float *x, double *phi, const int m
 		{
 			uint32		before = (mask[d - 1] >> n->parent_pos) & 1;
 			uint32		taken = (n->is_right == right[d - 1]);
-			const double *e = &ex->edges[n->edge];
+			const double *e = &ex->edges[n->edge] + (taken ? 0 : 2 * m);
 
 			mask[d] = mask[d - 1] & ~((uint32) (taken ^ 1) << n->parent_pos);
 			edge_slot[d] = n->parent_slot;
 			if (before)
 			{
-				const double *ratio = taken ? e : e + m;
-
-				dpsi[d] = taken ? e + 2 * m : e + 3 * m;
+				dpsi[d] = e + m;
 				for (q = 0; q < m; q++)
-					prod[d][q] = prod[d - 1][q] * ratio[q];
+					prod[d][q] = prod[d - 1][q] * e[q];
 			}
 			else
 			{
