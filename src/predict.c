@@ -357,6 +357,21 @@ Explain(CachedModel *model, const float *x, Explanation *out)
 }
 
 /*
+ * ShownValue
+ *		A feature's value as the model saw it (a float32), as the shortest
+ *		decimal that reads back as that float32: 80.97158, not
+ *		80.9715805053711.
+ */
+static double
+ShownValue(float value)
+{
+	char		buf[FLOAT_SHORTEST_DECIMAL_LEN];
+
+	float_to_shortest_decimal_buf(value, buf);
+	return strtod(buf, NULL);
+}
+
+/*
  * AppendJsonNumber
  *		A float8 as the shortest decimal that reads back the same.
  */
@@ -411,7 +426,7 @@ AppendTopFactors(StringInfo buf, const Scorer *scorer, const float *x,
 		if (isnan(x[f]))
 			appendStringInfoString(buf, "null");
 		else
-			AppendJsonNumber(buf, x[f]);
+			AppendJsonNumber(buf, ShownValue(x[f]));
 		appendStringInfoString(buf, ", \"seconds\": ");
 		AppendJsonNumber(buf, RoundToCents(e->phi[f] * per_unit));
 		appendStringInfoChar(buf, '}');
@@ -497,7 +512,7 @@ ReturnExplanation(FunctionCallInfo fcinfo, CachedModel *model, const float *x)
 
 		values[0] = CStringGetTextDatum(DurpredFeatures[f].name);
 		nulls[1] = isnan(x[f]);
-		values[1] = Float8GetDatum(nulls[1] ? 0 : (double) x[f]);
+		values[1] = Float8GetDatum(nulls[1] ? 0 : ShownValue(x[f]));
 		values[2] = Float8GetDatum(e.phi[f]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
