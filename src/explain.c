@@ -71,7 +71,6 @@ typedef struct Quadrature
 {
 	double		y[MAX_POINTS];
 	double		w[MAX_POINTS];
-	double		one_minus_y_pow[MAX_PATH + 1][MAX_POINTS];	/* (1 - y)^e */
 } Quadrature;
 
 static Quadrature rules[MAX_POINTS + 1];
@@ -90,8 +89,7 @@ InitRules(void)
 	for (m = 1; m <= MAX_POINTS; m++)
 	{
 		Quadrature *q = &rules[m];
-		int			i,
-					e;
+		int			i;
 
 		for (i = 0; i < m; i++)
 		{
@@ -113,8 +111,6 @@ InitRules(void)
 					p0 = p1;
 					p1 = p2;
 				}
-				if (m == 1)
-					p0 = 1.0;
 				dp = m * (x * p1 - p0) / (x * x - 1.0);
 				dx = p1 / dp;
 				x -= dx;
@@ -123,8 +119,6 @@ InitRules(void)
 			}
 			q->y[i] = (1.0 - x) / 2.0;
 			q->w[i] = 1.0 / ((1.0 - x * x) * dp * dp);	/* 2 / (...) / 2 */
-			for (e = 0; e <= MAX_PATH; e++)
-				q->one_minus_y_pow[e][i] = pow(1.0 - q->y[i], e);
 		}
 	}
 	rules_ready = true;
@@ -318,6 +312,8 @@ ExplainerBuild(const Evaluator *ev)
 		num_edges += (int64) (ex->tree_start[t + 1] - ex->tree_start[t]) * 4 * m;
 	}
 	pfree(s.z_before);
+	/* prod and sum rows of ExplainTree, one per depth */
+	ex->scratch = palloc(sizeof(double) * 2 * (ex->max_depth + 1) * MAX_POINTS);
 	return ex;
 }
 
@@ -328,15 +324,15 @@ ExplainerBuild(const Evaluator *ev)
  *		mask[d]: which features of the path the row has followed at every
  *		split so far (bit = path position); prod[d]: the product of the
  *		path's g; sum[d]: the G of the leaves seen so far below the open
- *		node at depth d; dpsi[d]: the weighted psi differences of the edge
- *		into it (NULL: none).  A node is closed (its edge's share of phi added,
+ *		node at depth d (both in ex->scratch, off the stack); dpsi[d]: the
+ *		weighted psi differences of the edge into it (NULL: none).  A node is closed (its edge's share of phi added,
  *		its sum passed up) when the walk leaves its subtree.
  */
 static pg_attribute_always_inline void
 ExplainTree(const Explainer *ex, int t, const float *x, double *phi, const int m)
 {
-	double		prod[MAX_DEPTH][MAX_POINTS];
-	double		sum[MAX_DEPTH][MAX_POINTS];
+	double		(*prod)[MAX_POINTS] = (double (*)[MAX_POINTS]) ex->scratch;
+	double		(*sum)[MAX_POINTS] = prod + ex->max_depth + 1;
 	const double *dpsi[MAX_DEPTH];
 	uint16		edge_slot[MAX_DEPTH];
 	uint32		mask[MAX_DEPTH];

@@ -38,6 +38,7 @@ typedef struct Explainer
 	double	   *edges;			/* 4 * points values per node */
 	double		base_value;		/* base margin + each tree's expected value */
 	int			max_depth;
+	double	   *scratch;		/* ExplainerExplain's per-depth working rows */
 } Explainer;
 
 /*
