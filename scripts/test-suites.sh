@@ -6,6 +6,8 @@
 #   isolation tester     test/specs/*.spec against expected/*.out
 #   pgTAP (pg_prove)     test/pgtap/*.sql
 #   TAP (prove)          test/t/*.pl, each starting clusters of its own
+#   fuzz replay          the fuzzing harness over fuzz/regressions and its
+#                        seeds (make fuzz-replay; no server)
 #
 # The suites are the Makefile's: the first three are PGXS's installcheck,
 # run here one suite at a time so that a failing suite hides no other, and
@@ -105,6 +107,15 @@ count_tap "$log/pgTAP"
 
 suite TAP installcheck REGRESS= ISOLATION=
 count_tap "$log/TAP"
+
+# the fuzzing harness over its seeds and every input that ever crashed it
+# (fuzz/regressions): one test, which passes when all ran clean
+suite fuzz-replay fuzz-replay
+if grep -qE '^fuzz-replay: [0-9]+ inputs ran clean' "$log/fuzz-replay"; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]

@@ -3,15 +3,103 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION durpred UPDATE TO '0.5.0'" to load this file. \quit
 
--- 0.5.0: the per-page history summary.  durpred.run_history counts
--- durations in whole microseconds with exact totals, so that its result no
--- longer depends on the order of its input; extract/features.sql keeps a
--- summary of every page's history (analytics.page_history_summary) up to date with
--- the functions below, and the serving reads use it.  Models, the registry
--- and the active model stay as they are.
+-- 0.5.0:
+--
+-- * refuses a schema that is not durpred's alone: sql/durpred--0.5.0.sql
+--   checks it before it creates anything, and this update checks an
+--   installation that an older script made, perhaps in a schema that
+--   another role had created first.  The schema must be owned by a
+--   superuser, let no other role create objects in it, and hold no objects
+--   but durpred's own; the update stops otherwise, and the error says how
+--   to put it right.
+-- * the per-page history summary: durpred.run_history counts durations in
+--   whole microseconds with exact totals, so that its result no longer
+--   depends on the order of its input; extract/features.sql keeps a
+--   summary of every page's history (analytics.page_history_summary) up to
+--   date with the functions below, and the serving reads use it.
+--
+-- Models, the registry and the active model stay as they are.
+-- Keep the DO block between the two marker lines the same as in
+-- sql/durpred--0.5.0.sql (test/sql/extension.sql compares them).
+-- >>> schema check
+DO $$
+DECLARE
+	nsp pg_catalog.oid := pg_catalog.to_regnamespace('@extschema@');
+	ext pg_catalog.oid;
+	owner_name pg_catalog.name;
+	owner_super pg_catalog.bool;
+	creators pg_catalog.text;
+	strangers pg_catalog.text;
+	why CONSTANT pg_catalog.text :=
+		'durpred installs its functions and types into schema @extschema@, and '
+		'a role that owns it or may create objects in it could add functions '
+		'there that the callers of durpred would run.';
+BEGIN
+	SELECT e.oid INTO ext FROM pg_catalog.pg_extension e
+	WHERE e.extname OPERATOR(pg_catalog.=) 'durpred';
+
+	SELECT r.rolname, r.rolsuper INTO owner_name, owner_super
+	FROM pg_catalog.pg_namespace n
+		 JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+	WHERE n.oid OPERATOR(pg_catalog.=) nsp;
+	IF NOT owner_super THEN
+		RAISE EXCEPTION 'schema "@extschema@" is owned by role "%", which is not a superuser',
+			owner_name
+			USING ERRCODE = 'insufficient_privilege', DETAIL = why,
+				  HINT = 'Check what the schema holds; then make a superuser its owner '
+						 '(ALTER SCHEMA @extschema@ OWNER TO ...) and try again.';
+	END IF;
+
+	SELECT pg_catalog.string_agg(CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+								 ELSE pg_catalog.quote_ident(r.rolname) END, ', '
+								 ORDER BY r.rolname NULLS FIRST)
+	INTO creators
+	FROM pg_catalog.pg_namespace n
+		 CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a
+		 LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
+	WHERE n.oid OPERATOR(pg_catalog.=) nsp
+	  AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+	  AND NOT COALESCE(r.rolsuper, false);
+	IF creators IS NOT NULL THEN
+		RAISE EXCEPTION 'roles that are not superusers may create objects in schema "@extschema@": %',
+			creators
+			USING ERRCODE = 'insufficient_privilege', DETAIL = why,
+				  HINT = pg_catalog.format('Check what the schema holds; then REVOKE CREATE ON SCHEMA @extschema@ FROM %s, and try again.',
+										   creators);
+	END IF;
+
+	-- every object in a schema depends on it, except those that depend on
+	-- another object there (an index, a table's row type, an array type)
+	-- and so go with it
+	SELECT pg_catalog.string_agg(o.type OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) o.identity, ', '
+								 ORDER BY o.type, o.identity)
+	INTO strangers
+	FROM pg_catalog.pg_depend d
+		 CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classid, d.objid, d.objsubid) o
+	WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
+	  AND d.refobjid OPERATOR(pg_catalog.=) nsp
+	  -- default privileges name no object; any role may set its own
+	  AND d.classid OPERATOR(pg_catalog.<>) 'pg_catalog.pg_default_acl'::pg_catalog.regclass
+	  AND NOT (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+			   AND d.objid OPERATOR(pg_catalog.=) ext)
+	  AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend m
+					  WHERE m.classid OPERATOR(pg_catalog.=) d.classid
+						AND m.objid OPERATOR(pg_catalog.=) d.objid
+						AND m.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+						AND m.refobjid OPERATOR(pg_catalog.=) ext
+						AND m.deptype OPERATOR(pg_catalog.=) 'e');
+	IF strangers IS NOT NULL THEN
+		RAISE EXCEPTION 'schema "@extschema@" holds objects that are not durpred''s: %', strangers
+			USING ERRCODE = 'insufficient_privilege', DETAIL = why,
+				  HINT = 'Check who made them; then drop them or move them to another schema '
+						 '(ALTER ... SET SCHEMA), and try again.';
+	END IF;
+END
+$$;
+-- <<< schema check
 
 --
--- The per-page history summary (src/summary.c)
+-- The per-page history summary (src/features/summary.c)
 --
 
 CREATE FUNCTION @extschema@.run_duration_us(finished_at pg_catalog.timestamptz,

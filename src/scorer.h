@@ -58,6 +58,13 @@ extern int	durpred_evaluator;
 extern Scorer *ScorerBuild(const char *data, size_t len, Jsonb *info,
 						   int invalid_errcode);
 
+/*
+ * Refuses (sqlerrcode) a model some of whose margins are not finite in
+ * float32, or whose every prediction overflows its output transform; see
+ * scorer.c.
+ */
+extern void ScorerCheckRange(const Scorer *scorer, int sqlerrcode);
+
 /* The model's output for a feature vector, before clamping. */
 extern float ScorerPredict(const Scorer *scorer, const float *features);
 
