@@ -79,7 +79,7 @@ durpred_tree_importance(PG_FUNCTION_ARGS)
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	for (col = 0; col < model->num_feature; col++)
 	{
-		/* keep in sync with sql/durpred--0.4.0--0.5.0.sql:durpred.tree_importance */
+		/* keep in sync with sql/durpred--0.5.0.sql:durpred.tree_importance */
 		Datum		values[6];
 		bool		nulls[6] = {false, false, false, false, false, false};
 		double		n = Max(weight[col], 1);

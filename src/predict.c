@@ -77,7 +77,7 @@ NamedFeatures(FunctionCallInfo fcinfo, float *x)
 	/*
 	 * argument i is feature i (keep in sync with
 	 * sql/durpred--0.1.0.sql:durpred.predict_duration and
-	 * sql/durpred--0.4.0--0.5.0.sql:durpred.explain_duration)
+	 * sql/durpred--0.5.0.sql:durpred.explain_duration)
 	 */
 	for (i = 0; i < DURPRED_NUM_FEATURES; i++)
 		x[i] = PG_ARGISNULL(i) ? NAN : FeatureFromDatum(i, PG_GETARG_DATUM(i));
@@ -505,7 +505,7 @@ ReturnExplanation(FunctionCallInfo fcinfo, CachedModel *model, const float *x)
 	int			i;
 
 	Explain(model, x, &e);
-	/* keep in sync with sql/durpred--0.4.0--0.5.0.sql:durpred.explain_duration's result */
+	/* keep in sync with sql/durpred--0.5.0.sql:durpred.explain_duration's result */
 	for (i = 0; i < e.num; i++)
 	{
 		int			f = e.order[i];

@@ -347,7 +347,7 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 	json_object_set_new(info, "split", sp);
 	json_object_set_new(info, "data", d);
 	json_object_set_new(info, "feature_importance", importance);
-	/* read by durpred.feature_importance (sql/durpred--0.4.0--0.5.0.sql) */
+	/* read by durpred.feature_importance (sql/durpred--0.5.0.sql) */
 	if (result->has_mean_abs_shap)
 		json_object_set_new(info, "mean_abs_shap", shap);
 	else
