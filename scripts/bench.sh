@@ -204,6 +204,9 @@ explain_queue=$(median_ms "SELECT count(*) FROM analytics.pending_run_features f
 figure "explain the whole queue (explain_duration over analytics.pending_run_features)" \
 	"$explain_queue ms for $npending runs" "median of 5; the demo model ($(psqlq -c "SELECT n_trees FROM durpred.models WHERE name = 'bench_demo'") trees); target < 1000 ms"
 
+# the runs the insert benchmarks below add are deleted after them
+last_demo_run=$(psqlq -c "SELECT max(id) FROM app.noteflow_run")
+
 cat >"$work/insert.sql" <<'EOF'
 \set page random(1, 750)
 INSERT INTO app.noteflow_run (notebook_page_id, workspace_id, status, created_at)
@@ -260,6 +263,7 @@ cwo=$(printf '%s\n' "${without[@]}" | sort -n | head -1)
 figure "backend CPU per single-row INSERT into app.noteflow_run" \
 	"$cw us with the trigger, $cwo us without: the trigger adds $((cw - cwo)) us" \
 	"minimum of 3 x 5,000 autocommit inserts in one session"
+psqlq -c "DELETE FROM app.noteflow_run WHERE id > $last_demo_run" -c "VACUUM ANALYZE app.noteflow_run"
 
 # --- the cost of a page's history --------------------------------------------
 # Three pages with 100, 10,000 and 100,000 finished runs (one every five

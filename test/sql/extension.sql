@@ -83,7 +83,7 @@ DROP EXTENSION durpred;
 -- how to put it right.
 \set SHOW_CONTEXT never
 CREATE ROLE regress_squatter;
-SELECT format('GRANT CREATE ON DATABASE %I TO regress_squatter', current_database()) \gexec
+DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO regress_squatter', current_database()); END $$;
 DROP SCHEMA durpred;
 -- a schema that another role created first: CREATE EXTENSION would put
 -- durpred's objects beside whatever that role adds
@@ -140,7 +140,7 @@ SELECT durpred.predict_duration(ROW(NULL, NULL, NULL, NULL, NULL, 0, 1, 0, 0, 0,
 									0, 0, 0, 0, 0, 50, NULL, NULL, NULL)::durpred.features) AS models_answer;
 DROP EXTENSION durpred;
 \set SHOW_CONTEXT errors
-SELECT format('REVOKE CREATE ON DATABASE %I FROM regress_squatter', current_database()) \gexec
+DO $$ BEGIN EXECUTE format('REVOKE CREATE ON DATABASE %I FROM regress_squatter', current_database()); END $$;
 DROP ROLE regress_squatter;
 
 -- the check is the same in the install script and in the update
