@@ -24,7 +24,9 @@ OBJS = \
 	src/category.o \
 	src/durpred.o \
 	src/evaluator.o \
+	src/explain.o \
 	src/feature.o \
+	src/importance.o \
 	src/model.o \
 	src/modeldoc.o \
 	src/predict.o \

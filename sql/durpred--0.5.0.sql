@@ -473,13 +473,15 @@ LANGUAGE C STABLE PARALLEL SAFE COST 10;
 COMMENT ON FUNCTION @extschema@.predict_duration(pg_catalog.jsonb) IS
 'predicted duration in seconds from the reference service''s request body; absent features take the model''s defaults; a NULL request gives NULL';
 
-CREATE FUNCTION @extschema@.predict_json(request pg_catalog.jsonb)
+CREATE FUNCTION @extschema@.predict_json(request pg_catalog.jsonb,
+										 explain pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.jsonb
 AS 'MODULE_PATHNAME', 'durpred_predict_json'
+-- not STRICT: a NULL request gives NULL, a NULL explain is an error
 LANGUAGE C STABLE PARALLEL SAFE COST 10;
 
-COMMENT ON FUNCTION @extschema@.predict_json(pg_catalog.jsonb) IS
-'the reference service''s /predict response body for a request body';
+COMMENT ON FUNCTION @extschema@.predict_json(pg_catalog.jsonb, pg_catalog.bool) IS
+'the reference service''s /predict response body for a request body; with explain, also "top_factors": the five largest contributions as {"feature", "value", "seconds"}';
 
 CREATE FUNCTION @extschema@.predict_with_model(
 	r record,
@@ -670,3 +672,111 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.page_features(pg_catalog.int8, pg_catalog.timestamptz, pg_catalog.regprocedure) IS
 'the features of a run of a page starting at an instant, read directly from the app tables (from the page''s history summary where it is complete) where they allow it, else computed by fallback (a function (page_id, as_of) returning rows of durpred.features); NULL for a page that cannot be scored';
+
+--
+-- Explanations (src/explain.c, src/predict.c) and feature importance
+-- (src/importance.c)
+--
+
+CREATE FUNCTION @extschema@.explain_duration(
+	start_hour pg_catalog.int4 DEFAULT NULL,
+	day_of_week pg_catalog.int4 DEFAULT NULL,
+	month pg_catalog.int4 DEFAULT NULL,
+	is_weekend pg_catalog.bool DEFAULT NULL,
+	is_business_hours pg_catalog.bool DEFAULT NULL,
+	total_blocks pg_catalog.int4 DEFAULT 0,
+	sql_blocks pg_catalog.int4 DEFAULT 0,
+	tableau_blocks pg_catalog.int4 DEFAULT 0,
+	email_blocks pg_catalog.int4 DEFAULT 0,
+	slack_blocks pg_catalog.int4 DEFAULT 0,
+	parameter_blocks pg_catalog.int4 DEFAULT 0,
+	code_blocks pg_catalog.int4 DEFAULT 0,
+	plotly_blocks pg_catalog.int4 DEFAULT 0,
+	kpi_blocks pg_catalog.int4 DEFAULT 0,
+	api_blocks pg_catalog.int4 DEFAULT 0,
+	writeback_blocks pg_catalog.int4 DEFAULT 0,
+	conditional_blocks pg_catalog.int4 DEFAULT 0,
+	loop_blocks pg_catalog.int4 DEFAULT 0,
+	ai_blocks pg_catalog.int4 DEFAULT 0,
+	storage_blocks pg_catalog.int4 DEFAULT 0,
+	historical_run_count pg_catalog.int4 DEFAULT 0,
+	historical_avg_duration pg_catalog.float8 DEFAULT NULL,
+	historical_median_duration pg_catalog.float8 DEFAULT NULL,
+	historical_stddev_duration pg_catalog.float8 DEFAULT NULL,
+	historical_failure_rate pg_catalog.float8 DEFAULT NULL)
+RETURNS TABLE (feature pg_catalog.text, value pg_catalog.float8, contribution pg_catalog.float8)
+AS 'MODULE_PATHNAME', 'durpred_explain_duration'
+-- not STRICT: NULL means a missing value, as in XGBoost
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 26;
+
+COMMENT ON FUNCTION @extschema@.explain_duration(pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.bool, pg_catalog.bool, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
+'why predict_duration gives what it gives, from one argument per feature: each model input''s value and exact TreeSHAP contribution to the margin, by descending absolute contribution, then (''base_value'', NULL, base); they add up to the margin';
+
+CREATE FUNCTION @extschema@.explain_duration(r record)
+RETURNS TABLE (feature pg_catalog.text, value pg_catalog.float8, contribution pg_catalog.float8)
+AS 'MODULE_PATHNAME', 'durpred_explain_duration_record'
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 26;
+
+COMMENT ON FUNCTION @extschema@.explain_duration(record) IS
+'explain_duration from a row whose fields are named like features (others ignored, absent ones defaulted); a NULL row gives no rows';
+
+CREATE FUNCTION @extschema@.explain_duration(request pg_catalog.jsonb)
+RETURNS TABLE (feature pg_catalog.text, value pg_catalog.float8, contribution pg_catalog.float8)
+AS 'MODULE_PATHNAME', 'durpred_explain_duration_jsonb'
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 26;
+
+COMMENT ON FUNCTION @extschema@.explain_duration(pg_catalog.jsonb) IS
+'explain_duration from the reference service''s request body; absent features take the model''s defaults; a NULL request gives no rows';
+
+CREATE FUNCTION @extschema@.tree_importance(model pg_catalog.bytea)
+RETURNS TABLE (feature pg_catalog.text, weight pg_catalog.int8, gain pg_catalog.float8,
+			   total_gain pg_catalog.float8, cover pg_catalog.float8,
+			   total_cover pg_catalog.float8)
+AS 'MODULE_PATHNAME', 'durpred_tree_importance'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.tree_importance(pg_catalog.bytea) IS
+'XGBoost''s get_score of model bytes, per model input in column order (0 where no split uses it); feature_importance reads it';
+
+-- model bytes are read by feature_importance, which runs as the owner
+REVOKE EXECUTE ON FUNCTION @extschema@.tree_importance(pg_catalog.bytea) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.feature_importance(model_id pg_catalog.int8 DEFAULT NULL)
+RETURNS TABLE (feature pg_catalog.text, weight pg_catalog.int8, gain pg_catalog.float8,
+			   total_gain pg_catalog.float8, cover pg_catalog.float8,
+			   total_cover pg_catalog.float8, mean_abs_shap pg_catalog.float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	wanted pg_catalog.int8 := feature_importance.model_id;
+	bytes pg_catalog.bytea;
+	shap pg_catalog.jsonb;
+BEGIN
+	IF wanted IS NULL THEN
+		-- the model this session scores with; 55000 when there is none
+		wanted := @extschema@.current_model_id();
+	END IF;
+	SELECT m.model, m.info OPERATOR(pg_catalog.->) 'mean_abs_shap' INTO bytes, shap
+	FROM @extschema@.model m
+	WHERE m.id OPERATOR(pg_catalog.=) wanted;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'model % does not exist', wanted
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'durpred.models lists the installed models.';
+	END IF;
+	IF pg_catalog.jsonb_typeof(shap) IS DISTINCT FROM 'object' THEN
+		shap := NULL;
+	END IF;
+	RETURN QUERY
+		SELECT t.feature, t.weight, t.gain, t.total_gain, t.cover, t.total_cover,
+			   CASE WHEN pg_catalog.jsonb_typeof(shap OPERATOR(pg_catalog.->) t.feature)
+						 OPERATOR(pg_catalog.=) 'number'
+					THEN (shap OPERATOR(pg_catalog.->>) t.feature)::pg_catalog.float8 END
+		FROM @extschema@.tree_importance(bytes) t
+		ORDER BY t.total_gain DESC, t.weight DESC, t.feature;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.feature_importance(pg_catalog.int8) IS
+'global importance of each input of a model (default: the one this session scores with): XGBoost''s get_score weight, gain, total_gain, cover and total_cover, and the trainer''s mean absolute SHAP value over its test split when its info has one';

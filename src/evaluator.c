@@ -34,7 +34,8 @@
  *		remapping split features to durpred's feature slots.
  */
 static void
-CompileTree(const TreeDef *t, const int *binding, EvalNode *out, int32 base)
+CompileTree(const TreeDef *t, const int *binding, EvalNode *out, float *covers,
+			int32 base)
 {
 	int32	   *queue = palloc(sizeof(int32) * t->reachable);
 	int32		head = 0;
@@ -64,6 +65,7 @@ CompileTree(const TreeDef *t, const int *binding, EvalNode *out, int32 base)
 			queue[tail++] = t->right[src];
 		}
 		node->unused = 0;
+		covers[base + head] = t->sum_hessian[src];
 		head++;
 	}
 	Assert(tail == t->reachable);
@@ -89,6 +91,8 @@ EvaluatorCompile(const ModelDef *model, float base_margin)
 	ev->steps = palloc(sizeof(uint8) * Max(model->num_trees, 1));
 	ev->nodes = MemoryContextAllocHuge(CurrentMemoryContext,
 									   sizeof(EvalNode) * Max(model->total_nodes, 1));
+	ev->covers = MemoryContextAllocHuge(CurrentMemoryContext,
+										sizeof(float) * Max(model->total_nodes, 1));
 
 	for (i = 0; i < model->num_trees; i++)
 	{
@@ -101,7 +105,7 @@ EvaluatorCompile(const ModelDef *model, float base_margin)
 					 errmsg("tree %d is %d levels deep, more than %d", i,
 							t->depth, PG_UINT8_MAX)));
 		ev->roots[i] = base;
-		CompileTree(t, model->binding, ev->nodes, base);
+		CompileTree(t, model->binding, ev->nodes, ev->covers, base);
 		base += t->reachable;
 	}
 

@@ -32,6 +32,7 @@ typedef struct Evaluator
 	int32	   *roots;			/* index of each tree's root in nodes */
 	uint8	   *steps;			/* steps to walk: the group's deepest tree */
 	EvalNode   *nodes;
+	float	   *covers;			/* each node's sum_hessian, for explanations */
 	int64		num_nodes;
 	float		base_margin;
 	OutputTransform transform;

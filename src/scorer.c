@@ -22,6 +22,7 @@
 
 #include "booster.h"
 #include "evaluator.h"
+#include "explain.h"
 #include "model.h"
 #include "scorer.h"
 
@@ -369,4 +370,35 @@ ScorerSeconds(const Scorer *scorer, const float *x)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("the model's prediction is NaN")));
 	return d > 0 ? d : 0.0;
+}
+
+/*
+ * ScorerExplainer
+ *		The explainer of the scorer's trees: built once, on the first
+ *		explanation, so that a model that is only scored does not pay for
+ *		it.  A failed build leaves nothing behind.
+ */
+const Explainer *
+ScorerExplainer(Scorer *scorer)
+{
+	if (unlikely(scorer->explainer == NULL))
+	{
+		MemoryContext cxt = AllocSetContextCreate(scorer->cxt, "durpred explainer",
+												  ALLOCSET_DEFAULT_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		PG_TRY();
+		{
+			scorer->explainer = ExplainerBuild(scorer->evaluator);
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(old);
+			MemoryContextDelete(cxt);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(old);
+	}
+	return scorer->explainer;
 }

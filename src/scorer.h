@@ -13,6 +13,7 @@
 
 #include "booster.h"
 #include "evaluator.h"
+#include "explain.h"
 #include "feature.h"
 
 typedef struct Scorer
@@ -31,6 +32,7 @@ typedef struct Scorer
 
 	/* scoring */
 	Evaluator  *evaluator;
+	Explainer  *explainer;		/* built at the first explanation */
 	BoosterHandle booster;
 	float		defaults[DURPRED_VECTOR_LEN];	/* of the jsonb request form */
 } Scorer;
@@ -71,5 +73,11 @@ extern float ScorerPredict(const Scorer *scorer, const float *features);
  * at 0 as the reference service does; a NaN output raises 22000.
  */
 extern double ScorerSeconds(const Scorer *scorer, const float *features);
+
+/*
+ * The model's TreeSHAP explainer, built at its first use and kept with the
+ * scorer (in a context of its own under scorer->cxt).
+ */
+extern const Explainer *ScorerExplainer(Scorer *scorer);
 
 #endif							/* DURPRED_SCORER_H */
