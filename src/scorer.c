@@ -200,8 +200,10 @@ VerifyAgainstXGBoost(const ModelDef *model, const Evaluator *ev)
 		BoosterHandle booster;
 		MemoryContext old = MemoryContextSwitchTo(group_cxt);
 
+		/* whole boosting rounds: a forest's trees stay together */
 		while (last < model->num_trees &&
-			   (last == first || nodes + model->trees[last].num_nodes <= CHECK_GROUP_NODES))
+			   ((last - first) % model->num_parallel_tree != 0 || last == first ||
+				nodes + model->trees[last].num_nodes <= CHECK_GROUP_NODES))
 			nodes += model->trees[last++].num_nodes;
 		final = last == model->num_trees;
 
