@@ -680,10 +680,43 @@ CREATE INDEX IF NOT EXISTS run_features_started_at_idx ON analytics.run_features
 -- analytics.run_features alone).
 COMMIT;
 
--- the summaries of pages that have none yet, or an incomplete one (none
--- on Citus)
 \if :durpred_citus
+-- On Citus, the functions that the queries sent to the workers call by
+-- name (Citus sends them before the planner inlines them), as defined
+-- here, on every worker.  Citus would copy them itself, but refuses, once
+-- they exist, to copy the functions of durpred.features rows that this
+-- script replaces (it takes the row type for a circular dependency).
+DO $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN
+		SELECT t.f, w.nodename, w.nodeport, w.success, w.result
+		FROM pg_catalog.unnest(ARRAY['analytics.has_outcome(text)', 'analytics.is_queued(text)',
+									 'analytics.has_duration(timestamptz, timestamptz)',
+									 'analytics.run_duration(timestamptz, timestamptz)',
+									 'analytics.page_history(bigint, timestamptz)',
+									 'analytics.page_features(bigint, timestamptz)',
+									 'analytics.features_as_of(bigint, timestamptz)',
+									 'analytics.serving_page_features(bigint, timestamptz)',
+									 'analytics.completion_at(timestamptz, float8)']) AS t(f)
+		CROSS JOIN LATERAL pg_catalog.run_command_on_workers(
+			-- a worker refuses DDL in a distributed schema unless told so
+			-- (their views stay on the coordinator: the workers read the
+			-- shards directly, see durpred.page_features)
+			'SET citus.enable_ddl_propagation = off; SET check_function_bodies = off; '
+			|| pg_catalog.pg_get_functiondef(t.f::pg_catalog.regprocedure)) w
+	LOOP
+		IF NOT r.success THEN
+			RAISE EXCEPTION 'could not create function % on worker %:%: %', r.f, r.nodename, r.nodeport, r.result
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+	END LOOP;
+END
+$$;
 \else
+-- the summaries of pages that have none yet, or an incomplete one (none
+-- on Citus: see above)
 SELECT count(durpred.page_history_rebuild(p.id)) AS summaries_built
 FROM app.notebook_page p
 WHERE NOT EXISTS (SELECT FROM analytics.page_history_summary h WHERE h.page_id = p.id AND h.complete)

@@ -143,27 +143,28 @@ COMMENT ON VIEW analytics.pending_run_estimates IS
 -- and by the model that made the estimate (NULL when unknown: an estimate
 -- not written by the trigger).  Errors are estimate minus actual: bias > 0
 -- means estimates too long.
--- On Citus: the same rows, computed where the runs are (the joins and the
--- newest estimate per run follow the distribution column), and the sums of
--- floats taken in run order on the coordinator, so that they come to the
--- bit as on a single server, whatever the shards.
+-- On Citus: the same rows.  Each run's estimate, outcome and model are
+-- found where the runs are (the joins and the newest estimate per run
+-- follow the distribution column), gathered on the coordinator (OFFSET 0
+-- makes Citus run that part first), and summed there in run order, as
+-- below, so that the sums of floats come to the same bits as on a single
+-- server, whatever the shards.
 \if :durpred_citus
 CREATE OR REPLACE VIEW analytics.prediction_accuracy AS
 SELECT a.week,
 	   a.model_id,
 	   m.name AS model_name,
 	   m.version AS model_version,
-	   a.runs, a.mae, a.rmse, a.bias, a.category_agreement, a.late_share
+	   count(*) AS runs,
+	   avg(abs(a.estimated_duration - a.duration_seconds) ORDER BY a.run_id) AS mae,
+	   sqrt(avg((a.estimated_duration - a.duration_seconds) ^ 2 ORDER BY a.run_id)) AS rmse,
+	   avg(a.estimated_duration - a.duration_seconds ORDER BY a.run_id) AS bias,
+	   avg((durpred.duration_category(a.duration_seconds)
+			= durpred.duration_category(a.estimated_duration))::int::float8 ORDER BY a.run_id) AS category_agreement,
+	   avg((a.finished_at > a.estimated_completion_at)::int::float8 ORDER BY a.run_id) AS late_share
 FROM (SELECT pg_catalog.date_trunc('week', o.finished_at AT TIME ZONE 'UTC')::date AS week,
-			 e.model_id,
-			 count(*) AS runs,
-			 avg(abs(r.estimated_duration - o.duration_seconds) ORDER BY r.id) AS mae,
-			 sqrt(avg((r.estimated_duration - o.duration_seconds) ^ 2 ORDER BY r.id)) AS rmse,
-			 avg(r.estimated_duration - o.duration_seconds ORDER BY r.id) AS bias,
-			 avg((durpred.duration_category(o.duration_seconds)
-				  = durpred.duration_category(r.estimated_duration))::int::float8 ORDER BY r.id)
-				 AS category_agreement,
-			 avg((o.finished_at > r.estimated_completion_at)::int::float8 ORDER BY r.id) AS late_share
+			 e.model_id, r.id AS run_id, r.estimated_duration, r.estimated_completion_at,
+			 o.duration_seconds, o.finished_at
 	  FROM analytics.run_outcomes o
 	  JOIN app.noteflow_run r ON r.notebook_page_id = o.page_id AND r.id = o.run_id
 	  -- the newest logged estimate equal to the run's
@@ -174,8 +175,9 @@ FROM (SELECT pg_catalog.date_trunc('week', o.finished_at AT TIME ZONE 'UTC')::da
 		ON e.page_id = r.notebook_page_id AND e.run_id = r.id AND e.estimated_duration = r.estimated_duration
 	  WHERE r.estimated_duration >= 0
 		AND r.estimated_duration < 'Infinity'::float8
-	  GROUP BY 1, 2) a
+	  OFFSET 0) a
 LEFT JOIN durpred.models m ON m.id = a.model_id
+GROUP BY 1, 2, 3, 4
 ORDER BY a.week, a.model_id;
 \else
 CREATE OR REPLACE VIEW analytics.prediction_accuracy AS
