@@ -64,13 +64,23 @@ static const char *const shards_query =
 " LEFT JOIN pg_catalog.pg_dist_partition p ON p.logicalrelid OPERATOR(pg_catalog.=) c.oid"
 " ORDER BY t.i";
 
+/* the plan of shards_query, kept for the session */
+static SPIPlanPtr shards_plan = NULL;
+
 /*
  * Unsupported
- *		Marks the layout unsupported, with the reason.
+ *		Marks the layout unsupported, with the reason: the app tables', or,
+ *		for the log, only the log's.
  */
 static void
-Unsupported(AppShards *shards, const char *why)
+Unsupported(AppShards *shards, int table, const char *why)
 {
+	if (table == APP_TABLE_LOG)
+	{
+		shards->relids[APP_TABLE_LOG] = InvalidOid;
+		shards->log_why = MemoryContextStrdup(TopTransactionContext, why);
+		return;
+	}
 	shards->layout = APP_LAYOUT_UNSUPPORTED;
 	shards->why = MemoryContextStrdup(TopTransactionContext, why);
 }
@@ -100,12 +110,23 @@ ReadShards(int64 page, const char *log, AppShards *shards)
 		elems[i] = CStringGetTextDatum(names[i]);
 	args[0] = Int64GetDatum(page);
 	args[1] = PointerGetDatum(construct_array(elems, ntables, TEXTOID, -1, false, TYPALIGN_INT));
-	rc = SPI_execute_with_args(shards_query, 2, argtypes, args, NULL, true, 0);
+	if (shards_plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(shards_query, 2, argtypes);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		shards_plan = plan;
+	}
+	rc = SPI_execute_plan(shards_plan, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != (uint64) ntables)
 		elog(ERROR, "reading Citus's metadata failed: %s", SPI_result_code_string(rc));
 
 	memset(shards, 0, sizeof(*shards));
-	/* app.noteflow_run first: it decides whether this is a Citus layout */
+	/*
+	 * app.noteflow_run first: it decides whether this is a Citus layout;
+	 * the log last, whose failure is its own
+	 */
 	(void) SPI_getbinval(SPI_tuptable->vals[APP_TABLE_RUN], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
 	{
@@ -115,8 +136,10 @@ ReadShards(int64 page, const char *log, AppShards *shards)
 	shards->layout = APP_LAYOUT_SHARDS;
 	for (int i = 0; i < ntables; i++)
 	{
-		HeapTuple	row = SPI_tuptable->vals[(i + APP_TABLE_RUN) % ntables];
-		int			t = (i + APP_TABLE_RUN) % ntables;
+		static const int order[NUM_APP_TABLES] = {APP_TABLE_RUN, APP_TABLE_PAGE, APP_TABLE_BLOCK,
+		APP_TABLE_LOG};
+		int			t = order[i];
+		HeapTuple	row = SPI_tuptable->vals[t];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		char	   *method;
 		char	   *relname;
@@ -128,12 +151,12 @@ ReadShards(int64 page, const char *log, AppShards *shards)
 		relname = SPI_getvalue(row, desc, 3);
 		if (relname == NULL)
 		{
-			Unsupported(shards, psprintf("table %s does not exist on this node", names[t]));
+			Unsupported(shards, t, psprintf("table %s does not exist on this node", names[t]));
 			return;
 		}
 		if (method == NULL)
 		{
-			Unsupported(shards, psprintf("%s is not distributed with %s.%s", names[t],
+			Unsupported(shards, t, psprintf("%s is not distributed with %s.%s", names[t],
 										 APP_SCHEMA, APP_RUN_TABLE));
 			return;
 		}
@@ -145,14 +168,14 @@ ReadShards(int64 page, const char *log, AppShards *shards)
 				colocation = c;
 			else if (c != colocation)
 			{
-				Unsupported(shards, psprintf("%s is not co-located with %s.%s", names[t],
+				Unsupported(shards, t, psprintf("%s is not co-located with %s.%s", names[t],
 											 APP_SCHEMA, APP_RUN_TABLE));
 				return;
 			}
 		}
 		else if (strcmp(method, "n") != 0 || t == APP_TABLE_RUN || t == APP_TABLE_LOG)
 		{
-			Unsupported(shards, psprintf("%s is not distributed by hash with %s.%s", names[t],
+			Unsupported(shards, t, psprintf("%s is not distributed by hash with %s.%s", names[t],
 										 APP_SCHEMA, APP_RUN_TABLE));
 			return;
 		}
@@ -160,13 +183,13 @@ ReadShards(int64 page, const char *log, AppShards *shards)
 		shardid = DatumGetInt64(SPI_getbinval(row, desc, 5, &isnull));
 		if (isnull)
 		{
-			Unsupported(shards, psprintf("%s has no shard for page " INT64_FORMAT, names[t], page));
+			Unsupported(shards, t, psprintf("%s has no shard for page " INT64_FORMAT, names[t], page));
 			return;
 		}
 		relid = get_relname_relid(psprintf("%s_" INT64_FORMAT, relname, shardid), nspid);
 		if (!OidIsValid(relid))
 		{
-			Unsupported(shards, psprintf("the shard " INT64_FORMAT " of %s that holds page " INT64_FORMAT " is not on this node",
+			Unsupported(shards, t, psprintf("the shard " INT64_FORMAT " of %s that holds page " INT64_FORMAT " is not on this node",
 										 shardid, names[t], page));
 			return;
 		}
@@ -187,9 +210,9 @@ AppShardsFor(int64 page, const char *log, AppShards *shards)
 		shards->layout = APP_LAYOUT_LOCAL;
 		return;
 	}
+	/* an answer with the log serves a question without */
 	if (cached_lxid == MyProc->lxid && cached_page == page &&
-		((log == NULL && cached_log == NULL) ||
-		 (log != NULL && cached_log != NULL && strcmp(log, cached_log) == 0)))
+		(log == NULL || (cached_log != NULL && strcmp(log, cached_log) == 0)))
 	{
 		*shards = cached;
 		return;

@@ -31,16 +31,20 @@ typedef enum AppLayout
 
 typedef struct AppShards
 {
-	AppLayout	layout;
+	AppLayout	layout;			/* of the app tables */
 	Oid			relids[NUM_APP_TABLES]; /* APP_LAYOUT_SHARDS: the shards;
-										 * InvalidOid for a log not given */
+										 * InvalidOid for a log not given or
+										 * not usable */
 	char	   *why;			/* APP_LAYOUT_UNSUPPORTED: the reason */
+	char	   *log_why;		/* APP_LAYOUT_SHARDS with a log whose shard
+								 * cannot be used: the reason */
 } AppShards;
 
 /*
  * Where the rows of page are on this node.  log, when not NULL, is the
  * schema-qualified name of the trigger's estimate log, which must then be
- * distributed with the app tables too.  Needs SPI (it connects itself).
+ * distributed with the app tables too (else relids[APP_TABLE_LOG] is
+ * InvalidOid and log_why says why).  Connects to SPI itself.
  */
 extern void AppShardsFor(int64 page, const char *log, AppShards *shards);
 

@@ -316,7 +316,7 @@ typedef struct Scoring
 {
 	bool		direct;			/* the direct reads, else the fallback */
 	const char *fallback;
-	const char *log;			/* the log, whose statement is prepared here */
+	const char *log;			/* the log, whose shard is found here too */
 	bool		sharded;		/* the page's rows are in Citus shards */
 	int64		page;
 	TimestampTz as_of;
@@ -359,7 +359,7 @@ Score(void *arg)
 	{
 		AppShards	shards;
 
-		AppShardsFor(scoring->page, NULL, &shards);
+		AppShardsFor(scoring->page, scoring->log, &shards);
 		scoring->sharded = shards.layout != APP_LAYOUT_LOCAL;
 	}
 	scoring->reading = true;
@@ -392,10 +392,11 @@ Score(void *arg)
  *		fallback, it scores again through the fallback.
  */
 static bool
-TryScore(Datum run, bool run_isnull, const char *fallback, int64 page,
+TryScore(Datum run, bool run_isnull, const char *fallback, const char *log, int64 page,
 		 TimestampTz as_of, Estimate *estimate, bool *sharded)
 {
-	Scoring		scoring = {.direct = true, .fallback = fallback, .page = page, .as_of = as_of};
+	Scoring		scoring = {.direct = true, .fallback = fallback, .log = log, .page = page,
+	.as_of = as_of};
 
 	*sharded = false;
 
@@ -484,10 +485,11 @@ WriteShardLog(void *arg)
 	int			rc;
 
 	AppShardsFor(l->page, l->log, &shards);
-	if (shards.layout != APP_LAYOUT_SHARDS)
+	if (shards.layout != APP_LAYOUT_SHARDS || !OidIsValid(shards.relids[APP_TABLE_LOG]))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("%s", shards.layout == APP_LAYOUT_UNSUPPORTED ? shards.why :
+						shards.log_why != NULL ? shards.log_why :
 						"the app tables are not distributed"),
 				 errhint("extract/serving.sql co-locates the log with app.noteflow_run.")));
 	relid = shards.relids[APP_TABLE_LOG];
@@ -575,7 +577,7 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(rel->rd_rel->relowner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-		if (TryScore(value[COL_ID], isnull[COL_ID], fallback,
+		if (TryScore(value[COL_ID], isnull[COL_ID], fallback, log,
 					 DatumGetInt64(value[COL_PAGE]), as_of, &estimate, &sharded))
 		{
 			/* a row without id fails on its own: nothing to log */
