@@ -537,8 +537,9 @@ ReadPageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls, char
 
 	/*
 	 * On a Citus node, the page's co-located shards (the tables are empty
-	 * shells there); a layout the reads cannot follow is 55000, never an
-	 * empty read, and no other definition can read the page here either.
+	 * shells there, shards.c).  A layout the reads cannot follow is never
+	 * an empty read: unsupported for a caller with a fallback (the SQL
+	 * definition, which Citus runs on the coordinator), else 55000.
 	 */
 	if (CurrentAppShards != NULL)
 		shards = *CurrentAppShards;

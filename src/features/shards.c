@@ -16,8 +16,8 @@
  * not on this node, is APP_LAYOUT_UNSUPPORTED with the reason, for the
  * caller to report, never an empty read.
  *
- * Without Citus in the database this costs one catalog lookup; with it, one
- * query of the metadata per page and transaction.
+ * Without Citus in the database this costs one catalog lookup per
+ * transaction; with it, one query of the metadata per page and transaction.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,6 +40,10 @@
 #include "features/shards.h"
 
 const AppShards *CurrentAppShards = NULL;
+
+/* whether Citus is in this database, in this transaction */
+static LocalTransactionId citus_lxid = InvalidLocalTransactionId;
+static bool citus_present;
 
 /* the answer for the last page asked in this transaction */
 static LocalTransactionId cached_lxid = InvalidLocalTransactionId;
@@ -204,7 +208,13 @@ ReadShards(int64 page, const char *log, AppShards *shards)
 void
 AppShardsFor(int64 page, const char *log, AppShards *shards)
 {
-	if (!OidIsValid(get_extension_oid("citus", true)))
+	/* whether Citus is in this database, looked up once per transaction */
+	if (citus_lxid != MyProc->lxid)
+	{
+		citus_present = OidIsValid(get_extension_oid("citus", true));
+		citus_lxid = MyProc->lxid;
+	}
+	if (!citus_present)
 	{
 		memset(shards, 0, sizeof(*shards));
 		shards->layout = APP_LAYOUT_LOCAL;

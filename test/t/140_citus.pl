@@ -116,10 +116,26 @@ same(q{SELECT md5(string_agg(analytics.run_features_for(id)::text, ',' ORDER BY 
 	   FROM generate_series(19985, 20030) id},
 	'run_features_for is identical, finished and queued runs');
 
+# durpred.run_history's result does not depend on the order of its input
+# (exact totals in microseconds): the same per page whichever order the
+# rows come in, and whichever node aggregates them
+is( $plain->safe_psql(
+		'postgres', q{
+	SELECT count(*) FILTER (WHERE h1::text <> h2::text OR h1::text <> h3::text)
+	FROM (SELECT durpred.run_history(duration_seconds, failed ORDER BY duration_seconds) AS h1,
+				 durpred.run_history(duration_seconds, failed ORDER BY md5(run_id::text)) AS h2,
+				 durpred.run_history(duration_seconds, failed ORDER BY run_id DESC) AS h3
+		  FROM analytics.run_outcomes GROUP BY page_id) s}),
+	'0', 'run_history gives the same in three orders of its input, for every page');
+same(q{SELECT md5(string_agg(page_id || ' ' || h::text, ',' ORDER BY page_id))
+	   FROM (SELECT page_id, durpred.run_history(duration_seconds, failed) AS h
+			 FROM analytics.run_outcomes GROUP BY page_id) s},
+	'run_history per page is identical, aggregated on the shards');
+
 # a model trained on the plain server, installed on both
 my $dir = PostgreSQL::Test::Utils::tempdir;
 $plain->command_ok(
-	[ 'durpred-train', '-q', '-d', $plain->connstr('postgres'), '--rounds', '20',
+	[ 'durpred-train', '-q', '-d', $plain->connstr('postgres'), '--rounds', '20', '--threads', '1',
 		'-s', 'SELECT * FROM analytics.run_features WHERE run_id % 4 = 0', '-o', $dir ],
 	'durpred-train trains on the plain server');
 foreach my $node ($coord, $plain)
@@ -209,6 +225,21 @@ $coord->safe_psql('postgres', 'BEGIN; SELECT durpred.activate_model(1); ROLLBACK
 is(active_models(), 'none/2 none/2 none/2', 'a rolled back activation changes no node');
 $coord->safe_psql('postgres', 'SELECT durpred.activate_model(1)');
 is(active_models(), '1/2 1/2 1/2', 'model 1 active again everywhere');
+# a session's durpred.model is the coordinator's alone; SET LOCAL reaches
+# the workers where Citus propagates it
+is( $coord->safe_psql(
+		'postgres', q{SET durpred.model = 'citus';
+		SELECT durpred.current_model_id() || ' ' || array_agg(DISTINCT durpred.current_model_id())::text
+		FROM app.noteflow_run}),
+	'2 {1}', 'SET durpred.model: the coordinator scores with model 2, the workers with the active model 1');
+is( $coord->safe_psql(
+		'postgres', q{SET citus.propagate_set_commands = 'local';
+		BEGIN;
+		SET LOCAL durpred.model = 'citus';
+		SELECT durpred.current_model_id() || ' ' || array_agg(DISTINCT durpred.current_model_id())::text
+		FROM app.noteflow_run;
+		COMMIT}),
+	'2 {2}', 'SET LOCAL durpred.model with citus.propagate_set_commands = local: every node scores with model 2');
 is( $workers[0]->safe_psql('postgres', q{SELECT string_agg(id || ':' || encode(sha256, 'hex') || ':' || COALESCE(info->>'note', ''), ' ' ORDER BY id) FROM durpred.model}),
 	$coord->safe_psql('postgres', q{SELECT string_agg(id || ':' || encode(sha256, 'hex') || ':' || COALESCE(info->>'note', ''), ' ' ORDER BY id) FROM durpred.model}),
 	'a worker holds the same ids, bytes and info as the coordinator');
