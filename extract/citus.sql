@@ -213,6 +213,8 @@ $$;
 COMMENT ON FUNCTION analytics.model_sync_apply() IS
 'trigger of analytics.model_sync: applies a change of the coordinator''s registry to this worker''s durpred.model';
 
+REVOKE ALL ON FUNCTION analytics.model_sync_apply() FROM PUBLIC;
+
 DROP TRIGGER IF EXISTS model_sync_apply ON analytics.model_sync;
 CREATE TRIGGER model_sync_apply AFTER INSERT ON analytics.model_sync
 	FOR EACH ROW EXECUTE FUNCTION analytics.model_sync_apply();
@@ -244,6 +246,8 @@ $$;
 
 COMMENT ON FUNCTION analytics.model_sync_send() IS
 'trigger of the coordinator''s durpred.model: sends each change to every node through analytics.model_sync, in the same transaction';
+
+REVOKE ALL ON FUNCTION analytics.model_sync_send() FROM PUBLIC;
 
 DROP TRIGGER IF EXISTS model_sync_send ON durpred.model;
 CREATE TRIGGER model_sync_send AFTER INSERT OR UPDATE OR DELETE ON durpred.model

@@ -24,6 +24,13 @@
  * after it.  No active model is an answer, not an error: both NULL, no
  * warning.
  *
+ * On a Citus worker (extract/citus.sql) it fires on a shard of the runs:
+ * the reads follow the page's co-located shards (shards.c), a layout they
+ * cannot follow is a WARNING, and the fallback, which would read the empty
+ * shell tables there, is not used; the log goes to the page's shard of the
+ * log table, in a subtransaction whose failure is a WARNING: the row is
+ * written with its estimate.
+ *
  * Its arguments, both optional, are schema-qualified names:
  *
  *	 log		a table with columns run_id bigint, model_id bigint and
