@@ -70,6 +70,10 @@ SET max_parallel_workers_per_gather = 0;
 
 BEGIN;
 
+-- this session's functions stay here (on a Citus coordinator they would
+-- be sent to the workers)
+SET citus.enable_ddl_propagation = off;
+
 -- a uniform number in (0, 1) for (seed, stream, id)
 CREATE OR REPLACE FUNCTION pg_temp.u(seed bigint, stream int, id bigint) RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -84,6 +88,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 		   * cos(2.0 * pi() * pg_temp.u(seed, 2 * stream + 1, id))
 $$;
 
+RESET citus.enable_ddl_propagation;
+
 TRUNCATE app.noteflow_run, app.block, app.notebook_page, app.workspace;
 -- the serving log of estimates (extract/serving.sql) goes with the runs
 DO $$
@@ -97,10 +103,18 @@ $$;
 INSERT INTO app.workspace (id, name)
 SELECT w, 'workspace ' || w FROM generate_series(1, 47) w;
 
+-- The pages and blocks are made in temporary tables first, and the
+-- draws read those: on a Citus coordinator (extract/citus.sql) a query of
+-- the distributed app tables runs on the workers, which do not have this
+-- session's pg_temp functions.
+
 -- pages: a few large workspaces, many small ones
-INSERT INTO app.notebook_page (id, workspace_id, name)
-SELECT p, 1 + floor(47 * pg_temp.u(:seed, 1, p) ^ 1.8)::int, 'page ' || p
+CREATE TEMP TABLE gen_page ON COMMIT DROP AS
+SELECT p::bigint AS id, 1 + floor(47 * pg_temp.u(:seed, 1, p) ^ 1.8)::bigint AS workspace_id,
+	   'page ' || p AS name
 FROM generate_series(1, 750) p;
+INSERT INTO app.notebook_page (id, workspace_id, name)
+SELECT id, workspace_id, name FROM gen_page;
 
 -- blocks: 1 to 40 per page, each of one of the 14 types
 CREATE TEMP TABLE block_type (type text, lower float8, upper float8, cost float8) ON COMMIT DROP;
@@ -115,32 +129,35 @@ FROM (VALUES (1, 'sql', 0.31, 1.3), (2, 'tableau', 0.08, 2.2), (3, 'email', 0.10
 			 (12, 'loop', 0.02, 2.5), (13, 'ai', 0.02, 4.0), (14, 'storage', 0.02, 1.2))
 	 AS t(ord, type, share, cost);
 
-INSERT INTO app.block (id, notebook_page_id, block_type, position)
-SELECT row_number() OVER (ORDER BY p.id, b.position), p.id, t.type, b.position
-FROM app.notebook_page p
+CREATE TEMP TABLE gen_block ON COMMIT DROP AS
+SELECT row_number() OVER (ORDER BY p.id, b.position) AS id, p.id AS notebook_page_id,
+	   t.type AS block_type, b.position
+FROM gen_page p
 CROSS JOIN LATERAL generate_series(1, least(40, 1 + floor(exp(1.6 + 0.75 * pg_temp.normal(:seed, 2, p.id)))::int))
 	AS b(position)
 JOIN block_type t ON pg_temp.u(:seed, 3, p.id * 100 + b.position) >= t.lower
 				 AND pg_temp.u(:seed, 3, p.id * 100 + b.position) < t.upper;
+INSERT INTO app.block (id, notebook_page_id, block_type, position)
+SELECT id, notebook_page_id, block_type, position FROM gen_block;
 
 -- what makes a page's runs long or short, and how often it runs
 CREATE TEMP TABLE page_profile ON COMMIT DROP AS
 SELECT p.id AS page_id, p.workspace_id,
-	   0.3 + COALESCE((SELECT sum(t.cost) FROM app.block b JOIN block_type t ON t.type = b.block_type
+	   0.3 + COALESCE((SELECT sum(t.cost) FROM gen_block b JOIN block_type t ON t.type = b.block_type
 					   WHERE b.notebook_page_id = p.id), 0) AS work,
 	   0.82 * exp(0.55 * pg_temp.normal(:seed, 4, p.id)) AS speed,
 	   0.025 + 0.40 * pg_temp.u(:seed, 5, p.id) ^ 4 AS failure_propensity,
 	   0.002 + 0.06 * pg_temp.u(:seed, 27, p.id) ^ 3
-		   + 0.06 * least(1.0, COALESCE((SELECT count(*) FROM app.block b
+		   + 0.06 * least(1.0, COALESCE((SELECT count(*) FROM gen_block b
 										 WHERE b.notebook_page_id = p.id
 										   AND b.block_type IN ('api', 'storage', 'ai', 'loop')), 0) / 2.0)
 		   AS slow_propensity,
 	   exp(1.1 * pg_temp.normal(:seed, 6, p.id)) AS weight,
 	   COALESCE((SELECT count(*) FILTER (WHERE b.block_type IN ('sql', 'tableau'))::float8 / count(*)
-				 FROM app.block b WHERE b.notebook_page_id = p.id), 0) AS reporting_share,
+				 FROM gen_block b WHERE b.notebook_page_id = p.id), 0) AS reporting_share,
 	   COALESCE((SELECT count(*) FILTER (WHERE b.block_type IN ('api', 'storage', 'ai'))::float8 / count(*)
-				 FROM app.block b WHERE b.notebook_page_id = p.id), 0) AS external_share
-FROM app.notebook_page p;
+				 FROM gen_block b WHERE b.notebook_page_id = p.id), 0) AS external_share
+FROM gen_page p;
 
 -- cumulative weights: run k goes to the page whose bucket holds its draw
 CREATE TEMP TABLE page_buckets ON COMMIT DROP AS
@@ -242,12 +259,13 @@ COMMIT;
 ANALYZE app.workspace, app.notebook_page, app.block, app.noteflow_run;
 
 \echo 'Demo data (seed' :seed'):'
-SELECT (SELECT count(*) FROM app.workspace) AS workspaces,
-	   (SELECT count(*) FROM app.notebook_page) AS pages,
-	   (SELECT count(*) FROM app.block) AS blocks,
-	   count(*) FILTER (WHERE status = 'success') AS success,
-	   count(*) FILTER (WHERE status = 'failed') AS failed,
-	   count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
-	   count(*) FILTER (WHERE status = 'running') AS running,
-	   count(*) FILTER (WHERE status = 'pending') AS pending
-FROM app.noteflow_run;
+SELECT w.workspaces, p.pages, b.blocks, r.*
+FROM (SELECT count(*) AS workspaces FROM app.workspace) w,
+	 (SELECT count(*) AS pages FROM app.notebook_page) p,
+	 (SELECT count(*) AS blocks FROM app.block) b,
+	 (SELECT count(*) FILTER (WHERE status = 'success') AS success,
+			 count(*) FILTER (WHERE status = 'failed') AS failed,
+			 count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+			 count(*) FILTER (WHERE status = 'running') AS running,
+			 count(*) FILTER (WHERE status = 'pending') AS pending
+	  FROM app.noteflow_run) r;

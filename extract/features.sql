@@ -71,6 +71,8 @@ CREATE SCHEMA IF NOT EXISTS analytics;
 \set durpred_needs 'durpred.run_duration_us(timestamptz, timestamptz)'
 \set durpred_script extract/features.sql
 \ir require_extension.sql
+-- sets durpred_citus: the app tables are distributed by Citus
+\ir detect_citus.sql
 
 BEGIN;
 
@@ -404,6 +406,48 @@ LEFT JOIN LATERAL (
 COMMENT ON VIEW analytics.queued_run_estimates IS
 'every pending or running run scored now with the active model: estimate, estimated completion (NULL where it is not a finite timestamp), model';
 
+-- On Citus (extract/citus.sql), the same two objects in a form Citus
+-- runs on the workers, where durpred.page_features reads each page's
+-- shards and each node scores with the same active model: the features
+-- joined to the runs in one query (a subquery with OFFSET, as above, would
+-- not be pushed down, nor would its record column travel), and
+-- run_features_for in PL/pgSQL with the run's id
+-- in the statement (Citus plans no SQL function with parameters over
+-- distributed tables).
+\if :durpred_citus
+CREATE OR REPLACE VIEW analytics.queued_run_estimates AS
+SELECT q.run_id,
+	   q.page_id,
+	   q.workspace_id,
+	   q.status,
+	   q.created_at,
+	   q.started_at,
+	   q.as_of,
+	   p.predicted_duration AS estimated_duration,
+	   analytics.completion_at(q.as_of, p.predicted_duration) AS estimated_completion_at,
+	   p.model_id
+FROM analytics.queued_runs q
+LEFT JOIN LATERAL analytics.serving_page_features(q.page_id, q.as_of) f ON true
+-- NULL for a page that cannot be scored (f is NULL)
+LEFT JOIN LATERAL durpred.predict_with_model(f) p ON true;
+
+CREATE OR REPLACE FUNCTION analytics.run_features_for(run_id bigint)
+RETURNS durpred.features
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+DECLARE
+	f durpred.features;
+BEGIN
+	EXECUTE pg_catalog.format(
+		'SELECT f.* FROM analytics.run_as_of r'
+		' CROSS JOIN LATERAL analytics.serving_page_features(r.page_id, r.as_of) f'
+		' WHERE r.run_id = %s', run_id)
+	INTO f;
+	RETURN f;
+END
+$$;
+\endif
+
 -- The runs that cannot be used, and why.  Which runs count is for
 -- analytics.run_outcomes and analytics.queued_run_estimates to say; the
 -- reasons below only explain.
@@ -411,8 +455,9 @@ CREATE OR REPLACE VIEW analytics.excluded_runs AS
 SELECT r.id AS run_id, r.status, x.reason
 FROM app.noteflow_run r
 LEFT JOIN analytics.page_blocks b ON b.page_id = r.notebook_page_id
-LEFT JOIN analytics.run_outcomes o ON o.run_id = r.id
-LEFT JOIN analytics.queued_run_estimates q ON q.run_id = r.id
+-- joined on the page too: on Citus, the distribution column
+LEFT JOIN analytics.run_outcomes o ON o.page_id = r.notebook_page_id AND o.run_id = r.id
+LEFT JOIN analytics.queued_run_estimates q ON q.page_id = r.notebook_page_id AND q.run_id = r.id
 CROSS JOIN LATERAL (SELECT CASE
 	WHEN b.unknown_blocks > 0 THEN 'page has blocks of an unknown type'
 	-- finished, but not among the runs with an outcome
@@ -527,16 +572,25 @@ COMMENT ON TABLE analytics.page_history_summary IS
 -- finds its middle runs.  Its predicate is analytics.run_outcomes' rule.
 -- Against production tables, build it first with CREATE INDEX CONCURRENTLY
 -- (see the README).
+:durpred_ddl_on;
 CREATE INDEX IF NOT EXISTS noteflow_run_page_duration_idx
 	ON app.noteflow_run (notebook_page_id, durpred.run_duration_us(finished_at, started_at), id)
 	INCLUDE (status)
 	WHERE status IN ('success', 'failed', 'cancelled')
 	  AND durpred.run_duration_us(finished_at, started_at) IS NOT NULL;
 
+-- On Citus the summary is not kept (the serving reads on a worker read the
+-- page's runs in its shard, see "Scaling out with Citus" in the README):
+-- its triggers would fire on the shards, where there is no summary.
 DROP TRIGGER IF EXISTS page_history_insert ON app.noteflow_run;
 DROP TRIGGER IF EXISTS page_history_update ON app.noteflow_run;
 DROP TRIGGER IF EXISTS page_history_delete ON app.noteflow_run;
 DROP TRIGGER IF EXISTS page_history_truncate ON app.noteflow_run;
+DROP TRIGGER IF EXISTS page_history_insert ON app.notebook_page;
+DROP TRIGGER IF EXISTS page_history_delete ON app.notebook_page;
+DROP TRIGGER IF EXISTS page_history_truncate ON app.notebook_page;
+\if :durpred_citus
+\else
 CREATE TRIGGER page_history_insert AFTER INSERT ON app.noteflow_run
 	REFERENCING NEW TABLE AS new_runs
 	FOR EACH STATEMENT EXECUTE FUNCTION durpred.page_history_maintain('runs');
@@ -549,9 +603,6 @@ CREATE TRIGGER page_history_delete AFTER DELETE ON app.noteflow_run
 CREATE TRIGGER page_history_truncate AFTER TRUNCATE ON app.noteflow_run
 	FOR EACH STATEMENT EXECUTE FUNCTION durpred.page_history_maintain('runs');
 
-DROP TRIGGER IF EXISTS page_history_insert ON app.notebook_page;
-DROP TRIGGER IF EXISTS page_history_delete ON app.notebook_page;
-DROP TRIGGER IF EXISTS page_history_truncate ON app.notebook_page;
 CREATE TRIGGER page_history_insert AFTER INSERT ON app.notebook_page
 	REFERENCING NEW TABLE AS new_pages
 	FOR EACH STATEMENT EXECUTE FUNCTION durpred.page_history_maintain('pages');
@@ -560,6 +611,9 @@ CREATE TRIGGER page_history_delete AFTER DELETE ON app.notebook_page
 	FOR EACH STATEMENT EXECUTE FUNCTION durpred.page_history_maintain('pages');
 CREATE TRIGGER page_history_truncate AFTER TRUNCATE ON app.notebook_page
 	FOR EACH STATEMENT EXECUTE FUNCTION durpred.page_history_maintain('pages');
+
+\endif
+:durpred_ddl_off;
 
 -- The triggers write the summary as the owner of the app tables: grant it
 -- what it lacks (the owner of all these objects needs nothing).
@@ -626,11 +680,48 @@ CREATE INDEX IF NOT EXISTS run_features_started_at_idx ON analytics.run_features
 -- analytics.run_features alone).
 COMMIT;
 
--- the summaries of pages that have none yet, or an incomplete one
+\if :durpred_citus
+-- On Citus, the functions that the queries sent to the workers call by
+-- name (Citus sends them before the planner inlines them), as defined
+-- here, on every worker.  Citus would copy them itself, but refuses, once
+-- they exist, to copy the functions of durpred.features rows that this
+-- script replaces (it takes the row type for a circular dependency).
+DO $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN
+		SELECT t.f, w.nodename, w.nodeport, w.success, w.result
+		FROM pg_catalog.unnest(ARRAY['analytics.has_outcome(text)', 'analytics.is_queued(text)',
+									 'analytics.has_duration(timestamptz, timestamptz)',
+									 'analytics.run_duration(timestamptz, timestamptz)',
+									 'analytics.page_history(bigint, timestamptz)',
+									 'analytics.page_features(bigint, timestamptz)',
+									 'analytics.features_as_of(bigint, timestamptz)',
+									 'analytics.serving_page_features(bigint, timestamptz)',
+									 'analytics.completion_at(timestamptz, float8)']) AS t(f)
+		CROSS JOIN LATERAL pg_catalog.run_command_on_workers(
+			-- a worker refuses DDL in a distributed schema unless told so
+			-- (their views stay on the coordinator: the workers read the
+			-- shards directly, see durpred.page_features)
+			'SET citus.enable_ddl_propagation = off; SET check_function_bodies = off; '
+			|| pg_catalog.pg_get_functiondef(t.f::pg_catalog.regprocedure)) w
+	LOOP
+		IF NOT r.success THEN
+			RAISE EXCEPTION 'could not create function % on worker %:%: %', r.f, r.nodename, r.nodeport, r.result
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+	END LOOP;
+END
+$$;
+\else
+-- the summaries of pages that have none yet, or an incomplete one (none
+-- on Citus: see above)
 SELECT count(durpred.page_history_rebuild(p.id)) AS summaries_built
 FROM app.notebook_page p
 WHERE NOT EXISTS (SELECT FROM analytics.page_history_summary h WHERE h.page_id = p.id AND h.complete)
 \g /dev/null
+\endif
 
 REFRESH MATERIALIZED VIEW analytics.run_features;
 

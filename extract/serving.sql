@@ -21,9 +21,12 @@ SET client_min_messages = warning;
 \set durpred_needs 'durpred.estimate_completion()'
 \set durpred_script extract/serving.sql
 \ir require_extension.sql
+-- sets durpred_citus: the app tables are distributed by Citus
+\ir detect_citus.sql
 
 BEGIN;
 
+:durpred_ddl_on;
 -- Every estimate the trigger made, with the model that made it, so that
 -- accuracy can be told apart by model version.  An append-only log: a run
 -- estimated at creation and again at its start has two rows, and an
@@ -42,6 +45,26 @@ CREATE TABLE IF NOT EXISTS analytics.run_estimate (
 -- made the plpgsql trigger update estimated_at where the C trigger appends.
 ALTER TABLE analytics.run_estimate DROP CONSTRAINT IF EXISTS run_estimate_pkey;
 CREATE INDEX IF NOT EXISTS run_estimate_run_idx ON analytics.run_estimate (run_id, estimated_at);
+
+-- On Citus the log lives with the runs: distributed by the run's page,
+-- co-located with app.noteflow_run, so that the trigger, which fires on a
+-- shard of the runs, writes the page's shard of the log (src/trigger.c).
+\if :durpred_citus
+ALTER TABLE analytics.run_estimate ADD COLUMN IF NOT EXISTS page_id bigint;
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_partition
+				   WHERE logicalrelid OPERATOR(pg_catalog.=) 'analytics.run_estimate'::pg_catalog.regclass) THEN
+		-- rows logged before: their runs' pages
+		UPDATE analytics.run_estimate l SET page_id = r.notebook_page_id
+		FROM app.noteflow_run r WHERE r.id = l.run_id AND l.page_id IS NULL;
+		DELETE FROM analytics.run_estimate WHERE page_id IS NULL;
+		PERFORM pg_catalog.create_distributed_table('analytics.run_estimate', 'page_id',
+													colocate_with => 'app.noteflow_run');
+	END IF;
+END
+$$;
+\endif
 
 COMMENT ON TABLE analytics.run_estimate IS
 'every estimate made by the estimate_completion trigger: run, model, estimate, when';
@@ -69,6 +92,7 @@ CREATE TRIGGER estimate_completion
 	EXECUTE FUNCTION durpred.estimate_completion('analytics.run_estimate', 'analytics.page_features');
 -- the plpgsql trigger function of earlier versions of this script
 DROP FUNCTION IF EXISTS analytics.estimate_completion();
+:durpred_ddl_off;
 
 -- What the owner of app.noteflow_run needs for the trigger, where it lacks
 -- it (the owner of all these objects needs nothing).
@@ -119,18 +143,57 @@ COMMENT ON VIEW analytics.pending_run_estimates IS
 -- and by the model that made the estimate (NULL when unknown: an estimate
 -- not written by the trigger).  Errors are estimate minus actual: bias > 0
 -- means estimates too long.
+-- On Citus: the same rows.  Each run's estimate, outcome and model are
+-- found where the runs are (the joins and the newest estimate per run
+-- follow the distribution column), gathered on the coordinator (OFFSET 0
+-- makes Citus run that part first), and summed there in run order, as
+-- below, so that the sums of floats come to the same bits as on a single
+-- server, whatever the shards.
+\if :durpred_citus
+CREATE OR REPLACE VIEW analytics.prediction_accuracy AS
+SELECT a.week,
+	   a.model_id,
+	   m.name AS model_name,
+	   m.version AS model_version,
+	   count(*) AS runs,
+	   avg(abs(a.estimated_duration - a.duration_seconds) ORDER BY a.run_id) AS mae,
+	   sqrt(avg((a.estimated_duration - a.duration_seconds) ^ 2 ORDER BY a.run_id)) AS rmse,
+	   avg(a.estimated_duration - a.duration_seconds ORDER BY a.run_id) AS bias,
+	   avg((durpred.duration_category(a.duration_seconds)
+			= durpred.duration_category(a.estimated_duration))::int::float8 ORDER BY a.run_id) AS category_agreement,
+	   avg((a.finished_at > a.estimated_completion_at)::int::float8 ORDER BY a.run_id) AS late_share
+FROM (SELECT pg_catalog.date_trunc('week', o.finished_at AT TIME ZONE 'UTC')::date AS week,
+			 e.model_id, r.id AS run_id, r.estimated_duration, r.estimated_completion_at,
+			 o.duration_seconds, o.finished_at
+	  FROM analytics.run_outcomes o
+	  JOIN app.noteflow_run r ON r.notebook_page_id = o.page_id AND r.id = o.run_id
+	  -- the newest logged estimate equal to the run's
+	  LEFT JOIN (SELECT DISTINCT ON (l.page_id, l.run_id, l.estimated_duration)
+						l.page_id, l.run_id, l.estimated_duration, l.model_id
+				 FROM analytics.run_estimate l
+				 ORDER BY l.page_id, l.run_id, l.estimated_duration, l.estimated_at DESC, l.model_id DESC) e
+		ON e.page_id = r.notebook_page_id AND e.run_id = r.id AND e.estimated_duration = r.estimated_duration
+	  WHERE r.estimated_duration >= 0
+		AND r.estimated_duration < 'Infinity'::float8
+	  OFFSET 0) a
+LEFT JOIN durpred.models m ON m.id = a.model_id
+GROUP BY 1, 2, 3, 4
+ORDER BY a.week, a.model_id;
+\else
 CREATE OR REPLACE VIEW analytics.prediction_accuracy AS
 SELECT pg_catalog.date_trunc('week', o.finished_at AT TIME ZONE 'UTC')::date AS week,
 	   e.model_id,
 	   m.name AS model_name,
 	   m.version AS model_version,
 	   count(*) AS runs,
-	   avg(abs(r.estimated_duration - o.duration_seconds)) AS mae,
-	   sqrt(avg((r.estimated_duration - o.duration_seconds) ^ 2)) AS rmse,
-	   avg(r.estimated_duration - o.duration_seconds) AS bias,
+	   -- the sums of floats in run order: the same bits whatever the plan
+	   -- (and on Citus, above)
+	   avg(abs(r.estimated_duration - o.duration_seconds) ORDER BY r.id) AS mae,
+	   sqrt(avg((r.estimated_duration - o.duration_seconds) ^ 2 ORDER BY r.id)) AS rmse,
+	   avg(r.estimated_duration - o.duration_seconds ORDER BY r.id) AS bias,
 	   avg((durpred.duration_category(o.duration_seconds)
-			= durpred.duration_category(r.estimated_duration))::int::float8) AS category_agreement,
-	   avg((o.finished_at > r.estimated_completion_at)::int::float8) AS late_share
+			= durpred.duration_category(r.estimated_duration))::int::float8 ORDER BY r.id) AS category_agreement,
+	   avg((o.finished_at > r.estimated_completion_at)::int::float8 ORDER BY r.id) AS late_share
 FROM analytics.run_outcomes o
 JOIN app.noteflow_run r ON r.id = o.run_id
 -- the newest logged estimate equal to the run's
@@ -147,6 +210,8 @@ WHERE r.estimated_duration >= 0
   AND r.estimated_duration < 'Infinity'::float8
 GROUP BY 1, 2, 3, 4
 ORDER BY week, e.model_id;
+
+\endif
 
 COMMENT ON VIEW analytics.prediction_accuracy IS
 'estimates against outcomes by week and model: runs, MAE, RMSE, bias (mean error), category agreement, share finished later than estimated';

@@ -5,8 +5,9 @@
 # floor function (bench/), then measures in a throwaway cluster and prints a
 # table of figures, each a ratio taken in the same run.  Also written to
 # bench-output/results.md.  Takes about five minutes on 2 cores (the
-# 1,000,000-run dataset dominates).  BENCH_QUICK=1 skips the 1,000,000-run
-# figures.
+# 1,000,000-run dataset dominates), and a few more for the Citus figures
+# (scripts/bench-citus.sh; the first time, Citus is built).  BENCH_QUICK=1
+# skips the 1,000,000-run figures, BENCH_CITUS=0 the Citus ones.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -395,6 +396,13 @@ if [ -z "${BENCH_QUICK:-}" ]; then
 	figure "training-set build, 1,000,000 runs" "$build1m ms = $(ratio "$build1m" "$build50")x the 50,000-run build for 20x the runs" "median of 2; target well under 40x"
 	step "durpred-train on 1,000,000 rows"
 	figure "durpred-train, 1,000,000 rows" "$(train 1000000)" "one run (GNU time)"
+fi
+
+# a Citus cluster against one server, on clusters of their own (skipped,
+# with a row that says why, without Citus; BENCH_CITUS=0 skips them)
+if [ "${BENCH_CITUS:-1}" != 0 ]; then
+	step "the Citus figures (scripts/bench-citus.sh)"
+	scripts/bench-citus.sh "$results"
 fi
 
 {

@@ -8,6 +8,8 @@ set -eu
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
+# The last eight build Citus from its source for the multi-node tests when
+# Citus is not installed (scripts/citus-build.sh).
 PACKAGES="
 gcc
 clang
@@ -28,6 +30,14 @@ python3-psycopg2
 procps
 time
 valgrind
+liblz4-dev
+libzstd-dev
+libkrb5-dev
+libselinux1-dev
+libpam0g-dev
+autoconf
+flex
+bison
 "
 
 missing=""

@@ -58,6 +58,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "storage/bufmgr.h"
+#include "storage/lmgr.h"
 #include "storage/predicate.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -78,6 +79,7 @@
 #include "features/history.h"
 #include "features/pagefeatures.h"
 #include "features/pg_mirror.h"
+#include "features/shards.h"
 #include "features/summary.h"
 #include "features/timing.h"
 
@@ -254,7 +256,7 @@ CloseRefused(KeyedTable *t, bool result)
  *		rows will have the columns asked for, of the types given.
  */
 static bool
-OpenKeyed(KeyedTable *t, const char *name, const char *key, const char *bound,
+OpenKeyed(KeyedTable *t, const char *name, Oid shard, const char *key, const char *bound,
 		  int ncolumns, const char *const *columns, const Oid *types, char **why)
 {
 	Oid			relid;
@@ -265,8 +267,15 @@ OpenKeyed(KeyedTable *t, const char *name, const char *key, const char *bound,
 	ListCell   *lc;
 	int			best = 0;
 
-	relid = RangeVarGetRelid(makeRangeVar(APP_SCHEMA, (char *) name, -1),
-							 AccessShareLock, false);
+	if (OidIsValid(shard))
+	{
+		/* the page's shard of the table, on a Citus node (shards.c) */
+		relid = shard;
+		LockRelationOid(relid, AccessShareLock);
+	}
+	else
+		relid = RangeVarGetRelid(makeRangeVar(APP_SCHEMA, (char *) name, -1),
+								 AccessShareLock, false);
 	t->rel = relation_open(relid, NoLock);
 	if (t->rel->rd_rel->relkind != RELKIND_RELATION)
 		return CloseRefused(t, Refuse(why, t->rel, "it is not a table"));
@@ -517,6 +526,7 @@ ReadPageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls, char
 	int64		counts[NUM_COUNTS];
 	HistoryState history;
 	HistoryTotals totals;
+	AppShards	shards;
 	bool		from_summary = false;
 	bool		found;
 	int			i;
@@ -525,17 +535,40 @@ ReadPageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls, char
 					 TIMING_FIELDS + NUM_BLOCK_TYPES + 1 + HISTORY_FIELDS == DURPRED_NUM_FEATURES,
 					 "the features are timing, block counts and history");
 
-	/* in the order of the SQL's range table, so that the locks are too */
-	if (!OpenKeyed(&pages, APP_PAGE_TABLE, APP_PAGE_ID, NULL, 0, NULL, NULL, why))
+	/*
+	 * On a Citus node, the page's co-located shards (the tables are empty
+	 * shells there, shards.c).  A layout the reads cannot follow is never
+	 * an empty read: unsupported for a caller with a fallback (the SQL
+	 * definition, which Citus runs on the coordinator), else 55000.
+	 */
+	if (CurrentAppShards != NULL)
+		shards = *CurrentAppShards;
+	else
+		AppShardsFor(page, NULL, &shards);
+	if (shards.layout == APP_LAYOUT_UNSUPPORTED && why != NULL)
+	{
+		*why = shards.why;
 		return PAGE_UNSUPPORTED;
-	if (!OpenKeyed(&blocks, APP_BLOCK_TABLE, APP_BLOCK_PAGE, NULL, lengthof(block_columns),
-				   block_columns, block_types, why))
+	}
+	if (shards.layout == APP_LAYOUT_UNSUPPORTED)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("durpred cannot read the rows of page " INT64_FORMAT " on this node: %s",
+						page, shards.why),
+				 errhint("extract/citus.sql makes the layout that durpred reads: app tables and estimate log co-located on notebook_page_id.")));
+
+	/* in the order of the SQL's range table, so that the locks are too */
+	if (!OpenKeyed(&pages, APP_PAGE_TABLE, shards.relids[APP_TABLE_PAGE], APP_PAGE_ID, NULL,
+				   0, NULL, NULL, why))
+		return PAGE_UNSUPPORTED;
+	if (!OpenKeyed(&blocks, APP_BLOCK_TABLE, shards.relids[APP_TABLE_BLOCK], APP_BLOCK_PAGE, NULL,
+				   lengthof(block_columns), block_columns, block_types, why))
 	{
 		CloseKeyed(&pages);
 		return PAGE_UNSUPPORTED;
 	}
-	if (!OpenKeyed(&runs, APP_RUN_TABLE, APP_RUN_PAGE, APP_RUN_FINISHED_AT, RUN_COLUMNS,
-				   run_columns, run_types, why))
+	if (!OpenKeyed(&runs, APP_RUN_TABLE, shards.relids[APP_TABLE_RUN], APP_RUN_PAGE,
+				   APP_RUN_FINISHED_AT, RUN_COLUMNS, run_columns, run_types, why))
 	{
 		CloseKeyed(&blocks);
 		CloseKeyed(&pages);
@@ -559,8 +592,12 @@ ReadPageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls, char
 	}
 	if (found)
 	{
-		/* the page's summary, else all its runs */
-		from_summary = HistoryFromSummary(runs.rel, snapshot, page, as_of, &totals);
+		/*
+		 * the page's summary, else all its runs; on a Citus node, all its
+		 * runs in its shard (the summary is not kept there)
+		 */
+		from_summary = shards.layout == APP_LAYOUT_LOCAL &&
+			HistoryFromSummary(runs.rel, snapshot, page, as_of, &totals);
 		if (!from_summary)
 		{
 			memset(&history, 0, sizeof(history));

@@ -24,6 +24,13 @@
  * after it.  No active model is an answer, not an error: both NULL, no
  * warning.
  *
+ * On a Citus worker (extract/citus.sql) it fires on a shard of the runs:
+ * the reads follow the page's co-located shards (shards.c), a layout they
+ * cannot follow is a WARNING, and the fallback, which would read the empty
+ * shell tables there, is not used; the log goes to the page's shard of the
+ * log table, in a subtransaction whose failure is a WARNING: the row is
+ * written with its estimate.
+ *
  * Its arguments, both optional, are schema-qualified names:
  *
  *	 log		a table with columns run_id bigint, model_id bigint and
@@ -52,6 +59,7 @@
 #include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
@@ -63,6 +71,7 @@
 #include "feature.h"
 #include "features/app.h"
 #include "features/pagefeatures.h"
+#include "features/shards.h"
 #include "features/trigger.h"
 
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_estimate_completion);
@@ -314,6 +323,8 @@ typedef struct Scoring
 {
 	bool		direct;			/* the direct reads, else the fallback */
 	const char *fallback;
+	const char *log;			/* the log, whose shard is found here too */
+	bool		sharded;		/* the page's rows are in Citus shards */
 	int64		page;
 	TimestampTz as_of;
 	bool		reading;		/* true while the features are read */
@@ -346,6 +357,18 @@ Score(void *arg)
 
 	if (model == NULL)
 		return;
+
+	/*
+	 * On a Citus node the reads follow the page's shards (shards.c); a
+	 * layout they cannot follow raises 55000, and the fallback, which would
+	 * read the empty shell tables, is not tried there.
+	 */
+	{
+		AppShards	shards;
+
+		AppShardsFor(scoring->page, scoring->log, &shards);
+		scoring->sharded = shards.layout != APP_LAYOUT_LOCAL;
+	}
 	scoring->reading = true;
 	found = scoring->direct ?
 		DirectFeatures(scoring->page, scoring->as_of, x) :
@@ -376,15 +399,19 @@ Score(void *arg)
  *		fallback, it scores again through the fallback.
  */
 static bool
-TryScore(Datum run, bool run_isnull, const char *fallback, int64 page,
-		 TimestampTz as_of, Estimate *estimate)
+TryScore(Datum run, bool run_isnull, const char *fallback, const char *log, int64 page,
+		 TimestampTz as_of, Estimate *estimate, bool *sharded)
 {
-	Scoring		scoring = {.direct = true, .fallback = fallback, .page = page, .as_of = as_of};
+	Scoring		scoring = {.direct = true, .fallback = fallback, .log = log, .page = page,
+	.as_of = as_of};
+
+	*sharded = false;
 
 	for (;;)
 	{
 		ErrorData  *edata = CallInSubtransaction(Score, &scoring);
 
+		*sharded = scoring.sharded;
 		if (edata == NULL)
 		{
 			*estimate = scoring.estimate;
@@ -393,7 +420,7 @@ TryScore(Datum run, bool run_isnull, const char *fallback, int64 page,
 		/* a cancel or a statement timeout stops the statement, as in plpgsql */
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);
-		if (scoring.direct && scoring.reading && fallback != NULL &&
+		if (scoring.direct && scoring.reading && fallback != NULL && !scoring.sharded &&
 			edata->sqlerrcode == ERRCODE_FEATURE_NOT_SUPPORTED)
 		{
 			FreeErrorData(edata);
@@ -435,6 +462,79 @@ LogEstimate(const char *log, int64 run, const Estimate *estimate)
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	SPI_finish();
+}
+
+/* What WriteShardLog is asked */
+typedef struct ShardLog
+{
+	const char *log;
+	int64		run;
+	int64		page;
+	const Estimate *estimate;
+} ShardLog;
+
+/*
+ * WriteShardLog
+ *		Appends the estimate to the page's shard of the log, on a Citus node,
+ *		with the page (the log's distribution column).  Called in a
+ *		subtransaction (TryLogOnShard).
+ */
+static void
+WriteShardLog(void *arg)
+{
+	ShardLog   *l = arg;
+	AppShards	shards;
+	Oid			relid;
+	Oid			argtypes[4] = {INT8OID, INT8OID, FLOAT8OID, INT8OID};
+	Datum		args[4] = {Int64GetDatum(l->run), Int64GetDatum(l->estimate->model_id),
+	Float8GetDatum(l->estimate->seconds), Int64GetDatum(l->page)};
+	SPIPlanPtr	plan;
+	int			rc;
+
+	AppShardsFor(l->page, l->log, &shards);
+	if (shards.layout != APP_LAYOUT_SHARDS || !OidIsValid(shards.relids[APP_TABLE_LOG]))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s", shards.layout == APP_LAYOUT_UNSUPPORTED ? shards.why :
+						shards.log_why != NULL ? shards.log_why :
+						"the app tables are not distributed"),
+				 errhint("extract/serving.sql co-locates the log with app.noteflow_run.")));
+	relid = shards.relids[APP_TABLE_LOG];
+	SPI_connect();
+	/* keep in sync with extract/serving.sql:analytics.run_estimate */
+	plan = PreparedPlan(&log_plan,
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												   get_rel_name(relid)),
+						"INSERT INTO %s (run_id, model_id, estimated_duration, page_id) VALUES ($1, $2, $3, $4)",
+						4, argtypes);
+	rc = SPI_execute_plan(plan, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+}
+
+/*
+ * TryLogOnShard
+ *		WriteShardLog in a subtransaction: an error but a cancel is a
+ *		WARNING, and the run is written with its estimate all the same.
+ */
+static void
+TryLogOnShard(const char *log, int64 run, int64 page, const Estimate *estimate)
+{
+	ShardLog	l = {.log = log, .run = run, .page = page, .estimate = estimate};
+	ErrorData  *edata = CallInSubtransaction(WriteShardLog, &l);
+
+	if (edata == NULL)
+		return;
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		ReThrowError(edata);
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("durpred: the estimate of run " INT64_FORMAT " is not logged: %s",
+					run, edata->message),
+			 edata->detail ? errdetail("%s", edata->detail) : 0,
+			 edata->hint ? errhint("%s", edata->hint) : 0));
+	FreeErrorData(edata);
 }
 
 /*
@@ -479,15 +579,19 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 		Oid			save_userid;
 		int			save_sec_context;
 		Estimate	estimate;
+		bool		sharded;
 
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(rel->rd_rel->relowner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-		if (TryScore(value[COL_ID], isnull[COL_ID], fallback,
-					 DatumGetInt64(value[COL_PAGE]), as_of, &estimate))
+		if (TryScore(value[COL_ID], isnull[COL_ID], fallback, log,
+					 DatumGetInt64(value[COL_PAGE]), as_of, &estimate, &sharded))
 		{
 			/* a row without id fails on its own: nothing to log */
-			if (log != NULL && !isnull[COL_ID])
+			if (log != NULL && !isnull[COL_ID] && sharded)
+				TryLogOnShard(log, DatumGetInt64(value[COL_ID]),
+							  DatumGetInt64(value[COL_PAGE]), &estimate);
+			else if (log != NULL && !isnull[COL_ID])
 				LogEstimate(log, DatumGetInt64(value[COL_ID]), &estimate);
 			values[0] = Float8GetDatum(estimate.seconds);
 			values[1] = TimestampTzGetDatum(estimate.completion);
