@@ -108,6 +108,7 @@ typedef struct KeptPlan
 } KeptPlan;
 
 static KeptPlan log_plan;
+static KeptPlan shard_log_plan;	/* a statement of its own: with page_id */
 static KeptPlan fallback_plan;
 
 /* An estimate, and the model that made it. */
@@ -502,7 +503,7 @@ WriteShardLog(void *arg)
 	relid = shards.relids[APP_TABLE_LOG];
 	SPI_connect();
 	/* keep in sync with extract/serving.sql:analytics.run_estimate */
-	plan = PreparedPlan(&log_plan,
+	plan = PreparedPlan(&shard_log_plan,
 						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 												   get_rel_name(relid)),
 						"INSERT INTO %s (run_id, model_id, estimated_duration, page_id) VALUES ($1, $2, $3, $4)",
