@@ -47,6 +47,21 @@ extern CachedModel *ServingModel(void);
  */
 extern CachedModel *ActiveModel(void);
 
+/*
+ * The shadow model (durpred.set_shadow_model), whatever the session's
+ * durpred.model says; NULL when none is set.  The serving trigger scores it
+ * beside the active model and logs its estimate.
+ */
+extern CachedModel *ShadowModel(void);
+
+/*
+ * false when the last answer to "which is the shadow model?" was "none" and
+ * is still valid: a check that never raises, so that the trigger spends
+ * nothing on shadow models while none is set.  Valid after an Answered call
+ * of the statement (ActiveModel) has read the invalidations.
+ */
+extern bool ShadowModelMaybeSet(void);
+
 /* Assign hook of durpred.model: the session's model changes with it. */
 extern void CacheModelNameAssign(const char *newval, void *extra);
 

@@ -24,14 +24,18 @@
  * after it.  No active model is an answer, not an error: both NULL, no
  * warning.
  *
- * Its arguments, both optional, are schema-qualified names:
+ * Its arguments, all optional, are schema-qualified names:
  *
  *	 log		a table with columns run_id bigint, model_id bigint and
  *				estimated_duration float8 that gets a row for every estimate;
  *	 fallback	a function (page_id bigint, as_of timestamptz) returning rows
  *				of durpred.features, which computes the features where the
  *				tables cannot be read directly (PageFeatures raises 0A000:
- *				views in place of the tables, row-level security, no index).
+ *				views in place of the tables, row-level security, no index);
+ *	 shadow log	a table with columns run_id, active_model_id,
+ *				active_estimate, shadow_model_id and shadow_estimate that
+ *				gets a row for every estimate while a shadow model is set
+ *				(features/shadow.c).
  *
  * Rights: it reads and writes as the owner of the table it fires on, as
  * PostgreSQL's foreign-key triggers do, so that the application needs only
@@ -63,6 +67,7 @@
 #include "feature.h"
 #include "features/app.h"
 #include "features/pagefeatures.h"
+#include "features/shadow.h"
 #include "features/trigger.h"
 
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_estimate_completion);
@@ -112,7 +117,7 @@ typedef struct Estimate
 /*
  * CheckCall
  *		Refuses a call other than as a row-level BEFORE INSERT or UPDATE
- *		trigger with at most two arguments.
+ *		trigger with at most three arguments.
  */
 static TriggerData *
 CheckCall(FunctionCallInfo fcinfo)
@@ -133,10 +138,10 @@ CheckCall(FunctionCallInfo fcinfo)
 				 errdetail("Trigger \"%s\" on table \"%s\" fires otherwise.",
 						   trigdata->tg_trigger->tgname,
 						   RelationGetRelationName(trigdata->tg_relation))));
-	if (trigdata->tg_trigger->tgnargs > 2)
+	if (trigdata->tg_trigger->tgnargs > 3)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("durpred.estimate_completion() takes at most two arguments, the log table and the fallback function"),
+				 errmsg("durpred.estimate_completion() takes at most three arguments, the log table, the fallback function and the shadow log table"),
 				 errdetail("Trigger \"%s\" on table \"%s\" gives it %d.",
 						   trigdata->tg_trigger->tgname,
 						   RelationGetRelationName(trigdata->tg_relation),
@@ -319,6 +324,7 @@ typedef struct Scoring
 	bool		reading;		/* true while the features are read */
 	bool		made;			/* an estimate was made */
 	Estimate	estimate;
+	float		x[DURPRED_VECTOR_LEN];	/* its features, for the shadow model */
 } Scoring;
 
 /*
@@ -340,7 +346,7 @@ Score(void *arg)
 	 * only mark the cache stale: the model outlives the reads.
 	 */
 	CachedModel *model = ActiveModel();
-	float		x[DURPRED_VECTOR_LEN];
+	float	   *x = scoring->x;
 	Interval	second = {.time = USECS_PER_SEC};
 	bool		found;
 
@@ -377,7 +383,7 @@ Score(void *arg)
  */
 static bool
 TryScore(Datum run, bool run_isnull, const char *fallback, int64 page,
-		 TimestampTz as_of, Estimate *estimate)
+		 TimestampTz as_of, Estimate *estimate, float *x)
 {
 	Scoring		scoring = {.direct = true, .fallback = fallback, .page = page, .as_of = as_of};
 
@@ -388,6 +394,7 @@ TryScore(Datum run, bool run_isnull, const char *fallback, int64 page,
 		if (edata == NULL)
 		{
 			*estimate = scoring.estimate;
+			memcpy(x, scoring.x, sizeof(scoring.x));
 			return scoring.made;
 		}
 		/* a cancel or a statement timeout stops the statement, as in plpgsql */
@@ -454,6 +461,7 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 		trigdata->tg_trigtuple : trigdata->tg_newtuple;
 	const char *log = Argument(trigdata->tg_trigger, 0);
 	const char *fallback = Argument(trigdata->tg_trigger, 1);
+	const char *shadow_log = Argument(trigdata->tg_trigger, 2);
 	AttrNumber	attnos[NUM_RUN_COLUMNS];
 	bool		isnull[NUM_RUN_COLUMNS];
 	Datum		value[NUM_RUN_COLUMNS];
@@ -479,16 +487,20 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 		Oid			save_userid;
 		int			save_sec_context;
 		Estimate	estimate;
+		float		x[DURPRED_VECTOR_LEN];
 
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(rel->rd_rel->relowner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 		if (TryScore(value[COL_ID], isnull[COL_ID], fallback,
-					 DatumGetInt64(value[COL_PAGE]), as_of, &estimate))
+					 DatumGetInt64(value[COL_PAGE]), as_of, &estimate, x))
 		{
 			/* a row without id fails on its own: nothing to log */
 			if (log != NULL && !isnull[COL_ID])
 				LogEstimate(log, DatumGetInt64(value[COL_ID]), &estimate);
+			if (shadow_log != NULL && !isnull[COL_ID])
+				ShadowEstimate(shadow_log, DatumGetInt64(value[COL_ID]), estimate.model_id,
+							   estimate.seconds, x);
 			values[0] = Float8GetDatum(estimate.seconds);
 			values[1] = TimestampTzGetDatum(estimate.completion);
 			nulls[0] = nulls[1] = false;
