@@ -138,6 +138,29 @@ VALUES (8, 20, 1, 'pending', '2026-03-02 09:00');
 SELECT id, estimated_duration FROM app.noteflow_run WHERE id = 8;
 SELECT run_id, count(*) FROM analytics.shadow_estimate GROUP BY run_id ORDER BY run_id;
 
+--
+-- Health: no active model is an alert; check_health warns and returns the
+-- row (the notification and drift: test/t/131_drift.pl, 132_pg_cron.pl)
+--
+SELECT durpred.deactivate_model() IS NOT NULL AS deactivated;
+SELECT model_id, status, reasons FROM analytics.model_health;
+SELECT count(*) AS drift_rows FROM analytics.feature_drift();
+SELECT durpred.check_health() ->> 'status' AS status;
+-- the tiny model has no training distribution, nor info
+SELECT durpred.activate_model(:second_id) = :second_id AS activated;
+SELECT model_id = :second_id AS active, data_window_end, test_mae, max_psi, status, reasons
+FROM analytics.model_health;
+-- analytics.psi: identical distributions give 0; a moved one more
+SELECT round(analytics.psi('{"edges": [1, 2], "shares": [0.5, 0.25, 0.25], "missing": 0}',
+						   '{0, 0, 1, 2}')::numeric, 9) AS same,
+	   round(analytics.psi('{"edges": [1, 2], "shares": [0.5, 0.25, 0.25], "missing": 0}',
+						   '{2, 2, 2, NULL}')::numeric, 6) AS moved,
+	   analytics.psi('{"edges": [1, 2], "shares": [0.5, 0.25, 0.25], "missing": 0}', '{}') AS no_values;
+-- without the view, check_health says what to run
+ALTER VIEW analytics.model_health RENAME TO model_health_away;
+SELECT durpred.check_health();
+ALTER VIEW analytics.model_health_away RENAME TO model_health;
+
 RESET TimeZone;
 DROP SCHEMA analytics CASCADE;
 DROP SCHEMA app CASCADE;
