@@ -577,6 +577,17 @@ ShadowModel(void)
 }
 
 /*
+ * ShadowModelIfKnown
+ *		See cache.h.
+ */
+CachedModel *
+ShadowModelIfKnown(bool *known)
+{
+	*known = shadow.state == RESOLVE_FINAL;
+	return *known ? shadow.model : NULL;
+}
+
+/*
  * ShadowModelMaybeSet
  *		See cache.h.
  */

@@ -55,6 +55,13 @@ extern CachedModel *ActiveModel(void);
 extern CachedModel *ShadowModel(void);
 
 /*
+ * The shadow model as last resolved, without resolving or loading anything
+ * (so never raising): *known is false when the answer must be asked again
+ * (ShadowModel, in a subtransaction).
+ */
+extern CachedModel *ShadowModelIfKnown(bool *known);
+
+/*
  * false when the last answer to "which is the shadow model?" was "none" and
  * is still valid: a check that never raises, so that the trigger spends
  * nothing on shadow models while none is set.  Valid after an Answered call
