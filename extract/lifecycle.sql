@@ -137,7 +137,8 @@ COMMENT ON FUNCTION analytics.psi(jsonb, float8[]) IS
 -- historical_run_count (every page's history only grows, so recent runs
 -- always count more earlier runs than the training rows did).  The
 -- timing features need a window of a week or more to be comparable (a
--- day's runs have one day_of_week).  No rows without an active model, or
+-- day's runs have one day_of_week).  Fewer than 50 runs give no verdict
+-- (status 'too few runs', or 'no runs'): their PSI is mostly noise.  No rows without an active model, or
 -- when it carries no training distribution (a model not trained by
 -- durpred-train 0.5.0 or later).
 CREATE OR REPLACE FUNCTION analytics.feature_drift(since interval DEFAULT '7 days')
@@ -172,6 +173,7 @@ AS $$
 		   analytics.psi(vals.spec, COALESCE(vals.v, '{}')) AS psi,
 		   CASE WHEN vals.feature IN ('month', 'historical_run_count') THEN 'expected'
 				WHEN COALESCE(cardinality(vals.v), 0) = 0 THEN 'no runs'
+				WHEN cardinality(vals.v) < 50 THEN 'too few runs'
 				WHEN analytics.psi(vals.spec, vals.v) >= 0.25 THEN 'alert'
 				WHEN analytics.psi(vals.spec, vals.v) >= 0.1 THEN 'warn'
 				ELSE 'ok' END AS status,
@@ -191,8 +193,9 @@ COMMENT ON FUNCTION analytics.feature_drift(interval) IS
 --          (finished runs estimated by this model) above 1.5 times its
 --          test MAE, over 30 runs or more;
 --   warn   a feature's PSI above 0.1; the recent MAE above 1.2 times the
---          test MAE; the predictions' PSI (logged estimates against the
---          training predictions) above 0.25; no training distribution;
+--          test MAE; the predictions' PSI (50 or more logged estimates
+--          against the training predictions) above 0.25; no training
+--          distribution;
 --          training data that ended more than 90 days ago;
 --   ok     otherwise.
 CREATE OR REPLACE FUNCTION analytics.model_health_as_of(since interval DEFAULT '7 days')
@@ -278,8 +281,9 @@ BEGIN
 				why_warn := why_warn || format('%s drifted: PSI %s', d.feature, round(d.psi::numeric, 3));
 			END IF;
 		END LOOP;
-		SELECT analytics.psi(info -> 'training_distribution' -> 'prediction',
-							 array_agg(l.estimated_duration))
+		SELECT CASE WHEN count(*) >= 50
+					THEN analytics.psi(info -> 'training_distribution' -> 'prediction',
+									   array_agg(l.estimated_duration)) END
 		INTO prediction_psi
 		FROM analytics.run_estimate l
 		WHERE l.model_id = m.id AND l.estimated_at >= checked_at - since;
