@@ -36,6 +36,7 @@ OBJS = \
 	src/features/history.o \
 	src/features/pagefeatures.o \
 	src/features/pg_mirror.o \
+	src/features/shadow.o \
 	src/features/shards.o \
 	src/features/summary.o \
 	src/features/timing.o \

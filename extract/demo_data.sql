@@ -97,6 +97,10 @@ BEGIN
 	IF pg_catalog.to_regclass('analytics.run_estimate') IS NOT NULL THEN
 		TRUNCATE analytics.run_estimate;
 	END IF;
+	-- and the shadow model's (extract/lifecycle.sql)
+	IF pg_catalog.to_regclass('analytics.shadow_estimate') IS NOT NULL THEN
+		TRUNCATE analytics.shadow_estimate;
+	END IF;
 END
 $$;
 

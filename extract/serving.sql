@@ -80,7 +80,8 @@ COMMENT ON TABLE analytics.run_estimate IS
 -- never makes the write fail: any error leaves both columns NULL, a
 -- WARNING says why, and the row is written.  Other columns are not
 -- touched.  It reads and writes as the owner of app.noteflow_run, so the
--- application needs only its rights on that table.
+-- application needs only its rights on that table.  Its third argument is
+-- the log of the shadow model's estimates (extract/lifecycle.sql).
 -- The WHEN clause repeats the queue's statuses, because a trigger's
 -- condition is not planned and would call a function for every row: keep
 -- in sync with analytics.is_queued() in extract/features.sql.
@@ -89,7 +90,8 @@ CREATE TRIGGER estimate_completion
 	BEFORE INSERT OR UPDATE OF status, started_at ON app.noteflow_run
 	FOR EACH ROW
 	WHEN (NEW.status IN ('pending', 'running'))
-	EXECUTE FUNCTION durpred.estimate_completion('analytics.run_estimate', 'analytics.page_features');
+	EXECUTE FUNCTION durpred.estimate_completion('analytics.run_estimate', 'analytics.page_features',
+												 'analytics.shadow_estimate');
 -- the plpgsql trigger function of earlier versions of this script
 DROP FUNCTION IF EXISTS analytics.estimate_completion();
 :durpred_ddl_off;
@@ -217,3 +219,6 @@ COMMENT ON VIEW analytics.prediction_accuracy IS
 'estimates against outcomes by week and model: runs, MAE, RMSE, bias (mean error), category agreement, share finished later than estimated';
 
 COMMIT;
+
+-- the model's life after training: drift and health (issue 18)
+\ir lifecycle.sql

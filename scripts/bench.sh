@@ -264,7 +264,27 @@ cwo=$(printf '%s\n' "${without[@]}" | sort -n | head -1)
 figure "backend CPU per single-row INSERT into app.noteflow_run" \
 	"$cw us with the trigger, $cwo us without: the trigger adds $((cw - cwo)) us" \
 	"minimum of 3 x 5,000 autocommit inserts in one session"
-psqlq -c "DELETE FROM app.noteflow_run WHERE id > $last_demo_run" -c "VACUUM ANALYZE app.noteflow_run"
+
+# The same inserts with a shadow model set (issue 18): the trigger scores it
+# too and logs both estimates to analytics.shadow_estimate; alternately with
+# and without, the trigger on
+step "serving: the trigger with a shadow model"
+"$trainer" -d "$PGDATABASE" -o "$work/bench_shadow" --quiet --seed 7 --install bench_shadow >/dev/null
+shadowed=()
+plain=()
+for i in 1 2 3; do
+	psqlq -c "SELECT durpred.set_shadow_model('bench_shadow')" >/dev/null
+	shadowed+=("$(cpu_us)")
+	psqlq -c "SELECT durpred.clear_shadow_model()" >/dev/null
+	plain+=("$(cpu_us)")
+done
+cs=$(printf '%s\n' "${shadowed[@]}" | sort -n | head -1)
+cp=$(printf '%s\n' "${plain[@]}" | sort -n | head -1)
+figure "the trigger's cost per INSERT with a shadow model" \
+	"$((cs - cwo)) us with, $((cp - cwo)) us without = $(ratio "$((cs - cwo))" "$((cp - cwo))")" \
+	"backend CPU above the $cwo us of an insert without the trigger, minimum of 3 x 5,000 autocommit inserts each; target <= 1.25"
+psqlq -c "DELETE FROM app.noteflow_run WHERE id > $last_demo_run" -c "TRUNCATE analytics.shadow_estimate" \
+	-c "VACUUM ANALYZE app.noteflow_run"
 
 # --- the cost of a page's history --------------------------------------------
 # Three pages with 100, 10,000 and 100,000 finished runs (one every five

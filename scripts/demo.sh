@@ -6,7 +6,9 @@
 # production data, builds the training set in SQL, exports data.csv, trains
 # and installs a model, installs the serving trigger, inserts new runs and
 # shows their estimates, the scored queue, model_info() and the accuracy
-# of estimates once the queued runs have finished.
+# of estimates once the queued runs have finished; then puts a weak
+# candidate model through the promotion gate (it is kept) and checks the
+# model's health.
 #
 # With PGDATABASE set, the demo uses that database instead (PGHOST, PGPORT,
 # PGUSER as psql reads them).  It then creates the schemas app and analytics
@@ -103,6 +105,27 @@ psqlq -f extract/serving.sql
 
 step "inserting five new runs: the trigger stamps their estimates"
 psqlq -f scripts/demo_serving.sql
+
+# a deliberately weak candidate (one boosting round): the gate keeps the
+# active model, and the registry records both runs and the decision
+step "the promotion gate: a weak candidate, durpred-train --rounds 1 --install demo --promote-if-better"
+rc=0
+"$trainer" --quiet -o "$out/candidate" --rounds 1 --install demo --promote-if-better >"$out/candidate.txt" || rc=$?
+sed -n '/^Promotion gate/,$p' "$out/candidate.txt"
+case $rc in
+	0) echo "exit status 0: the new model was promoted" ;;
+	3) echo "exit status 3: the active model was kept" ;;
+	*) echo "demo: error: durpred-train failed (exit status $rc)" >&2; exit 1 ;;
+esac
+psql -X -v ON_ERROR_STOP=1 -c "SELECT run_id, outcome, model_id, round(extract(epoch FROM duration)) AS seconds, reason
+	FROM durpred.training_runs ORDER BY started_at"
+
+step "the model's health (analytics.model_health, durpred.check_health())"
+psql -X -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "LISTEN durpred_health" \
+	-c "SELECT model_id, age, runs_since_window, recent_runs, round(test_mae::numeric, 2) AS test_mae,
+			   max_psi_feature, round(max_psi::numeric, 3) AS max_psi, status, reasons
+		FROM analytics.model_health" \
+	-c "SELECT durpred.check_health() ->> 'status' AS checked"
 
 echo
 echo "Artifacts in $out: $(cd "$out" && ls | tr '\n' ' ')"

@@ -269,3 +269,314 @@ $$;
 
 COMMENT ON FUNCTION @extschema@.feature_importance(pg_catalog.int8) IS
 'global importance of each input of a model (default: the one this session scores with): XGBoost''s get_score weight, gain, total_gain, cover and total_cover, and the trainer''s mean absolute SHAP value over its test split when its info has one';
+
+-- >>> issue 18: the model's life after training
+--
+-- Every durpred-train run is a row of durpred.training_run (the user's
+-- data: pg_dump dumps it), written through the SECURITY DEFINER functions
+-- below, which durpred_admin may call.  The trainer records the run when it
+-- starts and finishes it with its outcome; a run that never finished (the
+-- trainer was killed, or lost its connection and could not reconnect)
+-- keeps finished_at and outcome NULL.  model_id is not a foreign key: the
+-- record of a run outlives the model it made.
+
+CREATE TABLE @extschema@.training_run (
+	run_id text PRIMARY KEY,
+	started_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	finished_at timestamptz,
+	outcome text CHECK (outcome OPERATOR(pg_catalog.=)
+						ANY ('{trained,installed,promoted,kept,failed}')),
+	model_id bigint,
+	source text,
+	data_first timestamptz,
+	data_last timestamptz,
+	rows jsonb,
+	params jsonb,
+	metrics jsonb,
+	reason text,
+	trainer_version text,
+	run_by name NOT NULL DEFAULT SESSION_USER,
+	CHECK ((finished_at IS NULL) OPERATOR(pg_catalog.=) (outcome IS NULL))
+);
+
+COMMENT ON TABLE @extschema@.training_run IS
+'every durpred-train run: when, on what data, with what parameters, the metrics of every candidate, the model it installed and what it decided';
+
+CREATE INDEX training_run_model_idx ON @extschema@.training_run (model_id);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.training_run', '');
+
+REVOKE ALL ON @extschema@.training_run FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.training_run_start(run_id pg_catalog.text,
+											   source pg_catalog.text,
+											   params pg_catalog.jsonb,
+											   trainer_version pg_catalog.text)
+RETURNS pg_catalog.timestamptz
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO @extschema@.training_run (run_id, source, params, trainer_version)
+	VALUES ($1, $2, $3, $4)
+	RETURNING started_at
+$$;
+
+COMMENT ON FUNCTION @extschema@.training_run_start(pg_catalog.text, pg_catalog.text, pg_catalog.jsonb, pg_catalog.text) IS
+'durpred-train: records the start of a training run; returns its start time';
+
+CREATE FUNCTION @extschema@.training_run_finish(run_id pg_catalog.text,
+												outcome pg_catalog.text,
+												model_id pg_catalog.int8,
+												data_first pg_catalog.timestamptz,
+												data_last pg_catalog.timestamptz,
+												rows pg_catalog.jsonb,
+												metrics pg_catalog.jsonb,
+												reason pg_catalog.text)
+RETURNS pg_catalog.timestamptz
+-- not STRICT: only run_id and outcome are required
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	finished pg_catalog.timestamptz;
+BEGIN
+	IF training_run_finish.run_id IS NULL OR training_run_finish.outcome IS NULL THEN
+		RAISE EXCEPTION 'run id and outcome must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF training_run_finish.outcome OPERATOR(pg_catalog.<>) ALL ('{trained,installed,promoted,kept,failed}') THEN
+		RAISE EXCEPTION 'invalid training run outcome "%"', training_run_finish.outcome
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The outcome is one of trained, installed, promoted, kept and failed.';
+	END IF;
+	UPDATE @extschema@.training_run r
+	SET finished_at = pg_catalog.clock_timestamp(),
+		outcome = training_run_finish.outcome,
+		model_id = training_run_finish.model_id,
+		data_first = training_run_finish.data_first,
+		data_last = training_run_finish.data_last,
+		rows = training_run_finish.rows,
+		metrics = training_run_finish.metrics,
+		reason = training_run_finish.reason
+	WHERE r.run_id OPERATOR(pg_catalog.=) training_run_finish.run_id
+	  AND r.finished_at IS NULL
+	RETURNING r.finished_at INTO finished;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'training run "%" does not exist or has finished', training_run_finish.run_id
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	RETURN finished;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.training_run_finish(pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.jsonb, pg_catalog.jsonb, pg_catalog.text) IS
+'durpred-train: records how a training run ended (trained, installed, promoted, kept or failed) with its data window, rows, metrics and reason';
+
+CREATE FUNCTION @extschema@.promote_model(model_id pg_catalog.int8, replacing pg_catalog.int8)
+RETURNS pg_catalog.bool
+-- not STRICT: a NULL replacing means "while no model is active"
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF promote_model.model_id IS NULL THEN
+		RAISE EXCEPTION 'model id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- as activate_model: activations are serialised, readers not blocked
+	LOCK TABLE @extschema@.model IN SHARE ROW EXCLUSIVE MODE;
+	IF (SELECT m.id FROM @extschema@.model m WHERE m.active)
+	   IS DISTINCT FROM promote_model.replacing THEN
+		RETURN false;
+	END IF;
+	PERFORM @extschema@.activate_model(promote_model.model_id);
+	RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.promote_model(pg_catalog.int8, pg_catalog.int8) IS
+'activates a model only while the active model is still replacing (NULL: none), so that a promotion decided against one model never replaces another; returns whether it did';
+
+REVOKE EXECUTE ON FUNCTION
+	@extschema@.training_run_start(pg_catalog.text, pg_catalog.text, pg_catalog.jsonb, pg_catalog.text),
+	@extschema@.training_run_finish(pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.jsonb, pg_catalog.jsonb, pg_catalog.text),
+	@extschema@.promote_model(pg_catalog.int8, pg_catalog.int8)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.training_run_start(pg_catalog.text, pg_catalog.text, pg_catalog.jsonb, pg_catalog.text),
+	@extschema@.training_run_finish(pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.jsonb, pg_catalog.jsonb, pg_catalog.text),
+	@extschema@.promote_model(pg_catalog.int8, pg_catalog.int8)
+	TO durpred_admin;
+
+CREATE VIEW @extschema@.training_runs AS
+SELECT r.run_id, r.started_at, r.finished_at, r.outcome, r.model_id, r.metrics, r.reason,
+	   r.source, r.data_first, r.data_last, r.rows, r.params, r.trainer_version, r.run_by,
+	   r.finished_at OPERATOR(pg_catalog.-) r.started_at AS duration
+FROM @extschema@.training_run r;
+
+COMMENT ON VIEW @extschema@.training_runs IS
+'every durpred-train run: outcome (trained, installed, promoted, kept, failed; NULL while running or when it never finished), the model it installed, metrics of every candidate per split, the promotion figures, and why';
+
+GRANT SELECT ON @extschema@.training_runs TO PUBLIC;
+
+-- Shadow models: at most one model is the shadow model, which the serving
+-- trigger scores beside the active one (src/features/shadow.c); the column
+-- lives with the registry, so that the statement trigger model_changed
+-- tells every backend of a change, as it does for the active model.
+ALTER TABLE @extschema@.model ADD COLUMN shadow boolean NOT NULL DEFAULT false;
+
+-- at most one shadow model
+CREATE UNIQUE INDEX model_shadow_idx ON @extschema@.model (shadow) WHERE shadow;
+
+CREATE FUNCTION @extschema@.set_shadow_model(model_id pg_catalog.int8)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF model_id IS NULL THEN
+		RAISE EXCEPTION 'model id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- as activate_model: changes are serialised, readers not blocked
+	LOCK TABLE @extschema@.model IN SHARE ROW EXCLUSIVE MODE;
+	IF NOT EXISTS (SELECT FROM @extschema@.model m
+				   WHERE m.id OPERATOR(pg_catalog.=) set_shadow_model.model_id) THEN
+		RAISE EXCEPTION 'model % does not exist', model_id
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'durpred.models lists the installed models.';
+	END IF;
+	UPDATE @extschema@.model m SET shadow = false
+	WHERE m.shadow AND m.id OPERATOR(pg_catalog.<>) set_shadow_model.model_id;
+	UPDATE @extschema@.model m SET shadow = true
+	WHERE m.id OPERATOR(pg_catalog.=) set_shadow_model.model_id AND NOT m.shadow;
+	RETURN model_id;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.set_shadow_model(pg_catalog.int8) IS
+'makes a model the shadow model: the serving trigger scores it beside the active model and logs both estimates (never writing the shadow''s into the run); returns its id';
+
+CREATE FUNCTION @extschema@.set_shadow_model(name pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	newest pg_catalog.int8;
+BEGIN
+	IF name IS NULL THEN
+		RAISE EXCEPTION 'model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT m.id INTO newest FROM @extschema@.model m
+	WHERE m.name OPERATOR(pg_catalog.=) set_shadow_model.name
+	ORDER BY m.version DESC LIMIT 1;
+	IF newest IS NULL THEN
+		RAISE EXCEPTION 'model "%" does not exist', name
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'durpred.models lists the installed models.';
+	END IF;
+	RETURN @extschema@.set_shadow_model(newest);
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.set_shadow_model(pg_catalog.text) IS
+'makes the newest version of the named model the shadow model; returns its id';
+
+CREATE FUNCTION @extschema@.clear_shadow_model()
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	was pg_catalog.int8;
+BEGIN
+	LOCK TABLE @extschema@.model IN SHARE ROW EXCLUSIVE MODE;
+	UPDATE @extschema@.model m SET shadow = false WHERE m.shadow RETURNING m.id INTO was;
+	RETURN was;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.clear_shadow_model() IS
+'leaves no shadow model; returns the id of the model that was the shadow, or NULL';
+
+REVOKE EXECUTE ON FUNCTION @extschema@.set_shadow_model(pg_catalog.int8),
+	@extschema@.set_shadow_model(pg_catalog.text),
+	@extschema@.clear_shadow_model()
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.set_shadow_model(pg_catalog.int8),
+	@extschema@.set_shadow_model(pg_catalog.text),
+	@extschema@.clear_shadow_model()
+	TO durpred_admin;
+
+-- durpred.models gains the training run that made each model, and the shadow flag
+CREATE OR REPLACE VIEW @extschema@.models AS
+SELECT m.id, m.name, m.version, m.created_at, m.created_by, m.active,
+	   m.n_trees, m.n_features, m.objective, m.format,
+	   pg_catalog.octet_length(m.model) AS size_bytes,
+	   m.info OPERATOR(pg_catalog.->) 'metrics' AS metrics,
+	   pg_catalog.encode(m.sha256, 'hex') AS sha256,
+	   (SELECT r.run_id FROM @extschema@.training_run r
+		WHERE r.model_id OPERATOR(pg_catalog.=) m.id
+		ORDER BY r.started_at DESC LIMIT 1) AS training_run,
+	   m.shadow
+FROM @extschema@.model m;
+
+-- The info of any installed model: drift and health read the training
+-- distribution and data window of the active model, which is not always
+-- the one this session scores with.
+CREATE FUNCTION @extschema@.model_info(model_id pg_catalog.int8)
+RETURNS pg_catalog.jsonb
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.jsonb_build_object(
+			   'model_type', 'XGBoost Regressor',
+			   'n_features', m.n_features,
+			   'feature_columns', pg_catalog.to_jsonb(m.feature_names),
+			   'num_boost_round', m.n_trees OPERATOR(pg_catalog./) m.num_parallel_tree,
+			   'params', pg_catalog.jsonb_build_object('objective', m.objective),
+			   'metrics', '{}'::pg_catalog.jsonb)
+		   OPERATOR(pg_catalog.||) COALESCE(m.info, '{}')
+		   OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+			   'id', m.id,
+			   'name', m.name,
+			   'version', m.version,
+			   'created_at', m.created_at)
+	FROM @extschema@.model m
+	WHERE m.id OPERATOR(pg_catalog.=) model_info.model_id
+$$;
+
+COMMENT ON FUNCTION @extschema@.model_info(pg_catalog.int8) IS
+'model_info() of any installed model by id; NULL when there is none';
+
+-- The health check for a scheduler (pg_cron): reads analytics.model_health
+-- (extract/lifecycle.sql, through extract/serving.sql) and, when its status
+-- is not ok, raises a WARNING and sends NOTIFY durpred_health with the row
+-- as JSON, which a listener receives when the transaction commits.
+-- Returns the row as JSON whatever the status.
+CREATE FUNCTION @extschema@.check_health()
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	health pg_catalog.jsonb;
+BEGIN
+	IF pg_catalog.to_regclass('analytics.model_health') IS NULL THEN
+		RAISE EXCEPTION 'view analytics.model_health does not exist'
+			USING ERRCODE = 'undefined_table',
+				  HINT = 'Create it with extract/serving.sql (which runs extract/lifecycle.sql).';
+	END IF;
+	EXECUTE 'SELECT pg_catalog.to_jsonb(h) FROM analytics.model_health h' INTO health;
+	IF health OPERATOR(pg_catalog.->>) 'status' OPERATOR(pg_catalog.<>) 'ok' THEN
+		RAISE WARNING 'durpred model health is %: %', health OPERATOR(pg_catalog.->>) 'status',
+			(SELECT pg_catalog.string_agg(r, '; ')
+			 FROM pg_catalog.jsonb_array_elements_text(health OPERATOR(pg_catalog.->) 'reasons') r);
+		PERFORM pg_catalog.pg_notify('durpred_health', health::pg_catalog.text);
+	END IF;
+	RETURN health;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.check_health() IS
+'reads analytics.model_health; when its status is not ok, raises a WARNING and sends NOTIFY durpred_health with the row as JSON; returns the row as JSON';
+-- <<< issue 18

@@ -11,7 +11,8 @@
  *
  * Two questions are answered from the table durpred.model: which model is
  * active, and which model this session scores with (the active one, or the
- * newest version of the one the session's setting durpred.model names).
+ * newest version of the one the session's setting durpred.model names);
+ * and a third for the serving trigger: which model is the shadow model.
  * The serving trigger asks the first, so that a writer's setting never
  * chooses the estimate stored in its rows; the SQL functions ask the
  * second.  Each answer is kept until a relcache invalidation of that table
@@ -79,6 +80,7 @@ static MemoryContext cache_context = NULL;
 static CachedModel slots[CACHE_SLOTS];
 static Answer active = {.state = RESOLVE_STALE};	/* the active model */
 static Answer named = {.state = RESOLVE_STALE};	/* the one durpred.model names */
+static Answer shadow = {.state = RESOLVE_STALE};	/* the shadow model (0.5.0) */
 static Oid	model_relid = InvalidOid;
 static uint64 invalidations = 0;
 static uint64 use_clock = 0;
@@ -103,6 +105,7 @@ typedef struct ModelColumns
 	AttrNumber	model;
 	AttrNumber	info;
 	AttrNumber	active;
+	AttrNumber	shadow;			/* InvalidAttrNumber before 0.5.0 */
 	AttrNumber	digest;
 } ModelColumns;
 
@@ -118,6 +121,7 @@ ModelTableCallback(Datum arg pg_attribute_unused(), Oid relid)
 	{
 		active.state = RESOLVE_STALE;
 		named.state = RESOLVE_STALE;
+		shadow.state = RESOLVE_STALE;
 		invalidations++;
 	}
 }
@@ -137,7 +141,7 @@ CacheModelNameAssign(const char *newval pg_attribute_unused(),
 
 /*
  * CacheEvaluatorAssign
- *		Assign hook of durpred.evaluator: marks both answers stale, so that
+ *		Assign hook of durpred.evaluator: marks the answers stale, so that
  *		the next call loads the model again with XGBoost's booster where the
  *		new setting scores with XGBoost (a model is loaded without it
  *		otherwise, see ScorerBuild).
@@ -148,6 +152,7 @@ CacheEvaluatorAssign(int newval pg_attribute_unused(),
 {
 	active.state = RESOLVE_STALE;
 	named.state = RESOLVE_STALE;
+	shadow.state = RESOLVE_STALE;
 }
 
 /*
@@ -335,6 +340,11 @@ LoadIntoSlot(HeapTuple tuple, TupleDesc desc, const ModelColumns *col,
 			named.model = NULL;
 			named.state = RESOLVE_STALE;
 		}
+		if (shadow.model == slot)
+		{
+			shadow.model = NULL;
+			shadow.state = RESOLVE_STALE;
+		}
 		ScorerFree(slot->scorer);
 		slot->scorer = NULL;
 	}
@@ -356,12 +366,13 @@ LoadIntoSlot(HeapTuple tuple, TupleDesc desc, const ModelColumns *col,
 /*
  * Resolve
  *		Reads durpred.model to answer which model is active (name NULL), or
- *		which is the newest version of the model of that name, loading it
- *		if needed.
+ *		the shadow model (name NULL, answer the shadow's), or which is the
+ *		newest version of the model of that name, loading it if needed.
  */
 static void
 Resolve(Answer *answer, const char *name)
 {
+	bool		is_shadow = answer == &shadow;
 	Oid			nsp = get_namespace_oid("durpred", true);
 	Oid			relid = OidIsValid(nsp) ? get_relname_relid("model", nsp) : InvalidOid;
 	Relation	rel;
@@ -397,6 +408,11 @@ Resolve(Answer *answer, const char *name)
 	col.model = Column(rel, "model", BYTEAOID);
 	col.info = Column(rel, "info", JSONBOID);
 	col.active = Column(rel, "active", BOOLOID);
+	/* keep in sync with sql/durpred--0.4.0--0.5.0.sql:durpred.model.shadow */
+	col.shadow = attnameAttNum(rel, "shadow", false);
+	if (col.shadow != InvalidAttrNumber &&
+		TupleDescAttr(desc, col.shadow - 1)->atttypid != BOOLOID)
+		col.shadow = Column(rel, "shadow", BOOLOID);	/* raises */
 	col.digest = Column(rel, "sha256", BYTEAOID);
 
 	if (fresh)
@@ -422,6 +438,9 @@ Resolve(Answer *answer, const char *name)
 				(best == NULL || version > best_version);
 			pfree(row_name);
 		}
+		else if (is_shadow)
+			take = col.shadow != InvalidAttrNumber &&
+				DatumGetBool(heap_getattr(tuple, col.shadow, desc, &isnull));
 		else
 			take = DatumGetBool(heap_getattr(tuple, col.active, desc, &isnull));
 		if (take)
@@ -564,4 +583,35 @@ ServingModel(void)
 	if (model == NULL && durpred_model_name != NULL && durpred_model_name[0] != '\0')
 		(void) CurrentModel(false); /* raises: no model of that name */
 	return model;
+}
+
+/*
+ * ShadowModel
+ *		See cache.h.
+ */
+CachedModel *
+ShadowModel(void)
+{
+	return Answered(&shadow, NULL);
+}
+
+/*
+ * ShadowModelIfKnown
+ *		See cache.h.
+ */
+CachedModel *
+ShadowModelIfKnown(bool *known)
+{
+	*known = shadow.state == RESOLVE_FINAL;
+	return *known ? shadow.model : NULL;
+}
+
+/*
+ * ShadowModelMaybeSet
+ *		See cache.h.
+ */
+bool
+ShadowModelMaybeSet(void)
+{
+	return !(shadow.state == RESOLVE_FINAL && shadow.model == NULL);
 }

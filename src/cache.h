@@ -48,6 +48,28 @@ extern CachedModel *ServingModel(void);
 extern CachedModel *ActiveModel(void);
 
 /*
+ * The shadow model (durpred.set_shadow_model), whatever the session's
+ * durpred.model says; NULL when none is set.  The serving trigger scores it
+ * beside the active model and logs its estimate.
+ */
+extern CachedModel *ShadowModel(void);
+
+/*
+ * The shadow model as last resolved, without resolving or loading anything
+ * (so never raising): *known is false when the answer must be asked again
+ * (ShadowModel, in a subtransaction).
+ */
+extern CachedModel *ShadowModelIfKnown(bool *known);
+
+/*
+ * false when the last answer to "which is the shadow model?" was "none" and
+ * is still valid: a check that never raises, so that the trigger spends
+ * nothing on shadow models while none is set.  Valid after an Answered call
+ * of the statement (ActiveModel) has read the invalidations.
+ */
+extern bool ShadowModelMaybeSet(void);
+
+/*
  * Assign hooks: the session's model changes with durpred.model, and models
  * are loaded again with XGBoost's booster when durpred.evaluator changes
  * to xgboost.

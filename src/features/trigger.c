@@ -31,14 +31,18 @@
  * log table, in a subtransaction whose failure is a WARNING: the row is
  * written with its estimate.
  *
- * Its arguments, both optional, are schema-qualified names:
+ * Its arguments, all optional, are schema-qualified names:
  *
  *	 log		a table with columns run_id bigint, model_id bigint and
  *				estimated_duration float8 that gets a row for every estimate;
  *	 fallback	a function (page_id bigint, as_of timestamptz) returning rows
  *				of durpred.features, which computes the features where the
  *				tables cannot be read directly (PageFeatures raises 0A000:
- *				views in place of the tables, row-level security, no index).
+ *				views in place of the tables, row-level security, no index);
+ *	 shadow log	a table with columns run_id, active_model_id,
+ *				active_estimate, shadow_model_id and shadow_estimate that
+ *				gets a row for every estimate while a shadow model is set
+ *				(features/shadow.c).
  *
  * Rights: it reads and writes as the owner of the table it fires on, as
  * PostgreSQL's foreign-key triggers do, so that the application needs only
@@ -71,6 +75,7 @@
 #include "feature.h"
 #include "features/app.h"
 #include "features/pagefeatures.h"
+#include "features/shadow.h"
 #include "features/shards.h"
 #include "features/trigger.h"
 
@@ -122,7 +127,7 @@ typedef struct Estimate
 /*
  * CheckCall
  *		Refuses a call other than as a row-level BEFORE INSERT or UPDATE
- *		trigger with at most two arguments.
+ *		trigger with at most three arguments.
  */
 static TriggerData *
 CheckCall(FunctionCallInfo fcinfo)
@@ -143,10 +148,10 @@ CheckCall(FunctionCallInfo fcinfo)
 				 errdetail("Trigger \"%s\" on table \"%s\" fires otherwise.",
 						   trigdata->tg_trigger->tgname,
 						   RelationGetRelationName(trigdata->tg_relation))));
-	if (trigdata->tg_trigger->tgnargs > 2)
+	if (trigdata->tg_trigger->tgnargs > 3)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("durpred.estimate_completion() takes at most two arguments, the log table and the fallback function"),
+				 errmsg("durpred.estimate_completion() takes at most three arguments, the log table, the fallback function and the shadow log table"),
 				 errdetail("Trigger \"%s\" on table \"%s\" gives it %d.",
 						   trigdata->tg_trigger->tgname,
 						   RelationGetRelationName(trigdata->tg_relation),
@@ -331,6 +336,7 @@ typedef struct Scoring
 	bool		reading;		/* true while the features are read */
 	bool		made;			/* an estimate was made */
 	Estimate	estimate;
+	float		x[DURPRED_VECTOR_LEN];	/* its features, for the shadow model */
 } Scoring;
 
 /*
@@ -352,7 +358,7 @@ Score(void *arg)
 	 * only mark the cache stale: the model outlives the reads.
 	 */
 	CachedModel *model = ActiveModel();
-	float		x[DURPRED_VECTOR_LEN];
+	float	   *x = scoring->x;
 	Interval	second = {.time = USECS_PER_SEC};
 	bool		found;
 
@@ -401,7 +407,7 @@ Score(void *arg)
  */
 static bool
 TryScore(Datum run, bool run_isnull, const char *fallback, const char *log, int64 page,
-		 TimestampTz as_of, Estimate *estimate, bool *sharded)
+		 TimestampTz as_of, Estimate *estimate, bool *sharded, float *x)
 {
 	Scoring		scoring = {.direct = true, .fallback = fallback, .log = log, .page = page,
 	.as_of = as_of};
@@ -416,6 +422,7 @@ TryScore(Datum run, bool run_isnull, const char *fallback, const char *log, int6
 		if (edata == NULL)
 		{
 			*estimate = scoring.estimate;
+			memcpy(x, scoring.x, sizeof(scoring.x));
 			return scoring.made;
 		}
 		/* a cancel or a statement timeout stops the statement, as in plpgsql */
@@ -555,6 +562,7 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 		trigdata->tg_trigtuple : trigdata->tg_newtuple;
 	const char *log = Argument(trigdata->tg_trigger, 0);
 	const char *fallback = Argument(trigdata->tg_trigger, 1);
+	const char *shadow_log = Argument(trigdata->tg_trigger, 2);
 	AttrNumber	attnos[NUM_RUN_COLUMNS];
 	bool		isnull[NUM_RUN_COLUMNS];
 	Datum		value[NUM_RUN_COLUMNS];
@@ -581,12 +589,13 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 		int			save_sec_context;
 		Estimate	estimate;
 		bool		sharded;
+		float		x[DURPRED_VECTOR_LEN];
 
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(rel->rd_rel->relowner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 		if (TryScore(value[COL_ID], isnull[COL_ID], fallback, log,
-					 DatumGetInt64(value[COL_PAGE]), as_of, &estimate, &sharded))
+					 DatumGetInt64(value[COL_PAGE]), as_of, &estimate, &sharded, x))
 		{
 			/* a row without id fails on its own: nothing to log */
 			if (log != NULL && !isnull[COL_ID] && sharded)
@@ -594,6 +603,9 @@ durpred_estimate_completion(PG_FUNCTION_ARGS)
 							  DatumGetInt64(value[COL_PAGE]), &estimate);
 			else if (log != NULL && !isnull[COL_ID])
 				LogEstimate(log, DatumGetInt64(value[COL_ID]), &estimate);
+			if (shadow_log != NULL && !isnull[COL_ID])
+				ShadowEstimate(shadow_log, DatumGetInt64(value[COL_ID]), estimate.model_id,
+							   estimate.seconds, x);
 			values[0] = Float8GetDatum(estimate.seconds);
 			values[1] = TimestampTzGetDatum(estimate.completion);
 			nulls[0] = nulls[1] = false;

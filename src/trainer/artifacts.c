@@ -240,33 +240,14 @@ epoch_iso(double t)
 }
 
 /*
- * model_info
- *		The reference service's /info keys, and what the training run knows.
+ * ParamsObject
+ *		The training parameters, as model_info.json and the training run
+ *		record them.
  */
-static char *
-model_info(const Dataset *data, const Split *split, const Options *opts,
-		   const TrainResult *result, const char *run_id, const char *started,
-		   const char *finished)
+json_t *
+ParamsObject(const Options *opts)
 {
-	json_t	   *info = json_object();
-	json_t	   *columns = json_array();
 	json_t	   *params = json_object();
-	json_t	   *comparison = json_object();
-	json_t	   *sp = json_object();
-	json_t	   *d = json_object();
-	json_t	   *excluded = json_object();
-	json_t	   *importance = json_object();
-	json_t	   *defaults = json_object();
-	json_t	   *shap = json_object();
-	json_t	   *run = json_object();
-	double		first = NAN,
-				last = NAN;
-	char		version[32];
-	char	   *text;
-	size_t		i;
-
-	for (i = 0; i < NUM_FEATURES; i++)
-		json_array_append_new(columns, json_string(data->features->name[i]));
 
 	json_object_set_new(params, "objective", json_string(opts->objective));
 	json_object_set_new(params, "eta", json_real(opts->eta));
@@ -284,6 +265,37 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 	json_object_set_new(params, "early_stopping_rounds", json_integer(opts->early_stopping));
 	json_object_set_new(params, "nthread", opts->threads > 0 ? json_integer(opts->threads)
 						: json_string("all cores"));
+	return params;
+}
+
+/*
+ * model_info
+ *		The reference service's /info keys, and what the training run knows.
+ */
+static char *
+model_info(const Dataset *data, const Split *split, const Options *opts,
+		   const TrainResult *result, const char *run_id, const char *started,
+		   const char *finished)
+{
+	json_t	   *info = json_object();
+	json_t	   *columns = json_array();
+	json_t	   *params = ParamsObject(opts);
+	json_t	   *comparison = json_object();
+	json_t	   *sp = json_object();
+	json_t	   *d = json_object();
+	json_t	   *excluded = json_object();
+	json_t	   *importance = json_object();
+	json_t	   *defaults = json_object();
+	json_t	   *shap = json_object();
+	json_t	   *run = json_object();
+	double		first = NAN,
+				last = NAN;
+	char		version[32];
+	char	   *text;
+	size_t		i;
+
+	for (i = 0; i < NUM_FEATURES; i++)
+		json_array_append_new(columns, json_string(data->features->name[i]));
 
 	for (i = 0; i < N_MODELS; i++)
 		if (result->comparison.computed[i])
@@ -354,6 +366,9 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 		json_decref(shap);
 	json_object_set_new(info, "defaults", defaults);
 	json_object_set_new(info, "run", run);
+	/* read by analytics.feature_drift and analytics.model_health */
+	if (result->distribution != NULL)
+		json_object_set(info, "training_distribution", result->distribution);
 
 	text = json_dumps(info, JSON_INDENT(2));
 	if (text == NULL)

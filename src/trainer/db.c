@@ -3,7 +3,8 @@
  * src/trainer/db.c
  *		durpred-train's database code, all of it: connecting, the server's
  *		errors, the feature columns of durpred.features, checking the source
- *		and streaming its rows, and installing the model.
+ *		and streaming its rows, installing the model, recording the training
+ *		run (durpred.training_run) and the promotion gate's questions.
  *
  * The session's search_path is emptied first; every name sent is
  * qualified or quoted, and a source given by name must name its schema.
@@ -15,6 +16,7 @@
 #include "postgres_fe.h"
 
 #include <ctype.h>
+#include <math.h>
 
 #include "catalog/pg_type_d.h"
 #include "common/fe_memutils.h"
@@ -113,6 +115,22 @@ check_buffer(PQExpBuffer buf)
 PGconn *
 ConnectDatabase(const Options *opts, const char *progname)
 {
+	char	   *error = NULL;
+	PGconn	   *conn = TryConnectDatabase(opts, progname, &error);
+
+	if (conn == NULL)
+		pg_fatal("%s", error);
+	return conn;
+}
+
+/*
+ * TryConnectDatabase
+ *		ConnectDatabase that never exits: NULL and the reason on failure.
+ *		The failure path of a run (tracking.c, at exit) connects with it.
+ */
+PGconn *
+TryConnectDatabase(const Options *opts, const char *progname, char **error)
+{
 	const char *keywords[6];
 	const char *values[6];
 	int			n = 0;
@@ -146,13 +164,25 @@ ConnectDatabase(const Options *opts, const char *progname)
 
 	conn = PQconnectdbParams(keywords, values, 1);
 	if (conn == NULL)
-		pg_fatal("out of memory");
+	{
+		*error = pg_strdup("out of memory");
+		return NULL;
+	}
 	if (PQstatus(conn) != CONNECTION_OK)
-		pg_fatal("%s", server_error(conn, NULL));
+	{
+		*error = server_error(conn, NULL);
+		PQfinish(conn);
+		return NULL;
+	}
 
 	res = PQexec(conn, "SELECT pg_catalog.set_config('search_path', '', false)");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		pg_fatal("could not set search_path: %s", server_error(conn, res));
+	{
+		*error = psprintf("could not set search_path: %s", server_error(conn, res));
+		PQclear(res);
+		PQfinish(conn);
+		return NULL;
+	}
 	PQclear(res);
 	return conn;
 }
@@ -575,4 +605,255 @@ InstallModel(PGconn *conn, const char *name, const char *model, size_t model_len
 	id = pg_strdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return id;
+}
+
+/*
+ * RecordRunStart
+ *		durpred.training_run_start(run_id, source, params, version): the
+ *		run's row in durpred.training_run.  False, with a warning, where
+ *		the database cannot record it (an extension older than the registry
+ *		of training runs, or a role that is not durpred_admin): the run then
+ *		goes on unrecorded.
+ */
+bool
+RecordRunStart(PGconn *conn, const char *run_id, const char *source, const char *params)
+{
+	const Oid	types[4] = {TEXTOID, TEXTOID, JSONBOID, TEXTOID};
+	const char *values[4] = {run_id, source, params, TRAINER_VERSION};
+	PGresult   *res;
+	bool		ok;
+
+	res = PQexecParams(conn,
+					   "SELECT durpred.training_run_start($1, $2, $3, $4)",
+					   4, types, values, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok)
+	{
+		char	   *msg = server_error(conn, res);
+
+		pg_log_warning("training run %s is not recorded: %s", run_id, msg);
+		pg_log_warning_hint("Recording needs durpred 0.5.0 or later and a role granted durpred_admin.");
+		pg_free(msg);
+	}
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * RecordRunFinish
+ *		durpred.training_run_finish: how the run ended.  Never exits: false
+ *		and the server's message on failure, so that the failure path of a
+ *		run (at exit) may call it.
+ */
+bool
+RecordRunFinish(PGconn *conn, const RunRecord *rec, char **error)
+{
+	const Oid	types[8] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+	JSONBOID, JSONBOID, TEXTOID};
+	const char *values[8] = {rec->run_id, rec->outcome, rec->model_id, rec->data_first,
+	rec->data_last, rec->rows, rec->metrics, rec->reason};
+	PGresult   *res;
+	bool		ok;
+
+	res = PQexecParams(conn,
+					   "SELECT durpred.training_run_finish($1, $2, $3, $4, $5, $6, $7, $8)",
+					   8, types, values, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok)
+		*error = server_error(conn, res);
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * RunCommand
+ *		A command without a result (BEGIN, COMMIT), or the run fails.
+ */
+void
+RunCommand(PGconn *conn, const char *command)
+{
+	PGresult   *res = PQexec(conn, command);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		pg_log_error("could not run %s", command);
+		log_server_detail(conn, res);
+		exit(EXIT_FAILURE_RUN);
+	}
+	PQclear(res);
+}
+
+/*
+ * ReadActiveModel
+ *		The id of the active model and a label for it ("name" version N);
+ *		false when no model is active.
+ */
+bool
+ReadActiveModel(PGconn *conn, char **id, char **label)
+{
+	PGresult   *res;
+	bool		found;
+
+	res = PQexec(conn,
+				 "SELECT m.id, pg_catalog.format('\"%s\" version %s', m.name, m.version)"
+				 " FROM durpred.models m WHERE m.active");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		pg_log_error("could not read the active model");
+		log_server_detail(conn, res);
+		exit(EXIT_FAILURE_RUN);
+	}
+	found = PQntuples(res) > 0;
+	if (found)
+	{
+		*id = pg_strdup(PQgetvalue(res, 0, 0));
+		*label = pg_strdup(PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+	return found;
+}
+
+/*
+ * gate_failed
+ *		ScoreWithActiveModel's failure: the server's message, the
+ *		transaction rolled back (which drops the table of rows).
+ */
+static bool
+gate_failed(PGconn *conn, PGresult *res, char **error)
+{
+	*error = server_error(conn, res);
+	PQclear(res);
+	PQclear(PQexec(conn, "ROLLBACK"));
+	return false;
+}
+
+/*
+ * ScoreWithActiveModel
+ *		The active model's predictions for the given rows of the dataset,
+ *		computed by the server as durpred.predict_duration does for any
+ *		row, so that the gate judges the model that serves with the
+ *		server's own scoring of it (its feature names, its defaults, the
+ *		clamp at 0).  The rows go into a temporary table as the float32
+ *		values the candidate saw (printed so that they read back exactly;
+ *		NULL for missing), which the transaction drops.  False, with the
+ *		reason, when the model cannot score them or is no longer
+ *		active_id.
+ */
+bool
+ScoreWithActiveModel(PGconn *conn, const Dataset *data, const size_t *rows, size_t n,
+					 const char *active_id, double *pred, char **error)
+{
+	PQExpBuffer sql = createPQExpBuffer();
+	PGresult   *res;
+	char		line[NUM_FEATURES * 20 + 64];
+	size_t		i;
+	int			f;
+
+	res = PQexec(conn, "BEGIN");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return gate_failed(conn, res, error);
+	PQclear(res);
+	/* the session scores with the active model, whatever PGOPTIONS says */
+	res = PQexec(conn, "SELECT pg_catalog.set_config('durpred.model', '', true)");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return gate_failed(conn, res, error);
+	PQclear(res);
+
+	appendPQExpBufferStr(sql, "CREATE TEMPORARY TABLE durpred_gate (durpred_gate_row pg_catalog.int8");
+	for (f = 0; f < NUM_FEATURES; f++)
+	{
+		char	   *quoted = quote_ident(conn, data->features->name[f]);
+
+		appendPQExpBuffer(sql, ", %s pg_catalog.float8", quoted);
+		pg_free(quoted);
+	}
+	appendPQExpBufferStr(sql, ") ON COMMIT DROP");
+	check_buffer(sql);
+	res = PQexec(conn, sql->data);
+	destroyPQExpBuffer(sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return gate_failed(conn, res, error);
+	PQclear(res);
+
+	res = PQexec(conn, "COPY pg_temp.durpred_gate FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		return gate_failed(conn, res, error);
+	PQclear(res);
+	for (i = 0; i < n; i++)
+	{
+		const float *x = data->x + rows[i] * NUM_FEATURES;
+		int			len = snprintf(line, sizeof(line), "%zu", i);
+
+		for (f = 0; f < NUM_FEATURES; f++)
+		{
+			if (isnan(x[f]))
+				len += snprintf(line + len, sizeof(line) - len, "\t\\N");
+			else
+				len += snprintf(line + len, sizeof(line) - len, "\t%.9g", (double) x[f]);
+		}
+		line[len++] = '\n';
+		if (PQputCopyData(conn, line, len) != 1)
+			return gate_failed(conn, NULL, error);
+	}
+	if (PQputCopyEnd(conn, NULL) != 1)
+		return gate_failed(conn, NULL, error);
+	res = PQgetResult(conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return gate_failed(conn, res, error);
+	PQclear(res);
+
+	res = PQexec(conn,
+				 "SELECT durpred.current_model_id()::pg_catalog.text,"
+				 " durpred.predict_duration(g)"
+				 " FROM pg_temp.durpred_gate g ORDER BY g.durpred_gate_row");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return gate_failed(conn, res, error);
+	if ((size_t) PQntuples(res) != n)
+	{
+		*error = pg_strdup("the server returned another number of rows");
+		PQclear(res);
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return false;
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (strcmp(PQgetvalue(res, (int) i, 0), active_id) != 0)
+		{
+			*error = psprintf("the active model changed from %s to %s while it was scored",
+							  active_id, PQgetvalue(res, (int) i, 0));
+			PQclear(res);
+			PQclear(PQexec(conn, "ROLLBACK"));
+			return false;
+		}
+		pred[i] = PQgetisnull(res, (int) i, 1) ? NAN : strtod(PQgetvalue(res, (int) i, 1), NULL);
+	}
+	PQclear(res);
+	PQclear(PQexec(conn, "ROLLBACK"));
+	return true;
+}
+
+/*
+ * PromoteModel
+ *		durpred.promote_model(id, replacing): activates the model only while
+ *		the active model is still replacing (NULL: none); whether it did.
+ */
+bool
+PromoteModel(PGconn *conn, const char *id, const char *replacing)
+{
+	const Oid	types[2] = {INT8OID, INT8OID};
+	const char *values[2] = {id, replacing};
+	PGresult   *res;
+	bool		promoted;
+
+	res = PQexecParams(conn, "SELECT durpred.promote_model($1, $2)",
+					   2, types, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		pg_log_error("could not activate model %s", id);
+		log_server_detail(conn, res);
+		exit(EXIT_FAILURE_RUN);
+	}
+	promoted = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return promoted;
 }

@@ -3,7 +3,9 @@
  * src/trainer/main.c
  *		durpred-train: parses the options and orders the work.
  *
- * Exit status 0 on success, 1 on failure, 2 on bad usage.  Messages come
+ * Exit status 0 on success, 1 on failure, 2 on bad usage, 3 when
+ * --promote-if-better kept the active model.  Every run is recorded in
+ * durpred.training_run where the database allows it (tracking.c).  Messages come
  * from PostgreSQL's frontend logging ("durpred-train: error: ..."), progress
  * too (its info level, which --quiet turns off), all on stderr; results go
  * to stdout, files only into the output directory (and --predictions).
@@ -100,6 +102,13 @@ help(void)
 		   "                            without one the row's position in the source)\n");
 	printf("      --install=NAME        install the model with durpred.install_model\n");
 	printf("      --activate            with --install: make it the active model\n");
+	printf("      --promote-if-better   with --install: make it the active model only if\n"
+		   "                            it beats the active one on the new model's test\n"
+		   "                            rows (exit status 3 when it does not)\n");
+	printf("      --promote-metric=M    the gate's metric: mae (default), rmse or r2\n");
+	printf("      --promote-margin=X    the new model's error must be below the active\n"
+		   "                            model's times (1 - X) (default: 0; for r2 the\n"
+		   "                            error is 1 - R2)\n");
 	printf("  -q, --quiet               no progress on stderr\n");
 	printf("\nOther:\n");
 	printf("  -V, --version             show the version and exit\n");
@@ -112,7 +121,10 @@ help(void)
 		   "Rows are split in the order of run_id, then of their values (without a\n"
 		   "run_id column, of their values alone), so the same rows give the same\n"
 		   "split and model whatever order the source returns them in.\n"
-		   "Exit status: 0 success, 1 failure, 2 bad usage.\n");
+		   "Every run is recorded in durpred.training_run (durpred.training_runs)\n"
+		   "when the role may (durpred_admin), failed runs too.\n"
+		   "Exit status: 0 success (with --promote-if-better: promoted), 1 failure,\n"
+		   "2 bad usage, 3 the promotion gate kept the active model.\n");
 }
 
 /*
@@ -212,7 +224,8 @@ main(int argc, char **argv)
 		OPT_SPLIT = 256, OPT_SEED, OPT_OBJECTIVE, OPT_ETA, OPT_MAX_DEPTH,
 		OPT_MIN_CHILD_WEIGHT, OPT_SUBSAMPLE, OPT_COLSAMPLE, OPT_GAMMA,
 		OPT_LAMBDA, OPT_ALPHA, OPT_ROUNDS, OPT_EARLY, OPT_THREADS,
-		OPT_PREDICTIONS, OPT_INSTALL, OPT_ACTIVATE, OPT_HELP
+		OPT_PREDICTIONS, OPT_INSTALL, OPT_ACTIVATE, OPT_PROMOTE, OPT_PROMOTE_METRIC,
+		OPT_PROMOTE_MARGIN, OPT_HELP
 	};
 	static const struct option long_options[] = {
 		{"dbname", required_argument, NULL, 'd'},
@@ -238,6 +251,9 @@ main(int argc, char **argv)
 		{"predictions", required_argument, NULL, OPT_PREDICTIONS},
 		{"install", required_argument, NULL, OPT_INSTALL},
 		{"activate", no_argument, NULL, OPT_ACTIVATE},
+		{"promote-if-better", no_argument, NULL, OPT_PROMOTE},
+		{"promote-metric", required_argument, NULL, OPT_PROMOTE_METRIC},
+		{"promote-margin", required_argument, NULL, OPT_PROMOTE_MARGIN},
 		{"quiet", no_argument, NULL, 'q'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, OPT_HELP},
@@ -259,7 +275,14 @@ main(int argc, char **argv)
 		.alpha = 0,
 		.rounds = 300,
 		.early_stopping = 30,
+		.promote_metric = "mae",
 	};
+	bool		metric_given = false;
+	bool		margin_given = false;
+	const char *outcome;
+	char	   *reason = NULL;
+	char	   *model_id = NULL;
+	GateDecision gate = {0};
 	FeatureColumns features;
 	Dataset		data;
 	Split		split;
@@ -368,6 +391,21 @@ main(int argc, char **argv)
 			case OPT_ACTIVATE:
 				opts.activate = true;
 				break;
+			case OPT_PROMOTE:
+				opts.promote_if_better = true;
+				break;
+			case OPT_PROMOTE_METRIC:
+				if (strcmp(optarg, "mae") != 0 && strcmp(optarg, "rmse") != 0 &&
+					strcmp(optarg, "r2") != 0)
+					usage_error("invalid value \"%s\" for option --promote-metric (mae, rmse or r2)",
+								optarg);
+				opts.promote_metric = optarg;
+				metric_given = true;
+				break;
+			case OPT_PROMOTE_MARGIN:
+				opts.promote_margin = parse_double("promote-margin", optarg, 0, 0.99);
+				margin_given = true;
+				break;
 			case 'q':
 				opts.quiet = true;
 				break;
@@ -386,6 +424,13 @@ main(int argc, char **argv)
 		usage_error("too many command-line arguments (first is \"%s\")", argv[optind]);
 	if (opts.activate && opts.install_name == NULL)
 		usage_error("--activate needs --install");
+	if (opts.promote_if_better && opts.install_name == NULL)
+		usage_error("--promote-if-better needs --install");
+	if (opts.promote_if_better && opts.activate)
+		usage_error("--activate and --promote-if-better cannot be used together");
+	if ((metric_given || margin_given) && !opts.promote_if_better)
+		usage_error("--%s needs --promote-if-better",
+					metric_given ? "promote-metric" : "promote-margin");
 
 	/* progress is the info level of the messages; warnings stay */
 	if (opts.quiet)
@@ -394,27 +439,51 @@ main(int argc, char **argv)
 	started = IsoTimestampNow();
 	run_id = NewRunId();
 
+	CaptureMessages(progname);
 	conn = ConnectDatabase(&opts, progname);
 	ReadFeatureColumns(conn, &features);
+	/* a database with durpred.features has the registry of runs too */
+	TrackRunStart(conn, &opts, run_id);
 	ReadDataset(conn, &opts, &features, &data);
 	SplitDataset(&data, &opts, &split);
 	pg_log_info("%zu rows: %zu train, %zu validation, %zu test (%s split)",
 				data.n, split.n_train, split.n_val, split.n_test, opts.split);
 
 	Train(&data, &split, &opts, &result);
+	result.distribution = TrainingDistribution(&data, &split, &result);
 	finished = IsoTimestampNow();
 
 	info = WriteArtifacts(&data, &split, &opts, &result, run_id, started, finished);
 	PrintComparison(&split, &result);
+	outcome = "trained";
 	if (opts.install_name != NULL)
 	{
-		char	   *id = InstallModel(conn, opts.install_name, result.model_json,
-									  result.model_json_len, info, opts.activate);
-
-		printf("\nInstalled as model \"%s\", id %s%s.\n", opts.install_name, id,
+		model_id = InstallModel(conn, opts.install_name, result.model_json,
+								result.model_json_len, info, opts.activate);
+		TrackRunModel(model_id);
+		printf("\nInstalled as model \"%s\", id %s%s.\n", opts.install_name, model_id,
 			   opts.activate ? ", active" : "");
+		outcome = opts.activate ? "promoted" : "installed";
+		if (opts.activate)
+			reason = pg_strdup("activated by --activate");
 	}
+	if (opts.promote_if_better)
+	{
+		PromotionGate(conn, &opts, &data, &split, &result, &gate);
+		if (gate.promote && !PromoteModel(conn, model_id, gate.replacing))
+		{
+			gate.promote = false;
+			gate.reason = psprintf("%s, but another model was activated meanwhile", gate.reason);
+		}
+		outcome = gate.promote ? "promoted" : "kept";
+		reason = gate.reason;
+		printf("\nPromotion gate: %s.\n%s\n", reason,
+			   gate.promote ? "The new model is now the active model." :
+			   "The active model stays active.");
+	}
+	TrackRunFinish(conn, outcome, info, gate.figures, reason);
+	printf("\nTraining run %s: %s.\n", run_id, outcome);
 
 	PQfinish(conn);
-	return EXIT_OK;
+	return opts.promote_if_better && !gate.promote ? EXIT_KEPT : EXIT_OK;
 }

@@ -16,6 +16,7 @@
 #ifndef DURPRED_TRAINER_H
 #define DURPRED_TRAINER_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #define TRAINER_NAME "durpred-train"
@@ -35,6 +36,7 @@
 #define EXIT_OK 0
 #define EXIT_FAILURE_RUN 1
 #define EXIT_USAGE 2
+#define EXIT_KEPT 3				/* --promote-if-better kept the active model */
 
 typedef struct Options
 {
@@ -61,6 +63,9 @@ typedef struct Options
 	const char *predictions;	/* CSV file, or NULL */
 	const char *install_name;	/* model name, or NULL */
 	bool		activate;
+	bool		promote_if_better;
+	const char *promote_metric; /* "mae", "rmse" or "r2" */
+	double		promote_margin; /* a fraction of the active model's error */
 	bool		quiet;
 } Options;
 
@@ -129,6 +134,7 @@ typedef struct TrainResult
 	double		mean_abs_shap[NUM_FEATURES];	/* over the test split */
 	double		defaults[NUM_FEATURES]; /* training medians, NaN if none */
 	int			xgboost_version[3];
+	json_t	   *distribution;	/* drift.c's TrainingDistribution, or NULL */
 } TrainResult;
 
 /* dataset.c */
@@ -149,5 +155,30 @@ extern char *WriteArtifacts(const Dataset *data, const Split *split,
 							const Options *opts, const TrainResult *result,
 							const char *run_id, const char *started, const char *finished);
 extern void PrintComparison(const Split *split, const TrainResult *result);
+extern json_t *ParamsObject(const Options *opts);
+
+/* drift.c */
+extern json_t *TrainingDistribution(const Dataset *data, const Split *split,
+									const TrainResult *result);
+
+/* tracking.c */
+extern void CaptureMessages(const char *progname);
+extern void TrackRunStart(PGconn *conn, const Options *opts, const char *run_id);
+extern void TrackRunModel(const char *model_id);
+extern void TrackRunFinish(PGconn *conn, const char *outcome, const char *info,
+						   json_t *gate, const char *reason);
+
+/* gate.c: the promotion gate's decision */
+typedef struct GateDecision
+{
+	bool		promote;
+	char	   *replacing;		/* the active model's id, NULL for none */
+	char	   *reason;
+	json_t	   *figures;		/* what durpred.training_run records */
+} GateDecision;
+
+extern void PromotionGate(PGconn *conn, const Options *opts, const Dataset *data,
+						  const Split *split, const TrainResult *result,
+						  GateDecision *decision);
 
 #endif							/* DURPRED_TRAINER_H */

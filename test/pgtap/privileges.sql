@@ -13,7 +13,7 @@ CREATE EXTENSION durpred;
 GRANT SELECT ON tiny TO PUBLIC;
 
 BEGIN;
-SELECT plan(26);
+SELECT plan(33);
 
 CREATE ROLE durpred_test_user;
 CREATE ROLE durpred_test_admin IN ROLE durpred_admin;
@@ -50,6 +50,17 @@ SELECT throws_ok($$UPDATE durpred.model SET active = false$$, '42501', NULL,
 				 'a user cannot write the model table');
 SELECT throws_ok($$DELETE FROM durpred.model$$, '42501', NULL,
 				 'a user cannot delete models');
+SELECT is((SELECT count(*) FROM durpred.training_runs), 0::bigint, 'a user can read durpred.training_runs');
+SELECT throws_ok($$SELECT durpred.training_run_start('r', 's', '{}', 'v')$$, '42501', NULL,
+				 'a user cannot record a training run');
+SELECT throws_ok($$SELECT durpred.training_run_finish('r', 'failed', NULL, NULL, NULL, NULL, NULL, NULL)$$,
+				 '42501', NULL, 'a user cannot finish a training run');
+SELECT throws_ok($$SELECT durpred.promote_model(1, NULL)$$, '42501', NULL,
+				 'a user cannot promote a model');
+SELECT throws_ok($$SELECT durpred.set_shadow_model(1)$$, '42501', NULL,
+				 'a user cannot set the shadow model');
+SELECT throws_ok($$SELECT durpred.clear_shadow_model()$$, '42501', NULL,
+				 'a user cannot clear the shadow model');
 RESET ROLE;
 
 -- a member of durpred_admin
@@ -62,6 +73,9 @@ SELECT lives_ok($$SELECT durpred.activate_model('admin_model')$$, 'an admin can 
 SELECT is(durpred.export_model((SELECT id FROM durpred.models WHERE name = 'admin_model')),
 		  (SELECT convert_to(j::text, 'UTF8') FROM tiny), 'an admin can export a model');
 SELECT lives_ok($$SELECT durpred.deactivate_model()$$, 'an admin can deactivate the model');
+SELECT lives_ok($$SELECT durpred.training_run_start('r', 's', '{}', 'v'),
+						 durpred.training_run_finish('r', 'trained', NULL, NULL, NULL, NULL, NULL, NULL)$$,
+				'an admin (durpred-train) can record a training run');
 SELECT throws_ok($$SELECT model FROM durpred.model$$, '42501', NULL,
 				 'an admin reads bytes only through export_model');
 RESET ROLE;
@@ -72,13 +86,15 @@ RESET ROLE;
 SELECT is((SELECT count(*)::int FROM pg_proc p
 		   WHERE p.pronamespace = 'durpred'::regnamespace
 			 AND p.proname IN ('install_model', 'activate_model', 'deactivate_model', 'export_model',
-							   'model_info', 'feature_importance')
+							   'model_info', 'feature_importance', 'training_run_start',
+							   'training_run_finish', 'promote_model', 'set_shadow_model',
+							   'clear_shadow_model')
 			 AND p.prosecdef
 			 AND p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp']),
-		  7, 'every SECURITY DEFINER function pins its search_path');
+		  14, 'every SECURITY DEFINER function pins its search_path');
 SELECT is((SELECT count(*)::int FROM pg_proc p
 		   WHERE p.pronamespace = 'durpred'::regnamespace AND p.prosecdef),
-		  7, 'no other function is SECURITY DEFINER');
+		  14, 'no other function is SECURITY DEFINER');
 SELECT ok(NOT has_function_privilege('public', 'durpred.tree_importance(bytea)', 'EXECUTE'),
 		  'PUBLIC cannot execute tree_importance, which reads any model bytes it is given');
 SELECT ok(NOT has_function_privilege('public', 'durpred.install_model(text, bytea, jsonb, boolean)', 'EXECUTE'),

@@ -42,9 +42,10 @@ DELETE FROM runs;
 DROP TRIGGER t ON runs;
 TRUNCATE runs;
 
--- at most two arguments (39P01), each a schema-qualified name (22023)
+-- at most three arguments (39P01), each a schema-qualified name (22023)
 CREATE TRIGGER t BEFORE INSERT ON runs FOR EACH ROW
-	EXECUTE FUNCTION durpred.estimate_completion('analytics.run_estimate', 'analytics.page_features', 'x.y');
+	EXECUTE FUNCTION durpred.estimate_completion('analytics.run_estimate', 'analytics.page_features',
+												 'analytics.shadow_estimate', 'x.y');
 INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
 VALUES (1, 20, 1, 'pending', '2025-06-02 09:00+00');
 \echo :SQLSTATE

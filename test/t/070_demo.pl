@@ -31,15 +31,21 @@ IPC::Run::run([ 'scripts/demo.sh' ], '>', \$stdout, '2>', \$stderr);
 is($?, 0, 'the demo runs') or diag($stderr);
 foreach my $step ('creating the extension', 'generating the demo production data',
 	'building the training set', 'exporting the training set', 'training:',
-	'installing the serving trigger', 'inserting five new runs', 'done')
+	'installing the serving trigger', 'inserting five new runs', 'the promotion gate: a weak candidate',
+	'the model\'s health', 'done')
 {
 	like($stdout, qr/\[\s*[\d.]+ s\] \Q$step\E/, "the demo reports the step \"$step\" with its time");
 }
 like($stdout, qr/XGBoost\s+\|.*\nHistorical median/s, 'it shows the model comparison');
 like($stdout, qr/Installed as model "demo", id \d+, active/, 'it installs the model');
 
-is($node->safe_psql('demo', q{SELECT name || ' ' || active FROM durpred.models}), 'demo true',
-	'the model is installed and active');
+is($node->safe_psql('demo', q{SELECT string_agg(name || ' ' || active, ',' ORDER BY version) FROM durpred.models}),
+	'demo true,demo false', 'the model is installed and active, the weak candidate installed and kept');
+like($stdout, qr/Promotion gate: test MAE .* not better\.\nThe active model stays active\.\n.*\nexit status 3: the active model was kept/s,
+	'it shows the promotion decision');
+is($node->safe_psql('demo', q{SELECT string_agg(outcome, ',' ORDER BY started_at) FROM durpred.training_runs}),
+	'promoted,kept', 'both training runs are recorded with their decisions');
+like($stdout, qr/\| (ok|warn|alert) +\|/, 'it shows the model\'s health');
 is($node->safe_psql('demo', q{SELECT count(*) FROM analytics.run_features}), '3000',
 	'the training set has every run');
 is($node->safe_psql('demo',
@@ -72,7 +78,7 @@ is((() = slurp_file("$out/data.csv") =~ /\n/g), 3001, 'data.csv has a header and
 IPC::Run::run([ 'scripts/demo.sh' ], '>', \$stdout, '2>', \$stderr);
 is($?, 0, 'the demo runs a second time') or diag($stderr);
 is($node->safe_psql('demo', q{SELECT string_agg(version || ':' || active, ',' ORDER BY version) FROM durpred.models}),
-	'1:false,2:true', 'the second run installs and activates version 2');
+	'1:false,2:false,3:true,4:false', 'the second run installs and activates version 3 (and keeps its weak candidate, 4)');
 
 # a database with an app schema of its own is left alone
 $node->safe_psql('postgres', 'CREATE DATABASE production');
