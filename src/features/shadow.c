@@ -141,9 +141,9 @@ LogTable(const char *log, int64 run)
 /*
  * IsPlainLog
  *		Whether the log is a plain heap table of exactly the log's columns,
- *		with nothing that an insert must run (an index, a trigger, a check
- *		constraint, a default beyond ours, row security), so that a heap
- *		tuple may be written directly.
+ *		with nothing that an insert must run (an index, a trigger, a rule, a
+ *		check or partition constraint, a default beyond ours, row security),
+ *		so that a heap tuple may be written directly.
  */
 static bool
 IsPlainLog(Relation rel)
@@ -152,6 +152,7 @@ IsPlainLog(Relation rel)
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
 		rel->rd_rel->relhasindex || rel->trigdesc != NULL || rel->rd_rel->relrowsecurity ||
+		rel->rd_rules != NULL || rel->rd_rel->relispartition ||
 		(desc->constr != NULL && desc->constr->num_check > 0) || desc->natts != LOG_COLUMNS)
 		return false;
 	for (int i = 0; i < LOG_COLUMNS; i++)
