@@ -25,6 +25,7 @@ OBJS = \
 	src/durpred.o \
 	src/evaluator.o \
 	src/feature.o \
+	src/interval.o \
 	src/model.o \
 	src/modeldoc.o \
 	src/predict.o \

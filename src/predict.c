@@ -30,6 +30,8 @@
 #include "category.h"
 #include "durpred.h"
 #include "feature.h"
+#include "interval.h"
+#include "predict.h"
 #include "scorer.h"
 
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_duration);
@@ -64,6 +66,18 @@ Datum
 durpred_predict_duration(PG_FUNCTION_ARGS)
 {
 	float		x[DURPRED_VECTOR_LEN];
+
+	PredictNamedFeatures(fcinfo, x);
+	PG_RETURN_FLOAT8(ScorerSeconds(CurrentModel(false)->scorer, x));
+}
+
+/*
+ * PredictNamedFeatures
+ *		See predict.h.
+ */
+void
+PredictNamedFeatures(FunctionCallInfo fcinfo, float *x)
+{
 	int			i;
 
 	/*
@@ -73,7 +87,6 @@ durpred_predict_duration(PG_FUNCTION_ARGS)
 	for (i = 0; i < DURPRED_NUM_FEATURES; i++)
 		x[i] = PG_ARGISNULL(i) ? NAN : FeatureFromDatum(i, PG_GETARG_DATUM(i));
 	x[DURPRED_MISSING_SLOT] = NAN;
-	PG_RETURN_FLOAT8(ScorerSeconds(CurrentModel(false)->scorer, x));
 }
 
 /*
@@ -179,12 +192,13 @@ FieldValue(Oid type, Datum value)
 }
 
 /*
- * RecordFeatures
+ * PredictRecordFeatures
  *		Fills a feature vector from a row value, fields matched by name;
- *		absent fields take the named-argument defaults.
+ *		absent fields take the named-argument defaults.  Returns the call
+ *		site's result row type slot (see predict.h).
  */
-static void
-RecordFeatures(FunctionCallInfo fcinfo, HeapTupleHeader row, float *x)
+void	  **
+PredictRecordFeatures(FunctionCallInfo fcinfo, HeapTupleHeader row, float *x)
 {
 	RecordMap  *map = fcinfo->flinfo->fn_extra;
 	Oid			typid = HeapTupleHeaderGetTypeId(row);
@@ -213,6 +227,7 @@ RecordFeatures(FunctionCallInfo fcinfo, HeapTupleHeader row, float *x)
 		else
 			x[i] = FeatureValue(i, FieldValue(map->type[i], map->values[field]));
 	}
+	return &map->result_desc;
 }
 
 /*
@@ -227,7 +242,7 @@ durpred_predict_duration_record(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	RecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
+	PredictRecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
 	PG_RETURN_FLOAT8(ScorerSeconds(CurrentModel(false)->scorer, x));
 }
 
@@ -238,14 +253,26 @@ durpred_predict_duration_record(PG_FUNCTION_ARGS)
  *		named-argument defaults.
  */
 static double
-JsonbPrediction(Jsonb *request)
+JsonbPrediction(Jsonb *request, CachedModel **used)
 {
 	CachedModel *model = CurrentModel(false);
 	float		x[DURPRED_VECTOR_LEN];
 
-	memcpy(x, model->scorer->defaults, sizeof(x));
-	FeatureVectorFromJsonb(request, x, "request");
+	PredictJsonbFeatures(model, request, x);
+	if (used != NULL)
+		*used = model;
 	return ScorerSeconds(model->scorer, x);
+}
+
+/*
+ * PredictJsonbFeatures
+ *		See predict.h.
+ */
+void
+PredictJsonbFeatures(const CachedModel *model, Jsonb *request, float *x)
+{
+	memcpy(x, model->scorer->defaults, sizeof(float) * DURPRED_VECTOR_LEN);
+	FeatureVectorFromJsonb(request, x, "request");
 }
 
 /*
@@ -257,7 +284,7 @@ durpred_predict_duration_jsonb(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(JsonbPrediction(PG_GETARG_JSONB_P(0)));
+	PG_RETURN_FLOAT8(JsonbPrediction(PG_GETARG_JSONB_P(0), NULL));
 }
 
 /*
@@ -281,10 +308,11 @@ durpred_predict_json(PG_FUNCTION_ARGS)
 	DurationCategory category;
 	StringInfoData buf;
 	char		number[DOUBLE_SHORTEST_DECIMAL_LEN];
+	CachedModel *model;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	seconds = JsonbPrediction(PG_GETARG_JSONB_P(0));
+	seconds = JsonbPrediction(PG_GETARG_JSONB_P(0), &model);
 	if (!isfinite(seconds))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -299,6 +327,9 @@ durpred_predict_json(PG_FUNCTION_ARGS)
 	AppendJsonString(&buf, "duration_description", DurationCategoryDescription(category));
 	appendStringInfo(&buf, ", \"predicted_duration\": %s, ", number);
 	AppendJsonString(&buf, "recommendation", DurationCategoryRecommendation(category));
+	/* only a model with interval data has an interval (src/interval.c) */
+	if (model->scorer->intervals != NULL)
+		AppendJsonInterval(&buf, model->scorer->intervals, seconds);
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
@@ -318,10 +349,11 @@ durpred_predict_with_model(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
+	void	  **slot;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	RecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
+	slot = PredictRecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
 	model = ServingModel();
 	if (model == NULL)
 		PG_RETURN_NULL();
@@ -329,8 +361,7 @@ durpred_predict_with_model(PG_FUNCTION_ARGS)
 	values[0] = Float8GetDatum(ScorerSeconds(model->scorer, x));
 	values[1] = Int64GetDatum(model->id);
 
-	/* RecordFeatures has left the call site's RecordMap in fn_extra */
-	tupdesc = CallResultDesc(fcinfo, &((RecordMap *) fcinfo->flinfo->fn_extra)->result_desc);
+	tupdesc = CallResultDesc(fcinfo, slot);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

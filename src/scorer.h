@@ -33,6 +33,7 @@ typedef struct Scorer
 	Evaluator  *evaluator;
 	BoosterHandle booster;
 	float		defaults[DURPRED_VECTOR_LEN];	/* of the jsonb request form */
+	struct IntervalTable *intervals;	/* info.intervals (interval.h), or NULL */
 } Scorer;
 
 /* Which evaluator scores rows: durpred.evaluator. */
@@ -47,7 +48,7 @@ extern int	durpred_evaluator;
 /*
  * Validates model bytes, loads them into XGBoost, compiles the evaluator
  * and checks it against XGBoost on probe rows.  info may be NULL; its
- * "defaults" are checked and kept.  invalid_errcode: see ModelParse.
+ * "defaults" and "intervals" are checked and kept.  invalid_errcode: see ModelParse.
  *
  * The scorer lives in a new context under the current one, so that an
  * error anywhere frees it (and its booster) with the transaction; a caller

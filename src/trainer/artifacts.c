@@ -24,6 +24,7 @@
 #include "common/logging.h"
 
 #include "trainer.h"
+#include "interval.h"
 
 #define MAX_FILES 3
 
@@ -346,6 +347,8 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 	json_object_set_new(info, "feature_importance", importance);
 	json_object_set_new(info, "defaults", defaults);
 	json_object_set_new(info, "run", run);
+	if (result->intervals != NULL)
+		json_object_set_new(info, "intervals", IntervalsJson(result->intervals));
 
 	text = json_dumps(info, JSON_INDENT(2));
 	if (text == NULL)
@@ -443,5 +446,7 @@ PrintComparison(const Split *split, const TrainResult *result)
 			   result->comparison.name[i], m->rmse[0], m->rmse[1], m->rmse[2],
 			   m->mae[0], m->mae[1], m->mae[2], m->r2[0], m->r2[1], m->r2[2]);
 	}
+	if (result->intervals != NULL)
+		PrintIntervals(result->intervals);
 	fflush(stdout);
 }

@@ -19,6 +19,7 @@
 
 #include "db.h"
 #include "trainer.h"
+#include "interval.h"
 
 static const char *progname;
 
@@ -402,6 +403,7 @@ main(int argc, char **argv)
 				data.n, split.n_train, split.n_val, split.n_test, opts.split);
 
 	Train(&data, &split, &opts, &result);
+	result.intervals = FitIntervals(&data, &split, result.predictions);
 	finished = IsoTimestampNow();
 
 	info = WriteArtifacts(&data, &split, &opts, &result, run_id, started, finished);

@@ -127,6 +127,7 @@ typedef struct TrainResult
 	double		importance[NUM_FEATURES];	/* gain, 0 if never used */
 	double		defaults[NUM_FEATURES]; /* training medians, NaN if none */
 	int			xgboost_version[3];
+	struct IntervalFit *intervals;	/* interval.h; NULL when none */
 } TrainResult;
 
 /* dataset.c */

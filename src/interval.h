@@ -1,0 +1,57 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/interval.h
+ *		Prediction intervals: the calibration table a model's info carries
+ *		(info.intervals, written by durpred-train), validated at load, and
+ *		the interval of an estimate.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DURPRED_INTERVAL_H
+#define DURPRED_INTERVAL_H
+
+#include "lib/stringinfo.h"
+#include "utils/jsonb.h"
+
+/* the coverage levels (keep in sync with src/trainer/interval.c:IntervalLevels) */
+#define INTERVAL_NUM_LEVELS 4
+#define INTERVAL_DEFAULT_LEVEL 1	/* 0.8: the serving trigger's */
+
+typedef struct IntervalTable
+{
+	double		offset;			/* seconds added before the log */
+	int			num_bins;
+	double	   *upper;			/* largest estimate of each bin; last +Inf */
+	double	   *low;			/* num_bins x INTERVAL_NUM_LEVELS, log space */
+	double	   *high;
+} IntervalTable;
+
+/*
+ * The calibration table of a model's info, allocated in the current memory
+ * context; NULL when the info has no "intervals".  A malformed section
+ * raises 22023 naming what is wrong.
+ */
+extern IntervalTable *IntervalTableFromInfo(Jsonb *info);
+
+/* The level index of a coverage: 0.5, 0.8, 0.9 or 0.95, else 22023. */
+extern int	IntervalLevel(double coverage);
+
+/* The coverage of a level index. */
+extern double IntervalCoverage(int level);
+
+/*
+ * The interval of an estimate (seconds, >= 0) at a level:
+ * 0 <= *low <= estimate <= *high.
+ */
+extern void IntervalOf(const IntervalTable *table, double estimate, int level,
+					   double *low, double *high);
+
+/*
+ * Appends predict_json's member for the default level:
+ * , "prediction_interval": {"coverage": 0.8, "high": ..., "low": ...}
+ * with the bounds rounded to cents, as the estimate is.
+ */
+extern void AppendJsonInterval(StringInfo buf, const IntervalTable *table,
+							   double estimate);
+
+#endif							/* DURPRED_INTERVAL_H */

@@ -1,0 +1,518 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/trainer/interval.c
+ *		Prediction intervals: split-conformal calibration of log-space
+ *		residuals in adaptive bins of the predicted duration.
+ *
+ * Run durations are noisy multiplicatively: a run predicted at 200 s is
+ * off by tens of seconds, one predicted at 3 s by one or two.  So the
+ * residual that is calibrated is the log ratio
+ *
+ *		r = log(actual + offset) - log(estimate + offset),  offset 1 s
+ *
+ * (the offset keeps runs predicted near 0 s from getting a zero width),
+ * and its spread is allowed to change with the estimate: the validation
+ * rows are sorted by estimate and cut into bins of at least MIN_BIN_ROWS
+ * rows, never across a category boundary (5, 30, 120, 300 s) unless a
+ * category has too few rows to calibrate alone, so that every predicted
+ * category is calibrated on its own rows.  In each bin, the interval at
+ * coverage c is the split-conformal equal-tailed one: the
+ * floor((n+1)(1-c)/2)-th smallest and the ceil((n+1)(1+c)/2)-th smallest
+ * residual, mapped back to seconds around the estimate:
+ *
+ *		low  = max(0, min(estimate, (estimate + offset) e^lo - offset))
+ *		high = max(estimate, (estimate + offset) e^hi - offset)
+ *
+ * Under exchangeability of the validation and future rows of a bin, the
+ * interval covers with probability at least c (and at most c + 2/(n+1)).
+ * The test rows, never used in the fit, report what it achieved; with
+ * --split time they are the newest runs, later than the calibration rows,
+ * as in serving.
+ *
+ * The baseline the issue compares against is the simplest calibrated
+ * interval: estimate -/+ q, q the ceil((n+1) 0.8)-th smallest absolute
+ * residual of all validation rows (low clamped at 0, as a duration is).
+ *
+ * The server computes the same interval from the same table:
+ * src/interval.c (keep the formula in sync with IntervalOf there).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <math.h>
+
+#include "common/fe_memutils.h"
+#include "common/logging.h"
+
+#include "trainer.h"
+#include "interval.h"
+
+/* keep in sync with src/interval.c:interval_levels */
+const double IntervalLevels[N_LEVELS] = {0.5, 0.8, 0.9, 0.95};
+
+#define INTERVAL_METHOD "conformal-log-binned"
+#define INTERVAL_FORMAT 1
+#define INTERVAL_OFFSET 1.0
+/* a bin's calibration rows: at least, and the aim (share of the rows) */
+#define MIN_BIN_ROWS 250
+#define BINS_AIMED 20
+/* the level of the interval score and of the baseline */
+#define SCORE_LEVEL 1				/* 0.8 */
+#define SCORE_ALPHA 0.2
+
+/* the upper bounds of the categories, inclusive (keep in sync with src/category.c:categories) */
+static const double category_upper[N_CATEGORIES] = {5, 30, 120, 300, INFINITY};
+static const char *const category_label[N_CATEGORIES] = {
+	"quick", "normal", "moderate", "long", "very_long"
+};
+
+/* what the rows being sorted are sorted by (qsort has no context argument) */
+static const double *sort_key;
+
+static int
+by_key(const void *a, const void *b)
+{
+	double		x = sort_key[*(const size_t *) a];
+	double		y = sort_key[*(const size_t *) b];
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return (*(const size_t *) a > *(const size_t *) b) -
+		(*(const size_t *) a < *(const size_t *) b);
+}
+
+static int
+compare_doubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Estimate
+ *		The served estimate of a prediction: as float8, clamped at 0 (as
+ *		ScorerSeconds in src/scorer.c).
+ */
+static double
+Estimate(float prediction)
+{
+	double		d = prediction;
+
+	return d > 0 ? d : 0.0;
+}
+
+static int
+CategoryOf(double seconds)
+{
+	int			c;
+
+	for (c = 0; c < N_CATEGORIES - 1; c++)
+		if (seconds <= category_upper[c])
+			return c;
+	return N_CATEGORIES - 1;
+}
+
+/*
+ * IntervalOf
+ *		The interval of an estimate at a level (keep in sync with
+ *		src/interval.c:IntervalOf).
+ */
+static void
+IntervalOf(const IntervalFit *fit, double estimate, int level, double *low, double *high)
+{
+	int			lo = 0,
+				hi = fit->n_bins - 1;
+	const IntervalBin *bin;
+	double		l,
+				h;
+
+	/* the first bin whose upper bound is >= estimate */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (estimate <= fit->bins[mid].upper)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	bin = &fit->bins[lo];
+	l = (estimate + fit->offset) * exp(bin->low[level]) - fit->offset;
+	h = (estimate + fit->offset) * exp(bin->high[level]) - fit->offset;
+	if (l > estimate)
+		l = estimate;
+	if (l < 0)
+		l = 0;
+	if (h < estimate)
+		h = estimate;
+	*low = l;
+	*high = h;
+}
+
+/*
+ * IntervalScore
+ *		Winkler's interval score at alpha: the width, plus 2/alpha times the
+ *		distance by which the actual falls outside.
+ */
+static double
+IntervalScore(double low, double high, double actual, double alpha)
+{
+	double		s = high - low;
+
+	if (actual < low)
+		s += 2.0 / alpha * (low - actual);
+	else if (actual > high)
+		s += 2.0 / alpha * (actual - high);
+	return s;
+}
+
+/*
+ * CalibrateBin
+ *		The residual quantiles of the rows order[s..e) of the validation
+ *		rows.
+ */
+static void
+CalibrateBin(const Dataset *data, const float *pred, const size_t *order,
+			 size_t s, size_t e, double offset, IntervalBin *bin)
+{
+	size_t		n = e - s;
+	double	   *r = pg_malloc(n * sizeof(double));
+	size_t		i;
+	int			l;
+
+	for (i = 0; i < n; i++)
+	{
+		size_t		row = order[s + i];
+
+		r[i] = log(data->y[row] + offset) - log(Estimate(pred[row]) + offset);
+	}
+	qsort(r, n, sizeof(double), compare_doubles);
+	bin->n = n;
+	for (l = 0; l < N_LEVELS; l++)
+	{
+		double		a = 1.0 - IntervalLevels[l];
+		double		klo = floor((n + 1) * a / 2);
+		double		khi = ceil((n + 1) * (1 - a / 2));
+
+		/* 1-based ranks; a bin has enough rows for both (MIN_BIN_ROWS) */
+		if (klo < 1)
+			klo = 1;
+		if (khi > n)
+			khi = n;
+		bin->low[l] = r[(size_t) klo - 1];
+		bin->high[l] = r[(size_t) khi - 1];
+	}
+	pg_free(r);
+}
+
+/*
+ * MakeBins
+ *		Cuts the validation rows, sorted by estimate, into bins within the
+ *		categories, and calibrates each.
+ */
+static void
+MakeBins(const Dataset *data, const float *pred, const size_t *order, size_t n,
+		 const double *estimate, IntervalFit *fit)
+{
+	size_t		aim = Max((size_t) MIN_BIN_ROWS, n / BINS_AIMED);
+	size_t		group_start[N_CATEGORIES + 1];
+	double		group_upper[N_CATEGORIES];
+	int			n_groups = 0;
+	size_t		s = 0;
+	int			c;
+	int			g;
+
+	/* groups: the categories, too small ones merged with the next */
+	for (c = 0; c < N_CATEGORIES; c++)
+	{
+		size_t		e = s;
+
+		while (e < n && estimate[order[e]] <= category_upper[c])
+			e++;
+		if (n_groups > 0 && group_start[n_groups] - group_start[n_groups - 1] < MIN_BIN_ROWS)
+		{
+			/* the previous group is too small: this category joins it */
+			group_start[n_groups] = e;
+			group_upper[n_groups - 1] = category_upper[c];
+		}
+		else if (e > s || c == N_CATEGORIES - 1)
+		{
+			group_start[n_groups] = s;
+			group_upper[n_groups] = category_upper[c];
+			n_groups++;
+			group_start[n_groups] = e;
+		}
+		s = e;
+	}
+	/* a last group that is too small joins the one before it */
+	if (n_groups > 1 && group_start[n_groups] - group_start[n_groups - 1] < MIN_BIN_ROWS)
+	{
+		n_groups--;
+		group_upper[n_groups - 1] = group_upper[n_groups];
+		group_start[n_groups] = n;
+	}
+	group_upper[n_groups - 1] = INFINITY;
+
+	fit->bins = pg_malloc0(sizeof(IntervalBin) * (n / MIN_BIN_ROWS + N_CATEGORIES + 1));
+	fit->n_bins = 0;
+	for (g = 0; g < n_groups; g++)
+	{
+		size_t		gs = group_start[g];
+		size_t		ge = group_start[g + 1];
+		size_t		m = ge - gs;
+		size_t		k = Max((size_t) 1, m / aim);
+		size_t		size = m / k;
+
+		s = gs;
+		while (s < ge)
+		{
+			size_t		e = s + size;
+			IntervalBin *bin = &fit->bins[fit->n_bins];
+
+			if (e >= ge || ge - e < MIN_BIN_ROWS)
+				e = ge;
+			/* ties stay in one bin */
+			while (e < ge && estimate[order[e]] == estimate[order[e - 1]])
+				e++;
+			if (e < ge && ge - e < MIN_BIN_ROWS)
+				e = ge;
+			CalibrateBin(data, pred, order, s, e, fit->offset, bin);
+			bin->upper = e == ge ? group_upper[g] : estimate[order[e - 1]];
+			fit->n_bins++;
+			s = e;
+		}
+	}
+}
+
+/*
+ * FitIntervals
+ *		The calibration table from the validation rows, and the report of
+ *		the test rows; NULL (with a warning) when the validation rows are
+ *		too few for a 0.95 interval.
+ */
+IntervalFit *
+FitIntervals(const Dataset *data, const Split *split, const float *pred)
+{
+	IntervalFit *fit;
+	double	   *estimate = pg_malloc(data->n * sizeof(double));
+	size_t	   *order;
+	double	   *abs_res;
+	size_t		n = split->n_val;
+	size_t		i;
+	int			l,
+				c;
+	double		k;
+
+	if ((n + 1) * (1 - IntervalLevels[N_LEVELS - 1]) / 2 < 1)
+	{
+		pg_log_warning("no prediction intervals: %zu validation rows are too few to calibrate a %g interval",
+					   n, IntervalLevels[N_LEVELS - 1]);
+		pg_free(estimate);
+		return NULL;
+	}
+	pg_log_info("calibrating prediction intervals on %zu validation rows", n);
+	fit = pg_malloc0(sizeof(IntervalFit));
+	fit->offset = INTERVAL_OFFSET;
+	fit->n_calibration = n;
+	for (i = 0; i < data->n; i++)
+		estimate[i] = Estimate(pred[i]);
+
+	order = pg_malloc(n * sizeof(size_t));
+	memcpy(order, split->val, n * sizeof(size_t));
+	sort_key = estimate;
+	qsort(order, n, sizeof(size_t), by_key);
+	MakeBins(data, pred, order, n, estimate, fit);
+
+	/* the baseline: one half-width for all */
+	abs_res = pg_malloc(n * sizeof(double));
+	for (i = 0; i < n; i++)
+		abs_res[i] = fabs((double) data->y[split->val[i]] - estimate[split->val[i]]);
+	qsort(abs_res, n, sizeof(double), compare_doubles);
+	k = ceil((n + 1) * IntervalLevels[SCORE_LEVEL]);
+	fit->baseline_half_width = abs_res[(size_t) Min(k, (double) n) - 1];
+	pg_free(abs_res);
+
+	/* the test rows */
+	for (i = 0; i < split->n_test; i++)
+	{
+		size_t		row = split->test[i];
+		double		y = data->y[row];
+		double		p = estimate[row];
+		IntervalReport *cat = &fit->category[CategoryOf(p)];
+		double		bl = Max(0.0, p - fit->baseline_half_width);
+		double		bh = p + fit->baseline_half_width;
+
+		fit->test.n++;
+		cat->n++;
+		for (l = 0; l < N_LEVELS; l++)
+		{
+			double		lo,
+						hi;
+			bool		in;
+
+			IntervalOf(fit, p, l, &lo, &hi);
+			in = lo <= y && y <= hi;
+			fit->test.coverage[l] += in;
+			fit->test.width[l] += hi - lo;
+			cat->coverage[l] += in;
+			cat->width[l] += hi - lo;
+			if (l == SCORE_LEVEL)
+				fit->winkler += IntervalScore(lo, hi, y, SCORE_ALPHA);
+		}
+		fit->baseline_coverage += bl <= y && y <= bh;
+		fit->baseline_width += bh - bl;
+		fit->baseline_winkler += IntervalScore(bl, bh, y, SCORE_ALPHA);
+	}
+	for (l = 0; l < N_LEVELS; l++)
+	{
+		fit->test.coverage[l] /= fit->test.n;
+		fit->test.width[l] /= fit->test.n;
+		for (c = 0; c < N_CATEGORIES; c++)
+		{
+			if (fit->category[c].n == 0)
+				continue;
+			fit->category[c].coverage[l] /= fit->category[c].n;
+			fit->category[c].width[l] /= fit->category[c].n;
+		}
+	}
+	fit->winkler /= fit->test.n;
+	fit->baseline_coverage /= fit->test.n;
+	fit->baseline_width /= fit->test.n;
+	fit->baseline_winkler /= fit->test.n;
+
+	pg_free(order);
+	pg_free(estimate);
+	return fit;
+}
+
+static json_t *
+report_json(const IntervalReport *r)
+{
+	json_t	   *o = json_object();
+	json_t	   *cov = json_array();
+	json_t	   *width = json_array();
+	int			l;
+
+	for (l = 0; l < N_LEVELS; l++)
+	{
+		json_array_append_new(cov, r->n > 0 ? json_real(r->coverage[l]) : json_null());
+		json_array_append_new(width, r->n > 0 ? json_real(r->width[l]) : json_null());
+	}
+	json_object_set_new(o, "runs", json_integer((json_int_t) r->n));
+	json_object_set_new(o, "coverage", cov);
+	json_object_set_new(o, "mean_width", width);
+	return o;
+}
+
+/*
+ * IntervalsJson
+ *		info.intervals: the method, the levels and the bins, which
+ *		src/interval.c validates and serves from, and "test", the report
+ *		(which the server keeps but does not read).
+ */
+json_t *
+IntervalsJson(const IntervalFit *fit)
+{
+	json_t	   *o = json_object();
+	json_t	   *levels = json_array();
+	json_t	   *bins = json_array();
+	json_t	   *test = json_object();
+	json_t	   *cats = json_object();
+	json_t	   *score = json_object();
+	json_t	   *baseline = json_object();
+	int			b,
+				l,
+				c;
+
+	for (l = 0; l < N_LEVELS; l++)
+		json_array_append_new(levels, json_real(IntervalLevels[l]));
+	for (b = 0; b < fit->n_bins; b++)
+	{
+		const IntervalBin *bin = &fit->bins[b];
+		json_t	   *jb = json_object();
+		json_t	   *lo = json_array();
+		json_t	   *hi = json_array();
+
+		for (l = 0; l < N_LEVELS; l++)
+		{
+			json_array_append_new(lo, json_real(bin->low[l]));
+			json_array_append_new(hi, json_real(bin->high[l]));
+		}
+		json_object_set_new(jb, "upper", isfinite(bin->upper) ? json_real(bin->upper) : json_null());
+		json_object_set_new(jb, "rows", json_integer((json_int_t) bin->n));
+		json_object_set_new(jb, "low", lo);
+		json_object_set_new(jb, "high", hi);
+		json_array_append_new(bins, jb);
+	}
+
+	json_object_set_new(test, "overall", report_json(&fit->test));
+	for (c = 0; c < N_CATEGORIES; c++)
+		json_object_set_new(cats, category_label[c], report_json(&fit->category[c]));
+	json_object_set_new(test, "by_predicted_category", cats);
+	json_object_set_new(baseline, "method", json_string("constant-width split-conformal on absolute residuals"));
+	json_object_set_new(baseline, "half_width", json_real(fit->baseline_half_width));
+	json_object_set_new(baseline, "coverage", json_real(fit->baseline_coverage));
+	json_object_set_new(baseline, "mean_width", json_real(fit->baseline_width));
+	json_object_set_new(score, "alpha", json_real(SCORE_ALPHA));
+	json_object_set_new(score, "model", json_real(fit->winkler));
+	json_object_set_new(score, "constant_width", json_real(fit->baseline_winkler));
+	json_object_set_new(score, "gain", json_real(1.0 - fit->winkler / fit->baseline_winkler));
+	json_object_set_new(test, "interval_score", score);
+	json_object_set_new(test, "constant_width_baseline", baseline);
+
+	json_object_set_new(o, "method", json_string(INTERVAL_METHOD));
+	json_object_set_new(o, "format", json_integer(INTERVAL_FORMAT));
+	json_object_set_new(o, "offset", json_real(fit->offset));
+	json_object_set_new(o, "levels", levels);
+	json_object_set_new(o, "calibration_rows", json_integer((json_int_t) fit->n_calibration));
+	json_object_set_new(o, "bins", bins);
+	json_object_set_new(o, "test", test);
+	return o;
+}
+
+/*
+ * PrintIntervals
+ *		The test rows' calibration table: nominal against realised coverage
+ *		and mean width per level, overall and per predicted category, and
+ *		the interval score against the constant-width baseline.
+ */
+void
+PrintIntervals(const IntervalFit *fit)
+{
+	int			l,
+				c;
+
+	printf("\nPrediction intervals (%s, %d bins, calibrated on %zu validation rows)\n",
+		   INTERVAL_METHOD, fit->n_bins, fit->n_calibration);
+	printf("Test rows: realised coverage (mean width, s) per nominal level\n\n");
+	printf("%-19s | %6s |", "Predicted category", "runs");
+	for (l = 0; l < N_LEVELS; l++)
+		printf("  %4.2f%10s", IntervalLevels[l], "");
+	printf("\n--------------------+--------+");
+	for (l = 0; l < N_LEVELS; l++)
+		printf("----------------");
+	printf("\n");
+	for (c = -1; c < N_CATEGORIES; c++)
+	{
+		const IntervalReport *r = c < 0 ? &fit->test : &fit->category[c];
+
+		printf("%-19s | %6zu |", c < 0 ? "all" : category_label[c], r->n);
+		for (l = 0; l < N_LEVELS; l++)
+		{
+			if (r->n == 0)
+				printf("  %14s", "-");
+			else
+				printf("  %5.3f (%6.1f)", r->coverage[l], r->width[l]);
+		}
+		printf("\n");
+	}
+	printf("\nInterval score at alpha %.1f (lower is better): %.3f; constant width +/- %.2f s: %.3f "
+		   "(coverage %.3f, mean width %.1f); gain %.1f %%\n",
+		   SCORE_ALPHA, fit->winkler, fit->baseline_half_width, fit->baseline_winkler,
+		   fit->baseline_coverage, fit->baseline_width,
+		   100.0 * (1.0 - fit->winkler / fit->baseline_winkler));
+	fflush(stdout);
+}

@@ -1,0 +1,71 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/trainer/interval.h
+ *		Prediction intervals: split-conformal calibration of log-space
+ *		residuals in adaptive bins of the predicted duration, fitted on the
+ *		validation rows and reported on the test rows.
+ *
+ * Include "postgres_fe.h" and "trainer.h" before this header.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DURPRED_TRAINER_INTERVAL_H
+#define DURPRED_TRAINER_INTERVAL_H
+
+#include <jansson.h>
+
+/*
+ * The coverage levels, narrowest first.  Keep in sync with
+ * src/interval.c:interval_levels.
+ */
+#define N_LEVELS 4
+extern const double IntervalLevels[N_LEVELS];
+
+/* the predicted categories (keep in sync with src/category.c:categories) */
+#define N_CATEGORIES 5
+
+typedef struct IntervalBin
+{
+	double		upper;			/* largest estimate of the bin; INFINITY last */
+	size_t		n;				/* calibration rows */
+	double		low[N_LEVELS];	/* log-space residual quantiles */
+	double		high[N_LEVELS];
+} IntervalBin;
+
+/* Realised coverage and mean width of some test rows, per level. */
+typedef struct IntervalReport
+{
+	size_t		n;
+	double		coverage[N_LEVELS];
+	double		width[N_LEVELS];
+} IntervalReport;
+
+typedef struct IntervalFit
+{
+	double		offset;			/* seconds added before the log */
+	int			n_bins;
+	IntervalBin *bins;
+	size_t		n_calibration;
+
+	/* on the test rows */
+	IntervalReport test;
+	IntervalReport category[N_CATEGORIES];
+	double		winkler;		/* mean interval score at alpha 0.2 */
+	/* the constant-width split-conformal baseline at 0.8 */
+	double		baseline_half_width;
+	double		baseline_coverage;
+	double		baseline_width;
+	double		baseline_winkler;
+} IntervalFit;
+
+/* Calibrates on the validation rows and reports on the test rows. */
+extern IntervalFit *FitIntervals(const Dataset *data, const Split *split,
+								 const float *predictions);
+
+/* info.intervals of the model: what serving needs, and the test report. */
+extern json_t *IntervalsJson(const IntervalFit *fit);
+
+/* The calibration table of the test rows, on stdout. */
+extern void PrintIntervals(const IntervalFit *fit);
+
+#endif							/* DURPRED_TRAINER_INTERVAL_H */
