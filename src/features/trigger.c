@@ -437,6 +437,7 @@ LogHasInterval(const char *log)
 
 	if (checked != NULL && strcmp(checked, log) == 0)
 		return has;
+	(void) QualifiedName(log);	/* refuses an unqualified name first */
 	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(log)),
 							 NoLock, false);
 	has = get_attnum(relid, "interval_low") != InvalidAttrNumber &&
