@@ -232,6 +232,7 @@ typedef struct DurationScan
 	IndexScanDesc scan;
 	Snapshot	snapshot;
 	Buffer		vmbuffer;
+	TupleTableSlot *slot;		/* for heap fetches */
 	ScanDirection dir;
 	RunKey		start;
 	bool		failed;			/* of the current run, when asked for */
@@ -279,6 +280,7 @@ DurationScanBegin(DurationScan *ds, Relation heap, Relation index, Snapshot snap
 	ds->index = index;
 	ds->snapshot = snapshot;
 	ds->vmbuffer = InvalidBuffer;
+	ds->slot = table_slot_create(heap, NULL);
 	ds->dir = dir;
 	ds->start = start;
 	ds->status_col = index->rd_index->indnatts > 3 ? 3 : -1;
@@ -309,15 +311,8 @@ DurationScanNext(DurationScan *ds, RunKey *key)
 		CHECK_FOR_INTERRUPTS();
 		if (VM_ALL_VISIBLE(ds->heap, ItemPointerGetBlockNumber(tid), &ds->vmbuffer))
 			PredicateLockPage(ds->heap, ItemPointerGetBlockNumber(tid), ds->snapshot);
-		else
-		{
-			TupleTableSlot *slot = table_slot_create(ds->heap, NULL);
-			bool		visible = index_fetch_heap(ds->scan, slot);
-
-			ExecDropSingleTupleTableSlot(slot);
-			if (!visible)
-				continue;
-		}
+		else if (!index_fetch_heap(ds->scan, ds->slot))
+			continue;			/* no version visible to the snapshot */
 		index_deform_tuple(ds->scan->xs_itup, ds->scan->xs_itupdesc, values, isnull);
 		if (isnull[1] || isnull[2])
 			continue;
@@ -340,6 +335,7 @@ DurationScanEnd(DurationScan *ds)
 	index_endscan(ds->scan);
 	if (ds->vmbuffer != InvalidBuffer)
 		ReleaseBuffer(ds->vmbuffer);
+	ExecDropSingleTupleTableSlot(ds->slot);
 }
 
 /*
@@ -579,6 +575,7 @@ ReadTail(Relation runs, Relation index, Snapshot snapshot, int64 page,
 	ScanKeyData skeys[2];
 	IndexScanDesc scan;
 	Buffer		vmbuffer = InvalidBuffer;
+	TupleTableSlot *slot;
 	ItemPointer tid;
 	int			n = 0;
 	int			cap = 8;
@@ -592,6 +589,7 @@ ReadTail(Relation runs, Relation index, Snapshot snapshot, int64 page,
 	ScanKeyInit(&skeys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(page));
 	ScanKeyInit(&skeys[1], 2, BTGreaterEqualStrategyNumber, get_opcode(ge),
 				TimestampTzGetDatum(as_of));
+	slot = table_slot_create(runs, NULL);
 	scan = index_beginscan(runs, index, snapshot, 2, 0);
 	scan->xs_want_itup = true;
 	index_rescan(scan, skeys, 2, NULL, 0);
@@ -606,15 +604,8 @@ ReadTail(Relation runs, Relation index, Snapshot snapshot, int64 page,
 		CHECK_FOR_INTERRUPTS();
 		if (VM_ALL_VISIBLE(runs, ItemPointerGetBlockNumber(tid), &vmbuffer))
 			PredicateLockPage(runs, ItemPointerGetBlockNumber(tid), snapshot);
-		else
-		{
-			TupleTableSlot *slot = table_slot_create(runs, NULL);
-			bool		visible = index_fetch_heap(scan, slot);
-
-			ExecDropSingleTupleTableSlot(slot);
-			if (!visible)
-				continue;
-		}
+		else if (!index_fetch_heap(scan, slot))
+			continue;			/* no version visible to the snapshot */
 		index_deform_tuple(scan->xs_itup, scan->xs_itupdesc, v, isnull);
 		if (isnull[1] || isnull[2] || isnull[3] || isnull[4] || !AppStatusIsOutcome(v[4]))
 			continue;
@@ -644,6 +635,7 @@ ReadTail(Relation runs, Relation index, Snapshot snapshot, int64 page,
 	index_endscan(scan);
 	if (vmbuffer != InvalidBuffer)
 		ReleaseBuffer(vmbuffer);
+	ExecDropSingleTupleTableSlot(slot);
 	*tail = keys;
 	*tail_failed = failed;
 	return n;

@@ -127,33 +127,35 @@ sub refused_until_updated
 	is(psql_file($db, $file), 0, "after ALTER EXTENSION durpred UPDATE $file runs") or diag($stderr);
 }
 
-# at 0.1.0 the extraction needs durpred.timing_features (0.2.0)
+# at 0.1.0 the extraction needs durpred.run_duration_us (0.5.0)
 $node->safe_psql('postgres', 'CREATE DATABASE older');
 $node->safe_psql('older', q{CREATE EXTENSION durpred VERSION '0.1.0'});
 is(psql_file('older', 'extract/schema.sql'), 0,
 	'the production tables are created beside an extension at 0.1.0') or diag($stderr);
-refused_until_updated('older', '0.1.0', 'extract/features.sql', '0.2.0');
+refused_until_updated('older', '0.1.0', 'extract/features.sql', '0.5.0');
 
-# at 0.2.0 the extraction runs, and the serving objects, whose trigger is
-# durpred.estimate_completion (0.4.0), say how to update
+# at 0.2.0 likewise; once updated, the extraction and the serving objects run
 $node->safe_psql('postgres', 'CREATE DATABASE at020');
 $node->safe_psql('at020', q{CREATE EXTENSION durpred VERSION '0.2.0'});
 is(psql_file('at020', 'extract/schema.sql'), 0, 'the production tables beside an extension at 0.2.0')
   or diag($stderr);
-is(psql_file('at020', 'extract/features.sql'), 0, 'the extraction runs at 0.2.0') or diag($stderr);
-refused_until_updated('at020', '0.2.0', 'extract/serving.sql', '0.4.0');
+refused_until_updated('at020', '0.2.0', 'extract/features.sql', '0.5.0');
+is(psql_file('at020', 'extract/serving.sql'), 0, 'the serving objects run after the update')
+  or diag($stderr);
 
 # at 0.3.0, with the serving objects of that version (a plpgsql trigger, a
-# log keyed by run, model and estimate): serving.sql says how to update,
-# and once updated attaches the C trigger, drops the plpgsql function and
-# keeps the log's rows, without the key (the log appends from then on)
+# log keyed by run, model and estimate): serving.sql, whose trigger is
+# durpred.estimate_completion (0.4.0), says how to update, and once updated
+# (and the extraction run) attaches the C trigger, drops the plpgsql
+# function and keeps the log's rows, without the key (the log appends from
+# then on)
 $node->safe_psql('postgres', 'CREATE DATABASE at030');
 $node->safe_psql('at030', q{CREATE EXTENSION durpred VERSION '0.3.0'});
 is(psql_file('at030', 'extract/schema.sql'), 0, 'the production tables beside an extension at 0.3.0')
   or diag($stderr);
-is(psql_file('at030', 'extract/features.sql'), 0, 'the extraction runs at 0.3.0') or diag($stderr);
 $node->safe_psql(
 	'at030', q{
+	CREATE SCHEMA analytics;
 	CREATE TABLE analytics.run_estimate (
 		run_id bigint NOT NULL,
 		model_id bigint NOT NULL,
@@ -168,7 +170,12 @@ $node->safe_psql(
 		FOR EACH ROW WHEN (NEW.status IN ('pending', 'running'))
 		EXECUTE FUNCTION analytics.estimate_completion();
 });
-refused_until_updated('at030', '0.3.0', 'extract/serving.sql', '0.4.0');
+isnt(psql_file('at030', 'extract/serving.sql'), 0, 'extract/serving.sql stops on an extension at 0.3.0');
+like($stderr, qr/the durpred extension of this database is version 0\.3\.0, older than extract\/serving\.sql/,
+	'saying which version it found');
+refused_until_updated('at030', '0.3.0', 'extract/features.sql', '0.5.0');
+is(psql_file('at030', 'extract/serving.sql'), 0, 'after the update extract/serving.sql runs')
+  or diag($stderr);
 is( $node->safe_psql(
 		'at030', q{SELECT tgfoid::regprocedure FROM pg_trigger
 				   WHERE tgrelid = 'app.noteflow_run'::regclass AND tgname = 'estimate_completion'}),
