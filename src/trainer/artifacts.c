@@ -24,7 +24,6 @@
 #include "common/logging.h"
 
 #include "trainer.h"
-#include "interval.h"
 
 #define MAX_FILES 3
 
@@ -347,8 +346,15 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 	json_object_set_new(info, "feature_importance", importance);
 	json_object_set_new(info, "defaults", defaults);
 	json_object_set_new(info, "run", run);
-	if (result->intervals != NULL)
-		json_object_set_new(info, "intervals", IntervalsJson(result->intervals));
+	if (result->intervals_json != NULL)
+	{
+		json_error_t error;
+		json_t	   *intervals = json_loads(result->intervals_json, 0, &error);
+
+		if (intervals == NULL)
+			pg_fatal("could not read the prediction intervals: %s", error.text);
+		json_object_set_new(info, "intervals", intervals);
+	}
 
 	text = json_dumps(info, JSON_INDENT(2));
 	if (text == NULL)
@@ -446,7 +452,5 @@ PrintComparison(const Split *split, const TrainResult *result)
 			   result->comparison.name[i], m->rmse[0], m->rmse[1], m->rmse[2],
 			   m->mae[0], m->mae[1], m->mae[2], m->r2[0], m->r2[1], m->r2[2]);
 	}
-	if (result->intervals != NULL)
-		PrintIntervals(result->intervals);
 	fflush(stdout);
 }

@@ -413,7 +413,7 @@ report_json(const IntervalReport *r)
  *		src/interval.c validates and serves from, and "test", the report
  *		(which the server keeps but does not read).
  */
-json_t *
+static json_t *
 IntervalsJson(const IntervalFit *fit)
 {
 	json_t	   *o = json_object();
@@ -471,6 +471,22 @@ IntervalsJson(const IntervalFit *fit)
 	json_object_set_new(o, "bins", bins);
 	json_object_set_new(o, "test", test);
 	return o;
+}
+
+/*
+ * IntervalsJsonText
+ *		See interval.h.
+ */
+char *
+IntervalsJsonText(const IntervalFit *fit)
+{
+	json_t	   *o = IntervalsJson(fit);
+	char	   *text = json_dumps(o, JSON_COMPACT);
+
+	if (text == NULL)
+		pg_fatal("could not build the prediction intervals' JSON");
+	json_decref(o);
+	return text;
 }
 
 /*

@@ -62,8 +62,11 @@ typedef struct IntervalFit
 extern IntervalFit *FitIntervals(const Dataset *data, const Split *split,
 								 const float *predictions);
 
-/* info.intervals of the model: what serving needs, and the test report. */
-extern json_t *IntervalsJson(const IntervalFit *fit);
+/*
+ * info.intervals of the model: what serving needs, and the test report, as
+ * JSON text (artifacts.c puts it into model_info.json).
+ */
+extern char *IntervalsJsonText(const IntervalFit *fit);
 
 /* The calibration table of the test rows, on stdout. */
 extern void PrintIntervals(const IntervalFit *fit);

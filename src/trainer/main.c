@@ -404,10 +404,14 @@ main(int argc, char **argv)
 
 	Train(&data, &split, &opts, &result);
 	result.intervals = FitIntervals(&data, &split, result.predictions);
+	if (result.intervals != NULL)
+		result.intervals_json = IntervalsJsonText(result.intervals);
 	finished = IsoTimestampNow();
 
 	info = WriteArtifacts(&data, &split, &opts, &result, run_id, started, finished);
 	PrintComparison(&split, &result);
+	if (result.intervals != NULL)
+		PrintIntervals(result.intervals);
 	if (opts.install_name != NULL)
 	{
 		char	   *id = InstallModel(conn, opts.install_name, result.model_json,

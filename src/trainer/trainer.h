@@ -128,6 +128,7 @@ typedef struct TrainResult
 	double		defaults[NUM_FEATURES]; /* training medians, NaN if none */
 	int			xgboost_version[3];
 	struct IntervalFit *intervals;	/* interval.h; NULL when none */
+	char	   *intervals_json; /* model_info.json's "intervals", or NULL */
 } TrainResult;
 
 /* dataset.c */
