@@ -24,7 +24,9 @@ OBJS = \
 	src/category.o \
 	src/durpred.o \
 	src/evaluator.o \
+	src/explain.o \
 	src/feature.o \
+	src/importance.o \
 	src/interval.o \
 	src/model.o \
 	src/modeldoc.o \
@@ -139,3 +141,51 @@ clean-valgrind:
 	rm -rf valgrind-output
 
 .PHONY: check-valgrind clean-valgrind
+
+# ---------------------------------------------------------------------------
+# Fuzzing: a libFuzzer harness (fuzz/fuzz_model.c) of the model reader,
+# validator, canonical writer and compiler, built with clang outside the
+# server on a thin shim of backend services (fuzz/shim.c).
+#
+#   make fuzz          build, seed and fuzz for FUZZ_SECONDS (default 300);
+#                      prints the executions that ran; an input that crashes
+#                      it is written to fuzz/regressions/
+#   make fuzz-replay   run the seeds and fuzz/regressions through it once
+#
+# The seeds (fuzz/seeds.py) need python3-xgboost; fuzz/build/ holds the
+# harness, the seeds and the working corpus, which later runs continue.
+# ---------------------------------------------------------------------------
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_BUILD = fuzz/build
+FUZZ_HARNESS = $(FUZZ_BUILD)/fuzz_model
+FUZZ_SRCS = fuzz/fuzz_model.c fuzz/shim.c src/modeldoc.c src/model.c \
+	src/evaluator.c src/feature.c
+FUZZ_CFLAGS = -g -O2 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -DUSE_ASSERT_CHECKING \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Wall -Wno-ignored-attributes \
+	-Isrc -Ifuzz -isystem $(shell $(PG_CONFIG) --includedir-server)
+# printing and sorting from libpgport, as the server links them
+FUZZ_LIBS = $(firstword $(wildcard $(shell $(PG_CONFIG) --pkglibdir)/libpgport.a \
+	$(shell $(PG_CONFIG) --libdir)/libpgport.a)) -lm
+
+$(FUZZ_HARNESS): $(FUZZ_SRCS) $(wildcard src/*.h fuzz/*.h)
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS) $(FUZZ_LIBS)
+
+$(FUZZ_BUILD)/seeds/.done: fuzz/seeds.py test/t/xgb_models.py test/t/corrupt_models.py test/fixtures/tiny_model.sql
+	rm -rf $(FUZZ_BUILD)/seeds
+	/usr/bin/python3 fuzz/seeds.py $(FUZZ_BUILD)/seeds
+	touch $@
+
+fuzz: $(FUZZ_HARNESS) $(FUZZ_BUILD)/seeds/.done
+	fuzz/run.sh $(FUZZ_HARNESS) $(FUZZ_SECONDS)
+
+fuzz-replay: $(FUZZ_HARNESS) $(FUZZ_BUILD)/seeds/.done
+	fuzz/run.sh $(FUZZ_HARNESS) replay
+
+clean: clean-fuzz
+clean-fuzz:
+	rm -rf $(FUZZ_BUILD)
+
+.PHONY: fuzz fuzz-replay clean-fuzz

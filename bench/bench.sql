@@ -67,3 +67,10 @@ BEGIN
 	FROM generate_series(1, rows);
 END
 $$;
+
+-- XGBoost's own pred_contribs on one row: median microseconds per
+-- XGBoosterPredictFromDMatrix call (bench/durpred_bench.c)
+CREATE OR REPLACE FUNCTION bench.xgb_contribs_us(model bytea, row_values float4[], reps int)
+RETURNS float8
+AS 'durpred_bench', 'durpred_bench_xgb_contribs'
+LANGUAGE C STRICT;

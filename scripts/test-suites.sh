@@ -6,6 +6,8 @@
 #   isolation tester     test/specs/*.spec against expected/*.out
 #   pgTAP (pg_prove)     test/pgtap/*.sql
 #   TAP (prove)          test/t/*.pl, each starting clusters of its own
+#   fuzz replay          the fuzzing harness over fuzz/regressions and its
+#                        seeds (make fuzz-replay; no server)
 #
 # The suites are the Makefile's: the first three are PGXS's installcheck,
 # run here one suite at a time so that a failing suite hides no other, and
@@ -50,16 +52,18 @@ count_regress() {
 }
 
 # prove and pg_prove: "Files=F, Tests=T" and, on failure, one summary line
-# per failing file "(Wstat: W Tests: T Failed: K)".  A file that died
-# without a failed assertion counts as one failure.
+# per failing file "(Wstat: W Tests: T Failed: K)", which newer
+# Test::Harness writes "(Wstat: W (exited N) Tests: T Failed: K)".  A file
+# that died without a failed assertion counts as one failure, and so does a
+# run whose result is not PASS when nothing else was counted.
 count_tap() {
 	local out=$1 total bad
 	total=$(grep -oE '^Files=[0-9]+, Tests=[0-9]+' "$out" | grep -oE '[0-9]+$')
 	total=${total:-0}
-	bad=$(grep -oE 'Wstat: [0-9]+ Tests: [0-9]+ Failed: [0-9]+' "$out" |
+	bad=$(grep -oE 'Wstat: [0-9]+( \([a-z]+ [0-9]+\))? Tests: [0-9]+ Failed: [0-9]+' "$out" |
 		awk '{ f = $NF; if (f == 0) f = 1; s += f } END { print s + 0 }')
 	if [ "$bad" -gt "$total" ]; then total=$bad; fi
-	if [ "$total" = 0 ] && ! grep -q '^Result: PASS' "$out"; then bad=1; fi
+	if [ "$bad" = 0 ] && ! grep -q '^Result: PASS' "$out"; then bad=1; fi
 	passed=$((passed + total - bad))
 	failed=$((failed + bad))
 }
@@ -105,6 +109,15 @@ count_tap "$log/pgTAP"
 
 suite TAP installcheck REGRESS= ISOLATION=
 count_tap "$log/TAP"
+
+# the fuzzing harness over its seeds and every input that ever crashed it
+# (fuzz/regressions): one test, which passes when all ran clean
+suite fuzz-replay fuzz-replay
+if grep -qE '^fuzz-replay: [0-9]+ inputs ran clean' "$log/fuzz-replay"; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]

@@ -9,20 +9,24 @@
  * and forth costs nothing.  An entry is identified by the model's id and the
  * sha256 of its bytes, so bytes changed in place are never served stale.
  *
- * Which model is current is resolved by reading durpred.model, and the
- * answer is kept until a relcache invalidation of that table arrives.  Plain
- * DML sends none, so a statement trigger on the table sends one
- * (durpred_model_changed), and a rolled back change sends nothing.  Every
+ * Two questions are answered from the table durpred.model: which model is
+ * active, and which model this session scores with (the active one, or the
+ * newest version of the one the session's setting durpred.model names).
+ * The serving trigger asks the first, so that a writer's setting never
+ * chooses the estimate stored in its rows; the SQL functions ask the
+ * second.  Each answer is kept until a relcache invalidation of that table
+ * arrives.  Plain DML sends none, so a statement trigger on the table sends
+ * one (durpred_model_changed), and a rolled back change sends nothing.  Every
  * backend reads invalidations at the first call of each statement, so it
  * scores with the newly committed model from its next statement, whatever
  * its isolation level: the registry is configuration, not data.  The
- * callback only marks the answer stale.
+ * callback only marks the answers stale.
  *
  * The table is read with a fresh snapshot, taken after the invalidations
  * were processed, so the answer reflects every commit that sent one.  Where
  * no fresh snapshot may be taken (in parallel mode, where the workers have
  * only the statement's snapshot), the leader and its workers all read it
- * with the statement's snapshot, so that they agree on one model.  That
+ * with the statement's snapshot, so that they agree on one model.  Such an
  * answer, and one read while an invalidation arrived, is provisional: it
  * serves the current statement only.
  *
@@ -60,14 +64,21 @@ typedef enum ResolveState
 	RESOLVE_PROVISIONAL			/* valid for the current statement */
 } ResolveState;
 
+/* An answer to "which model?", and how long it holds. */
+typedef struct Answer
+{
+	CachedModel *model;			/* NULL: none */
+	ResolveState state;
+	LocalTransactionId provisional_lxid;
+	TimestampTz provisional_statement;
+} Answer;
+
 char	   *durpred_model_name = NULL;
 
 static MemoryContext cache_context = NULL;
 static CachedModel slots[CACHE_SLOTS];
-static CachedModel *current = NULL;
-static ResolveState state = RESOLVE_STALE;
-static LocalTransactionId provisional_lxid;
-static TimestampTz provisional_statement;
+static Answer active = {.state = RESOLVE_STALE};	/* the active model */
+static Answer named = {.state = RESOLVE_STALE};	/* the one durpred.model names */
 static Oid	model_relid = InvalidOid;
 static uint64 invalidations = 0;
 static uint64 use_clock = 0;
@@ -97,7 +108,7 @@ typedef struct ModelColumns
 
 /*
  * ModelTableCallback
- *		Relcache invalidation callback: marks the answer stale when the
+ *		Relcache invalidation callback: marks both answers stale when the
  *		model table (or everything) is invalidated.  Does nothing else.
  */
 static void
@@ -105,21 +116,23 @@ ModelTableCallback(Datum arg pg_attribute_unused(), Oid relid)
 {
 	if (relid == InvalidOid || relid == model_relid)
 	{
-		state = RESOLVE_STALE;
+		active.state = RESOLVE_STALE;
+		named.state = RESOLVE_STALE;
 		invalidations++;
 	}
 }
 
 /*
  * CacheModelNameAssign
- *		Assign hook of durpred.model: marks the answer stale, so that the
- *		next call resolves the model the new setting names.
+ *		Assign hook of durpred.model: marks the answer for durpred.model
+ *		stale, so that the next call resolves the model the new setting
+ *		names.  Which model is active does not depend on the setting.
  */
 void
 CacheModelNameAssign(const char *newval pg_attribute_unused(),
 					 void *extra pg_attribute_unused())
 {
-	state = RESOLVE_STALE;
+	named.state = RESOLVE_STALE;
 }
 
 /*
@@ -295,8 +308,17 @@ LoadIntoSlot(HeapTuple tuple, TupleDesc desc, const ModelColumns *col,
 	}
 	if (slot->scorer != NULL)
 	{
-		if (current == slot)
-			current = NULL;
+		/* an answer that pointed to the evicted model is asked again */
+		if (active.model == slot)
+		{
+			active.model = NULL;
+			active.state = RESOLVE_STALE;
+		}
+		if (named.model == slot)
+		{
+			named.model = NULL;
+			named.state = RESOLVE_STALE;
+		}
 		MemoryContextDelete(slot->scorer->cxt);
 		slot->scorer = NULL;
 	}
@@ -317,10 +339,12 @@ LoadIntoSlot(HeapTuple tuple, TupleDesc desc, const ModelColumns *col,
 
 /*
  * Resolve
- *		Reads durpred.model to find the current model, loading it if needed.
+ *		Reads durpred.model to answer which model is active (name NULL), or
+ *		which is the newest version of the model of that name, loading it
+ *		if needed.
  */
 static void
-Resolve(void)
+Resolve(Answer *answer, const char *name)
 {
 	Oid			nsp = get_namespace_oid("durpred", true);
 	Oid			relid = OidIsValid(nsp) ? get_relname_relid("model", nsp) : InvalidOid;
@@ -333,7 +357,6 @@ Resolve(void)
 	int32		best_version = 0;
 	int64		best_id = 0;
 	char	   *best_name = NULL;
-	bool		override = durpred_model_name != NULL && durpred_model_name[0] != '\0';
 	bool		fresh = !IsInParallelMode();
 	Snapshot	snapshot;
 	uint64		seen;
@@ -375,13 +398,13 @@ Resolve(void)
 		int32		version = DatumGetInt32(heap_getattr(tuple, col.version, desc, &isnull));
 		bool		take;
 
-		if (override)
+		if (name != NULL)
 		{
-			char	   *name = TextDatumGetCString(heap_getattr(tuple, col.name, desc, &isnull));
+			char	   *row_name = TextDatumGetCString(heap_getattr(tuple, col.name, desc, &isnull));
 
-			take = strcmp(name, durpred_model_name) == 0 &&
+			take = strcmp(row_name, name) == 0 &&
 				(best == NULL || version > best_version);
-			pfree(name);
+			pfree(row_name);
 		}
 		else
 			take = DatumGetBool(heap_getattr(tuple, col.active, desc, &isnull));
@@ -395,11 +418,13 @@ Resolve(void)
 	}
 	table_endscan(scan);
 
-	current = NULL;
+	answer->model = NULL;
+	answer->state = RESOLVE_STALE;
 	if (best != NULL)
 	{
 		bool		isnull;
 		uint8		digest[MODEL_DIGEST_LEN];
+		CachedModel *model = NULL;
 
 		best_id = DatumGetInt64(heap_getattr(best, col.id, desc, &isnull));
 		best_name = TextDatumGetCString(heap_getattr(best, col.name, desc, &isnull));
@@ -408,12 +433,13 @@ Resolve(void)
 		{
 			if (slots[i].scorer != NULL && slots[i].id == best_id &&
 				memcmp(slots[i].digest, digest, MODEL_DIGEST_LEN) == 0)
-				current = &slots[i];
+				model = &slots[i];
 		}
-		if (current == NULL)
-			current = LoadIntoSlot(best, desc, &col, best_id, best_version,
-								   best_name, digest);
-		current->last_used = ++use_clock;
+		if (model == NULL)
+			model = LoadIntoSlot(best, desc, &col, best_id, best_version,
+								 best_name, digest);
+		model->last_used = ++use_clock;
+		answer->model = model;
 		heap_freetuple(best);
 	}
 
@@ -425,21 +451,22 @@ Resolve(void)
 	table_close(rel, NoLock);
 
 	if (fresh && invalidations == seen)
-		state = RESOLVE_FINAL;
+		answer->state = RESOLVE_FINAL;
 	else
 	{
-		state = RESOLVE_PROVISIONAL;
-		provisional_lxid = MyProc->lxid;
-		provisional_statement = GetCurrentStatementStartTimestamp();
+		answer->state = RESOLVE_PROVISIONAL;
+		answer->provisional_lxid = MyProc->lxid;
+		answer->provisional_statement = GetCurrentStatementStartTimestamp();
 	}
 }
 
 /*
- * CurrentModel
- *		The model to score with; see cache.h.
+ * Answered
+ *		The answer to "which model?", asked again where it may have changed:
+ *		the active model (name NULL) or the newest of that name.
  */
-CachedModel *
-CurrentModel(bool missing_ok)
+static CachedModel *
+Answered(Answer *answer, const char *name)
 {
 	TimestampTz statement = GetCurrentStatementStartTimestamp();
 
@@ -459,16 +486,30 @@ CurrentModel(bool missing_ok)
 	 * too, once per statement: every process of a statement scores with the
 	 * same model, even where a fresh snapshot would have seen a newer one.
 	 */
-	if (unlikely(state != RESOLVE_FINAL) || unlikely(IsInParallelMode()))
+	if (unlikely(answer->state != RESOLVE_FINAL) || unlikely(IsInParallelMode()))
 	{
-		if (state != RESOLVE_PROVISIONAL ||
-			provisional_lxid != MyProc->lxid ||
-			provisional_statement != statement)
-			Resolve();
+		if (answer->state != RESOLVE_PROVISIONAL ||
+			answer->provisional_lxid != MyProc->lxid ||
+			answer->provisional_statement != statement)
+			Resolve(answer, name);
 	}
-	if (unlikely(current == NULL) && !missing_ok)
+	return answer->model;
+}
+
+/*
+ * CurrentModel
+ *		The model to score with; see cache.h.
+ */
+CachedModel *
+CurrentModel(bool missing_ok)
+{
+	bool		override = durpred_model_name != NULL && durpred_model_name[0] != '\0';
+	CachedModel *model = override ?
+		Answered(&named, durpred_model_name) : Answered(&active, NULL);
+
+	if (unlikely(model == NULL) && !missing_ok)
 	{
-		if (durpred_model_name != NULL && durpred_model_name[0] != '\0')
+		if (override)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("model \"%s\" does not exist", durpred_model_name),
@@ -480,7 +521,17 @@ CurrentModel(bool missing_ok)
 				 errmsg("no active durpred model"),
 				 errhint("Install a model with durpred.install_model() and activate it with durpred.activate_model().")));
 	}
-	return current;
+	return model;
+}
+
+/*
+ * ActiveModel
+ *		See cache.h.
+ */
+CachedModel *
+ActiveModel(void)
+{
+	return Answered(&active, NULL);
 }
 
 /*

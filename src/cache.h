@@ -34,11 +34,18 @@ extern char *durpred_model_name;
 extern CachedModel *CurrentModel(bool missing_ok);
 
 /*
- * The model the serving trigger and predict_with_model() score with: as
- * CurrentModel, but having no active model is an answer (NULL), not an
- * error.  durpred.model naming no model is still an error.
+ * The model predict_with_model() scores with: as CurrentModel, but having
+ * no active model is an answer (NULL), not an error.  durpred.model naming
+ * no model is still an error.
  */
 extern CachedModel *ServingModel(void);
+
+/*
+ * The active model, whatever the session's durpred.model says; NULL when
+ * none is active.  The serving trigger scores with it: the estimate it
+ * stores in a row must not depend on the writer's settings.
+ */
+extern CachedModel *ActiveModel(void);
 
 /* Assign hook of durpred.model: the session's model changes with it. */
 extern void CacheModelNameAssign(const char *newval, void *extra);

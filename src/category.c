@@ -196,9 +196,9 @@ durpred_duration_category(PG_FUNCTION_ARGS)
  *		durpred.describe_duration(seconds float8): the reference service's
  *		answer for a predicted duration.
  *
- * The input is a raw prediction: a negative value is clamped at 0 as the
- * reference service does, and the category is taken from the clamped value
- * before it is rounded to two decimals for display.
+ * The input is a raw prediction: a negative value (or -0) is clamped at 0
+ * as the reference service does, and the category is taken from the
+ * clamped value before it is rounded to two decimals for display.
  */
 Datum
 durpred_describe_duration(PG_FUNCTION_ARGS)
@@ -211,7 +211,8 @@ durpred_describe_duration(PG_FUNCTION_ARGS)
 
 	if (isnan(seconds))
 		CheckDurationArgument(seconds);
-	if (seconds < 0)
+	/* <= 0, not < 0: -0 is clamped too, so that it shows as 0 */
+	if (seconds <= 0)
 		seconds = 0;
 	category = DurationCategoryOf(seconds);
 

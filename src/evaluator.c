@@ -34,7 +34,8 @@
  *		remapping split features to durpred's feature slots.
  */
 static void
-CompileTree(const TreeDef *t, const int *binding, EvalNode *out, int32 base)
+CompileTree(const TreeDef *t, const int *binding, EvalNode *out, float *covers,
+			int32 base)
 {
 	int32	   *queue = palloc(sizeof(int32) * t->reachable);
 	int32		head = 0;
@@ -64,6 +65,7 @@ CompileTree(const TreeDef *t, const int *binding, EvalNode *out, int32 base)
 			queue[tail++] = t->right[src];
 		}
 		node->unused = 0;
+		covers[base + head] = t->sum_hessian[src];
 		head++;
 	}
 	Assert(tail == t->reachable);
@@ -89,6 +91,8 @@ EvaluatorCompile(const ModelDef *model, float base_margin)
 	ev->steps = palloc(sizeof(uint8) * Max(model->num_trees, 1));
 	ev->nodes = MemoryContextAllocHuge(CurrentMemoryContext,
 									   sizeof(EvalNode) * Max(model->total_nodes, 1));
+	ev->covers = MemoryContextAllocHuge(CurrentMemoryContext,
+										sizeof(float) * Max(model->total_nodes, 1));
 
 	for (i = 0; i < model->num_trees; i++)
 	{
@@ -101,7 +105,7 @@ EvaluatorCompile(const ModelDef *model, float base_margin)
 					 errmsg("tree %d is %d levels deep, more than %d", i,
 							t->depth, PG_UINT8_MAX)));
 		ev->roots[i] = base;
-		CompileTree(t, model->binding, ev->nodes, base);
+		CompileTree(t, model->binding, ev->nodes, ev->covers, base);
 		base += t->reachable;
 	}
 
@@ -184,4 +188,63 @@ EvaluatorPredict(const Evaluator *ev, const float *x)
 	if (ev->transform == TRANSFORM_EXP)
 		return expf(sum);
 	return sum;
+}
+
+/*
+ * AddToBound
+ *		Adds a tree's extreme leaf value to a margin bound, noting the tree
+ *		at which the sum first overflows.
+ */
+static void
+AddToBound(MarginBound *bound, float leaf, int tree)
+{
+	float		sum = bound->value + leaf;
+
+	if (isinf(sum) && !isinf(bound->value) && bound->overflow_tree < 0)
+	{
+		bound->overflow_tree = tree;
+		bound->before = bound->value;
+		bound->leaf = leaf;
+	}
+	bound->value = sum;
+}
+
+/*
+ * EvaluatorMarginBounds
+ *		The smallest and largest margin that any feature vector can give:
+ *		the base margin plus each tree's smallest (largest) reachable leaf
+ *		value, summed in float32 in tree order, as EvaluatorPredict sums
+ *		(keep in sync with it).  Rounding to nearest is monotonic, so every
+ *		partial sum of a prediction lies between the partial sums of the
+ *		bounds: where both bounds are finite, so is every margin.  Each tree
+ *		is taken on its own, so a bound may be beyond what any one input
+ *		reaches.
+ */
+void
+EvaluatorMarginBounds(const Evaluator *ev, MarginBound *lowest,
+					  MarginBound *highest)
+{
+	int			t;
+
+	lowest->value = highest->value = ev->base_margin;
+	lowest->overflow_tree = highest->overflow_tree = -1;
+	lowest->before = highest->before = lowest->leaf = highest->leaf = 0;
+	for (t = 0; t < ev->num_trees; t++)
+	{
+		int64		end = t + 1 < ev->num_trees ? ev->roots[t + 1] : ev->num_nodes;
+		float		lo = INFINITY;
+		float		hi = -INFINITY;
+		int64		n;
+
+		/* a tree's compiled nodes are its reachable ones; a leaf loops */
+		for (n = ev->roots[t]; n < end; n++)
+		{
+			if (ev->nodes[n].next != n)
+				continue;
+			lo = Min(lo, ev->nodes[n].value);
+			hi = Max(hi, ev->nodes[n].value);
+		}
+		AddToBound(lowest, lo, t);
+		AddToBound(highest, hi, t);
+	}
 }

@@ -32,10 +32,25 @@ typedef struct Evaluator
 	int32	   *roots;			/* index of each tree's root in nodes */
 	uint8	   *steps;			/* steps to walk: the group's deepest tree */
 	EvalNode   *nodes;
+	float	   *covers;			/* each node's sum_hessian, for explanations */
 	int64		num_nodes;
 	float		base_margin;
 	OutputTransform transform;
 } Evaluator;
+
+/*
+ * A bound on the margin: the base margin plus each tree's smallest or
+ * largest leaf value, summed in EvaluatorPredict's order.  Where the sum
+ * overflows float32, overflow_tree is the tree whose leaf took it past,
+ * before the sum up to that tree and leaf that leaf's value; else -1.
+ */
+typedef struct MarginBound
+{
+	float		value;
+	int			overflow_tree;
+	float		before;
+	float		leaf;
+} MarginBound;
 
 /*
  * Compiles a validated model; base_margin is the prediction of the model
@@ -45,5 +60,9 @@ extern Evaluator *EvaluatorCompile(const ModelDef *model, float base_margin);
 
 /* The model's prediction for a feature vector (DURPRED_VECTOR_LEN floats). */
 extern float EvaluatorPredict(const Evaluator *ev, const float *features);
+
+/* The smallest and largest margin any feature vector can give. */
+extern void EvaluatorMarginBounds(const Evaluator *ev, MarginBound *lowest,
+								  MarginBound *highest);
 
 #endif							/* DURPRED_EVALUATOR_H */

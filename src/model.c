@@ -36,6 +36,25 @@ int			durpred_max_model_size = DURPRED_DEFAULT_MAX_MODEL_SIZE;
 #define MAX_TREES 1000000
 #define MAX_NODES_PER_TREE (1 << 24)
 
+/*
+ * Nodes per byte of model file.  The validated trees take 33 bytes per node,
+ * their canonical form as much again, and XGBoost several times that, so
+ * the memory a load takes follows the number of nodes.  XGBoost's own files
+ * take more than 30 bytes per node (UBJSON 34, JSON more); hand-packed ones,
+ * with one-byte typed arrays, can take 11.  A file must spend at least
+ * MIN_BYTES_PER_NODE on each node, beyond the first NODES_WITHOUT_LIMIT.
+ */
+#define MIN_BYTES_PER_NODE 16
+#define NODES_WITHOUT_LIMIT 4096
+
+/*
+ * A tree's arrays are one allocation; those of small trees are carved from
+ * blocks of NODE_BLOCK_SIZE, so that palloc's rounding of small chunks to a
+ * power of two (up to twice the size) is not paid once per tree.
+ */
+#define NODE_BLOCK_SIZE (128 * 1024)
+#define NODE_BLOCK_CARVE_MAX (8 * 1024)
+
 typedef struct ObjectiveDef
 {
 	const char *name;
@@ -54,10 +73,16 @@ static const ObjectiveDef objectives[] = {
 	{"count:poisson", TRANSFORM_EXP},
 };
 
+static void WriteStringObject(StringInfo out, const DocValue *object);
+
 typedef struct ModelReader
 {
 	int			errcode;
 	const char *where;			/* context for messages: "tree 3", ... */
+	size_t		len;			/* bytes of the model file */
+	int64		nodes;			/* nodes of the trees read so far */
+	char	   *block;			/* where small trees' arrays are carved */
+	Size		block_free;
 } ModelReader;
 
 /*
@@ -106,12 +131,13 @@ Unsupported(const char *fmt,...)
 
 /*
  * Member
- *		A required member of a given kind.
+ *		A required member of a given kind, read into *out.
  */
 static const DocValue *
-Member(ModelReader *r, const DocValue *object, const char *key, DocKind kind)
+Member(ModelReader *r, const DocValue *object, const char *key, DocKind kind,
+	   DocValue *out)
 {
-	const DocValue *v = DocGet(object, key);
+	const DocValue *v = DocGet(object, key, out);
 
 	if (v == NULL)
 		Invalid(r, "\"%s\" is missing", key);
@@ -128,8 +154,8 @@ static int64
 ParseIntText(ModelReader *r, const DocValue *object, const char *key,
 			 int64 min, int64 max)
 {
-	const DocValue *v = Member(r, object, key, DOC_STRING);
-	char	   *text = DocStringDup(v);
+	DocValue	value;
+	char	   *text = DocStringDup(Member(r, object, key, DOC_STRING, &value));
 	char	   *end;
 	int64		n;
 
@@ -150,8 +176,9 @@ ParseIntText(ModelReader *r, const DocValue *object, const char *key,
 static void
 ParseBaseScore(ModelReader *r, const DocValue *param, ModelDef *model)
 {
-	const DocValue *v = Member(r, param, "base_score", DOC_STRING);
-	char	   *text = DocStringDup(v);
+	DocValue	value;
+	char	   *text = DocStringDup(Member(r, param, "base_score", DOC_STRING,
+										   &value));
 	size_t		len = strlen(text);
 	const char *p;
 	char	   *end;
@@ -181,13 +208,18 @@ ParseBaseScore(ModelReader *r, const DocValue *param, ModelDef *model)
 /*
  * ReadObjective
  *		The objective: a name on the allowlist, and parameter objects whose
- *		values are strings (passed on to XGBoost as they are).
+ *		values are strings (passed on to XGBoost as they are, in the
+ *		canonical UBJSON kept in the model).
  */
 static void
 ReadObjective(ModelReader *r, const DocValue *objective, ModelDef *model)
 {
-	const DocValue *name = Member(r, objective, "name", DOC_STRING);
-	int32		i;
+	DocValue	name_value;
+	const DocValue *name = Member(r, objective, "name", DOC_STRING, &name_value);
+	DocIter		it;
+	DocValue	group;
+	const char *key;
+	int32		keylen;
 	int			k;
 
 	model->objective = DocStringDup(name);
@@ -201,26 +233,31 @@ ReadObjective(ModelReader *r, const DocValue *objective, ModelDef *model)
 					FeatureNameForMessage(name->u.s, name->len));
 	model->transform = objectives[k].transform;
 
-	for (i = 0; i < objective->len; i++)
+	DocIterInit(&it, objective);
+	while (DocIterNext(&it, &group, &key, &keylen))
 	{
-		const DocMember *m = &objective->u.members[i];
-		int32		j;
+		DocIter		params;
+		DocValue	param;
+		const char *pkey;
+		int32		pkeylen;
 
-		if (m->keylen == 4 && memcmp(m->key, "name", 4) == 0)
+		if (keylen == 4 && memcmp(key, "name", 4) == 0)
 			continue;
-		if (m->value.kind != DOC_OBJECT)
+		if (group.kind != DOC_OBJECT)
 			Invalid(r, "objective parameter group \"%s\" is %s",
-					FeatureNameForMessage(m->key, m->keylen),
-					DocKindName(&m->value));
-		for (j = 0; j < m->value.len; j++)
+					FeatureNameForMessage(key, keylen), DocKindName(&group));
+		DocIterInit(&params, &group);
+		while (DocIterNext(&params, &param, &pkey, &pkeylen))
 		{
-			if (m->value.u.members[j].value.kind != DOC_STRING)
+			if (param.kind != DOC_STRING)
 				Invalid(r, "objective parameter \"%s\" is not a string",
-						FeatureNameForMessage(m->value.u.members[j].key,
-											  m->value.u.members[j].keylen));
+						FeatureNameForMessage(pkey, pkeylen));
 		}
 	}
-	model->objective_doc = objective;
+
+	/* the document is freed after parsing: keep the objective as written */
+	initStringInfo(&model->objective_ubjson);
+	WriteStringObject(&model->objective_ubjson, objective);
 }
 
 /*
@@ -232,19 +269,23 @@ ReadObjective(ModelReader *r, const DocValue *objective, ModelDef *model)
 static void
 ReadFeatures(ModelReader *r, const DocValue *learner, ModelDef *model)
 {
-	const DocValue *names = DocGet(learner, "feature_names");
-	const DocValue *types = DocGet(learner, "feature_types");
+	DocValue	names_value;
+	DocValue	types_value;
+	const DocValue *names = DocGet(learner, "feature_names", &names_value);
+	const DocValue *types = DocGet(learner, "feature_types", &types_value);
+	DocIter		it;
 	int			i;
 
 	if (types != NULL)
 	{
+		DocValue	tv;
+		const DocValue *t = &tv;
+
 		if (types->kind != DOC_ARRAY)
 			Invalid(r, "\"feature_types\" is %s", DocKindName(types));
-		for (i = 0; i < types->len; i++)
+		DocIterInit(&it, types);
+		for (i = 0; DocIterNext(&it, &tv, NULL, NULL); i++)
 		{
-			DocValue	scratch;
-			const DocValue *t = DocArrayItem(types, i, &scratch);
-
 			if (t->kind != DOC_STRING)
 				Invalid(r, "feature type %d is %s", i, DocKindName(t));
 			if (DocStringEquals(t, "c"))
@@ -282,12 +323,16 @@ ReadFeatures(ModelReader *r, const DocValue *learner, ModelDef *model)
 		Invalid(r, "%d feature names for %d features", names->len,
 				model->num_feature);
 	model->named = true;
+	DocIterInit(&it, names);
 	for (i = 0; i < model->num_feature; i++)
 	{
-		DocValue	scratch;
-		const DocValue *n = DocArrayItem(names, i, &scratch);
+		DocValue	nv;
+		const DocValue *n = &nv;
 		int			f,
 					j;
+
+		if (!DocIterNext(&it, &nv, NULL, NULL))
+			elog(ERROR, "feature_names ended early");
 
 		if (n->kind != DOC_STRING)
 			Invalid(r, "feature name %d is %s", i, DocKindName(n));
@@ -308,58 +353,79 @@ ReadFeatures(ModelReader *r, const DocValue *learner, ModelDef *model)
 }
 
 /*
- * IntArray / FloatArray
- *		A tree's per-node array: num_nodes numbers (typed UBJSON arrays and
- *		JSON arrays read alike).
+ * IntItem
+ *		An element of an integer array: a 32-bit integer, or a boolean as 0
+ *		or 1.
  */
-static int32 *
-IntArray(ModelReader *r, const DocValue *tree, const char *key, int32 n)
+static int32
+IntItem(ModelReader *r, const DocValue *v, const char *key, int32 i)
 {
-	const DocValue *a = Member(r, tree, key, DOC_ARRAY);
-	int32	   *out;
-	int32		i;
-
-	if (a->len != n)
-		Invalid(r, "\"%s\" has %d entries for %d nodes", key, a->len, n);
-	out = palloc(sizeof(int32) * Max(n, 1));
-	for (i = 0; i < n; i++)
-	{
-		DocValue	scratch;
-		const DocValue *v = DocArrayItem(a, i, &scratch);
-
-		if (v->kind == DOC_INT && v->u.i >= PG_INT32_MIN && v->u.i <= PG_INT32_MAX)
-			out[i] = (int32) v->u.i;
-		else if (v->kind == DOC_FALSE || v->kind == DOC_TRUE)
-			out[i] = (v->kind == DOC_TRUE);
-		else
-			Invalid(r, "\"%s\"[%d] is not a 32-bit integer", key, i);
-	}
-	return out;
+	if (v->kind == DOC_INT && v->u.i >= PG_INT32_MIN && v->u.i <= PG_INT32_MAX)
+		return (int32) v->u.i;
+	if (v->kind == DOC_FALSE || v->kind == DOC_TRUE)
+		return (v->kind == DOC_TRUE);
+	Invalid(r, "\"%s\"[%d] is not a 32-bit integer", key, i);
 }
 
-static float *
-FloatArray(ModelReader *r, const DocValue *tree, const char *key, int32 n)
+/*
+ * NodeArray
+ *		A tree's per-node array, of num_nodes values; NULL when absent and
+ *		not required.
+ */
+static const DocValue *
+NodeArray(ModelReader *r, const DocValue *tree, const char *key, int32 n,
+		  bool required, DocValue *out)
 {
-	const DocValue *a = Member(r, tree, key, DOC_ARRAY);
-	float	   *out;
-	int32		i;
+	const DocValue *a = required ? Member(r, tree, key, DOC_ARRAY, out)
+		: DocGet(tree, key, out);
 
+	if (a == NULL)
+		return NULL;
+	if (a->kind != DOC_ARRAY)
+		Invalid(r, "\"%s\" is %s", key, DocKindName(a));
 	if (a->len != n)
 		Invalid(r, "\"%s\" has %d entries for %d nodes", key, a->len, n);
-	out = palloc(sizeof(float) * Max(n, 1));
-	for (i = 0; i < n; i++)
-	{
-		DocValue	scratch;
-		const DocValue *v = DocArrayItem(a, i, &scratch);
+	return a;
+}
 
-		if (v->kind == DOC_FLOAT)
-			out[i] = (float) v->u.f;
-		else if (v->kind == DOC_INT)
-			out[i] = (float) v->u.i;
+/*
+ * IntArray / FloatArray
+ *		Reads a tree's per-node array into out[num_nodes] (typed UBJSON
+ *		arrays and JSON arrays read alike).
+ */
+static void
+IntArray(ModelReader *r, const DocValue *tree, const char *key, int32 n,
+		 int32 *out)
+{
+	DocValue	array;
+	DocValue	item;
+	DocIter		it;
+	int32		i;
+
+	DocIterInit(&it, NodeArray(r, tree, key, n, true, &array));
+	for (i = 0; DocIterNext(&it, &item, NULL, NULL); i++)
+		out[i] = IntItem(r, &item, key, i);
+}
+
+static void
+FloatArray(ModelReader *r, const DocValue *tree, const char *key, int32 n,
+		   float *out)
+{
+	DocValue	array;
+	DocValue	item;
+	DocIter		it;
+	int32		i;
+
+	DocIterInit(&it, NodeArray(r, tree, key, n, true, &array));
+	for (i = 0; DocIterNext(&it, &item, NULL, NULL); i++)
+	{
+		if (item.kind == DOC_FLOAT)
+			out[i] = (float) item.u.f;
+		else if (item.kind == DOC_INT)
+			out[i] = (float) item.u.i;
 		else
-			Invalid(r, "\"%s\"[%d] is %s", key, i, DocKindName(v));
+			Invalid(r, "\"%s\"[%d] is %s", key, i, DocKindName(&item));
 	}
-	return out;
 }
 
 /*
@@ -372,28 +438,88 @@ CheckNoCategories(ModelReader *r, const DocValue *tree, int32 n)
 	static const char *const category_keys[] = {
 		"categories", "categories_nodes", "categories_segments", "categories_sizes"
 	};
-	const DocValue *split_type = DocGet(tree, "split_type");
+	DocValue	value;
+	DocValue	item;
+	DocIter		it;
+	const DocValue *split_type;
+	int32		i;
 	int			k;
 
+	split_type = NodeArray(r, tree, "split_type", n, false, &value);
 	if (split_type != NULL)
 	{
-		int32	   *types = IntArray(r, tree, "split_type", n);
-		int32		i;
-
-		for (i = 0; i < n; i++)
+		/* all integers first, then all numerical */
+		DocIterInit(&it, split_type);
+		for (i = 0; DocIterNext(&it, &item, NULL, NULL); i++)
+			(void) IntItem(r, &item, "split_type", i);
+		DocIterInit(&it, split_type);
+		for (i = 0; DocIterNext(&it, &item, NULL, NULL); i++)
 		{
-			if (types[i] != 0)
+			if (IntItem(r, &item, "split_type", i) != 0)
 				Unsupported("%s has categorical splits", r->where);
 		}
-		pfree(types);
 	}
 	for (k = 0; k < (int) lengthof(category_keys); k++)
 	{
-		const DocValue *v = DocGet(tree, category_keys[k]);
+		const DocValue *v = DocGet(tree, category_keys[k], &value);
 
 		if (v != NULL && (v->kind != DOC_ARRAY || v->len != 0))
 			Unsupported("%s has categorical splits", r->where);
 	}
+}
+
+/*
+ * CountNodes
+ *		Adds a tree's nodes to the model's, within the limit of nodes per
+ *		byte of the file (see MIN_BYTES_PER_NODE).
+ */
+static void
+CountNodes(ModelReader *r, int32 n)
+{
+	r->nodes += n;
+	if (r->nodes > NODES_WITHOUT_LIMIT &&
+		r->nodes > (int64) (r->len / MIN_BYTES_PER_NODE))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model has too many nodes for its size: at least " INT64_FORMAT " in %zu bytes",
+						r->nodes, r->len),
+				 errdetail("A model file must take at least %d bytes per node beyond the first %d; XGBoost's own files take more than 30.",
+						   MIN_BYTES_PER_NODE, NODES_WITHOUT_LIMIT)));
+}
+
+/*
+ * TreeArrays
+ *		Allocates a tree's arrays of n nodes, together.
+ */
+static void
+TreeArrays(ModelReader *r, TreeDef *t, int32 n)
+{
+	Size		size = (Size) n * (8 * sizeof(int32) + 1);
+	char	   *p;
+
+	size = MAXALIGN(Max(size, 1));
+	if (size > NODE_BLOCK_CARVE_MAX)
+		p = MemoryContextAllocHuge(CurrentMemoryContext, size);
+	else
+	{
+		if (size > r->block_free)
+		{
+			r->block = palloc(NODE_BLOCK_SIZE);
+			r->block_free = NODE_BLOCK_SIZE;
+		}
+		p = r->block;
+		r->block += size;
+		r->block_free -= size;
+	}
+	t->left = (int32 *) p;
+	t->right = t->left + n;
+	t->parent = t->right + n;
+	t->split_index = t->parent + n;
+	t->split_condition = (float *) (t->split_index + n);
+	t->base_weight = t->split_condition + n;
+	t->loss_change = t->base_weight + n;
+	t->sum_hessian = t->loss_change + n;
+	t->default_left = (uint8 *) (t->sum_hessian + n);
 }
 
 /*
@@ -408,50 +534,59 @@ static void
 ReadTree(ModelReader *r, const DocValue *tree, int position, ModelDef *model,
 		 TreeDef *t)
 {
+	DocValue	param_value;
+	DocValue	value;
+	DocValue	item;
+	DocIter		it;
 	const DocValue *param;
 	int32		n;
 	int32		i;
 	int32		deleted = 0;
-	int32	   *default_left;
-	int32	   *stack;
-	int32	   *depth;
+	int32	   *stack;			/* (node, depth) pairs */
+	int32		stack_cap;
 	bool	   *seen;
 	int32		top = 0;
 
 	if (tree->kind != DOC_OBJECT)
 		Invalid(r, "tree %d is %s", position, DocKindName(tree));
-	if (Member(r, tree, "id", DOC_INT)->u.i != position)
+	if (Member(r, tree, "id", DOC_INT, &value)->u.i != position)
 		Invalid(r, "its \"id\" is " INT64_FORMAT ", not its position %d",
-				DocGet(tree, "id")->u.i, position);
+				value.u.i, position);
 
-	param = Member(r, tree, "tree_param", DOC_OBJECT);
+	param = Member(r, tree, "tree_param", DOC_OBJECT, &param_value);
 	n = (int32) ParseIntText(r, param, "num_nodes", 1, MAX_NODES_PER_TREE);
 	t->num_nodes = n;
 	t->num_deleted = (int32) ParseIntText(r, param, "num_deleted", 0, n);
 	if (ParseIntText(r, param, "num_feature", 0, PG_INT32_MAX) != model->num_feature)
 		Invalid(r, "\"num_feature\" differs from the model's");
-	if (DocGet(param, "size_leaf_vector") != NULL &&
+	if (DocGet(param, "size_leaf_vector", &value) != NULL &&
 		ParseIntText(r, param, "size_leaf_vector", 0, PG_INT32_MAX) > 1)
 		Unsupported("%s has vector leaves (a multi-output model)", r->where);
 
 	CheckNoCategories(r, tree, n);
-	t->left = IntArray(r, tree, "left_children", n);
-	t->right = IntArray(r, tree, "right_children", n);
-	t->parent = IntArray(r, tree, "parents", n);
-	t->split_index = IntArray(r, tree, "split_indices", n);
-	t->split_condition = FloatArray(r, tree, "split_conditions", n);
-	t->base_weight = FloatArray(r, tree, "base_weights", n);
-	t->loss_change = FloatArray(r, tree, "loss_changes", n);
-	t->sum_hessian = FloatArray(r, tree, "sum_hessian", n);
-	default_left = IntArray(r, tree, "default_left", n);
-	t->default_left = palloc(n);
-	for (i = 0; i < n; i++)
+	CountNodes(r, n);
+	TreeArrays(r, t, n);
+	IntArray(r, tree, "left_children", n, t->left);
+	IntArray(r, tree, "right_children", n, t->right);
+	IntArray(r, tree, "parents", n, t->parent);
+	IntArray(r, tree, "split_indices", n, t->split_index);
+	FloatArray(r, tree, "split_conditions", n, t->split_condition);
+	FloatArray(r, tree, "base_weights", n, t->base_weight);
+	FloatArray(r, tree, "loss_changes", n, t->loss_change);
+	FloatArray(r, tree, "sum_hessian", n, t->sum_hessian);
+	/* all integers first, then all 0 or 1 */
+	DocIterInit(&it, NodeArray(r, tree, "default_left", n, true, &value));
+	for (i = 0; DocIterNext(&it, &item, NULL, NULL); i++)
+		(void) IntItem(r, &item, "default_left", i);
+	DocIterInit(&it, &value);
+	for (i = 0; DocIterNext(&it, &item, NULL, NULL); i++)
 	{
-		if (default_left[i] != 0 && default_left[i] != 1)
+		int32		flag = IntItem(r, &item, "default_left", i);
+
+		if (flag != 0 && flag != 1)
 			Invalid(r, "\"default_left\"[%d] is neither 0 nor 1", i);
-		t->default_left[i] = (uint8) default_left[i];
+		t->default_left[i] = (uint8) flag;
 	}
-	pfree(default_left);
 
 	/* per-node checks that hold for every node, reachable or not */
 	for (i = 0; i < n; i++)
@@ -478,20 +613,26 @@ ReadTree(ModelReader *r, const DocValue *tree, int position, ModelDef *model,
 		Invalid(r, "%d deleted nodes, but num_deleted is %d", deleted,
 				t->num_deleted);
 
-	/* the walk from the root */
+	/*
+	 * The walk from the root.  The nodes pushed are distinct and form a
+	 * binary tree: after k splits were popped, 2k + 1 nodes were pushed (so
+	 * k <= (n - 1) / 2) and at most k + 1 remain, which bounds the stack.
+	 */
 	seen = palloc0(sizeof(bool) * n);
-	stack = palloc(sizeof(int32) * n);
-	depth = palloc(sizeof(int32) * n);
-	stack[top++] = 0;
-	depth[0] = 0;
+	stack_cap = n / 2 + 1;
+	stack = palloc(sizeof(int32) * 2 * stack_cap);
+	stack[0] = 0;
+	stack[1] = 0;
+	top = 1;
 	seen[0] = true;
 	t->depth = 0;
 	t->reachable = 0;
 	while (top > 0)
 	{
-		int32		node = stack[--top];
-		int32		d = depth[node];
+		int32		node = stack[2 * (top - 1)];
+		int32		d = stack[2 * (top - 1) + 1];
 
+		top--;
 		t->reachable++;
 		t->depth = Max(t->depth, d);
 		if (!isfinite(t->split_condition[node]))
@@ -513,13 +654,18 @@ ReadTree(ModelReader *r, const DocValue *tree, int position, ModelDef *model,
 				Invalid(r, "node %d is reached twice (a cycle or a shared child)",
 						child);
 			seen[child] = true;
-			depth[child] = d + 1;
-			stack[top++] = child;
+		}
+		if (top + 2 > stack_cap)
+			elog(ERROR, "tree walk deeper than its nodes allow");
+		for (i = 0; i < 2; i++)
+		{
+			stack[2 * top] = t->left[node] + i;
+			stack[2 * top + 1] = d + 1;
+			top++;
 		}
 	}
 	pfree(seen);
 	pfree(stack);
-	pfree(depth);
 }
 
 /*
@@ -540,13 +686,29 @@ CheckModelSize(Size len)
  * ModelParse
  *		Parses and validates an XGBoost model saved by save_model, as JSON or
  *		UBJSON.
+ *
+ * The parsed document is freed before returning: the model keeps only its
+ * own arrays, and the objective as canonical UBJSON.
  */
 ModelDef *
 ModelParse(const char *data, size_t len, int invalid_errcode)
 {
-	ModelReader r = {invalid_errcode, NULL};
+	ModelReader r = {invalid_errcode, NULL, len, 0, NULL, 0};
 	ModelDef   *model = palloc0(sizeof(ModelDef));
-	DocValue   *doc;
+	Doc		   *parsed;
+	const DocValue *doc;
+	DocValue	learner_value,
+				param_value,
+				version_value,
+				objective_value,
+				attributes_value,
+				booster_value,
+				bmodel_value,
+				gbparam_value,
+				trees_value,
+				tree_info_value,
+				name_value,
+				value;
 	const DocValue *learner;
 	const DocValue *param;
 	const DocValue *version;
@@ -557,44 +719,46 @@ ModelParse(const char *data, size_t len, int invalid_errcode)
 	const DocValue *tree_info;
 	const DocValue *attributes;
 	const DocValue *booster_name;
+	DocIter		it;
 	int			i;
 
-	doc = DocParse(data, len, ERRCODE_INVALID_BINARY_REPRESENTATION,
-				   &model->is_ubjson);
+	parsed = DocParse(data, len, ERRCODE_INVALID_BINARY_REPRESENTATION);
+	model->is_ubjson = parsed->is_ubjson;
+	doc = &parsed->root;
 
-	version = Member(&r, doc, "version", DOC_ARRAY);
+	version = Member(&r, doc, "version", DOC_ARRAY, &version_value);
 	if (version->len != 3)
 		Invalid(&r, "\"version\" must have three numbers");
-	for (i = 0; i < 3; i++)
+	DocIterInit(&it, version);
+	for (i = 0; DocIterNext(&it, &value, NULL, NULL); i++)
 	{
-		DocValue	scratch;
-		const DocValue *v = DocArrayItem(version, i, &scratch);
-
-		if (v->kind != DOC_INT || v->u.i < 0)
+		if (value.kind != DOC_INT || value.u.i < 0)
 			Invalid(&r, "\"version\" must have three whole numbers");
-		model->version[i] = v->u.i;
+		model->version[i] = value.u.i;
 	}
 
-	learner = Member(&r, doc, "learner", DOC_OBJECT);
+	learner = Member(&r, doc, "learner", DOC_OBJECT, &learner_value);
 
 	/* learner_model_param: one regression output */
-	param = Member(&r, learner, "learner_model_param", DOC_OBJECT);
+	param = Member(&r, learner, "learner_model_param", DOC_OBJECT, &param_value);
 	model->num_feature = (int) ParseIntText(&r, param, "num_feature", 1, 1000000);
 	if (ParseIntText(&r, param, "num_class", 0, PG_INT32_MAX) > 1)
 		Unsupported("it is a multi-class classifier");
-	if (DocGet(param, "num_target") != NULL &&
+	if (DocGet(param, "num_target", &value) != NULL &&
 		ParseIntText(&r, param, "num_target", 0, PG_INT32_MAX) > 1)
 		Unsupported("it has several targets (a multi-output model)");
 	ParseBaseScore(&r, param, model);
-	if (DocGet(param, "boost_from_average") != NULL)
+	if (DocGet(param, "boost_from_average", &value) != NULL)
 		model->boost_from_average =
-			DocStringDup(Member(&r, param, "boost_from_average", DOC_STRING));
+			DocStringDup(Member(&r, param, "boost_from_average", DOC_STRING,
+								&value));
 	else
 		model->boost_from_average = "1";
 
-	ReadObjective(&r, Member(&r, learner, "objective", DOC_OBJECT), model);
+	ReadObjective(&r, Member(&r, learner, "objective", DOC_OBJECT,
+							 &objective_value), model);
 
-	attributes = DocGet(learner, "attributes");
+	attributes = DocGet(learner, "attributes", &attributes_value);
 	model->best_iteration = -1;
 	if (attributes != NULL)
 	{
@@ -602,7 +766,7 @@ ModelParse(const char *data, size_t len, int invalid_errcode)
 
 		if (attributes->kind != DOC_OBJECT)
 			Invalid(&r, "\"attributes\" is %s", DocKindName(attributes));
-		best = DocGet(attributes, "best_iteration");
+		best = DocGet(attributes, "best_iteration", &value);
 		if (best != NULL && best->kind == DOC_STRING)
 		{
 			char	   *text = DocStringDup(best);
@@ -615,8 +779,8 @@ ModelParse(const char *data, size_t len, int invalid_errcode)
 	}
 
 	/* the booster: gbtree only */
-	booster = Member(&r, learner, "gradient_booster", DOC_OBJECT);
-	booster_name = Member(&r, booster, "name", DOC_STRING);
+	booster = Member(&r, learner, "gradient_booster", DOC_OBJECT, &booster_value);
+	booster_name = Member(&r, booster, "name", DOC_STRING, &name_value);
 	if (DocStringEquals(booster_name, "dart"))
 		Unsupported("DART boosters are not supported (only gbtree)");
 	if (DocStringEquals(booster_name, "gblinear"))
@@ -627,48 +791,48 @@ ModelParse(const char *data, size_t len, int invalid_errcode)
 
 	ReadFeatures(&r, learner, model);
 
-	bmodel = Member(&r, booster, "model", DOC_OBJECT);
-	gbparam = Member(&r, bmodel, "gbtree_model_param", DOC_OBJECT);
+	bmodel = Member(&r, booster, "model", DOC_OBJECT, &bmodel_value);
+	gbparam = Member(&r, bmodel, "gbtree_model_param", DOC_OBJECT, &gbparam_value);
 	model->num_trees = (int) ParseIntText(&r, gbparam, "num_trees", 0, MAX_TREES);
 	model->num_parallel_tree =
 		(int) ParseIntText(&r, gbparam, "num_parallel_tree", 1, MAX_TREES);
-	if (DocGet(gbparam, "size_leaf_vector") != NULL &&
+	if (DocGet(gbparam, "size_leaf_vector", &value) != NULL &&
 		ParseIntText(&r, gbparam, "size_leaf_vector", 0, PG_INT32_MAX) > 1)
 		Unsupported("it has vector leaves (a multi-output model)");
 
-	trees = Member(&r, bmodel, "trees", DOC_ARRAY);
+	trees = Member(&r, bmodel, "trees", DOC_ARRAY, &trees_value);
 	if (trees->len != model->num_trees)
 		Invalid(&r, "%d trees, but num_trees is %d", trees->len, model->num_trees);
-	tree_info = Member(&r, bmodel, "tree_info", DOC_ARRAY);
+	tree_info = Member(&r, bmodel, "tree_info", DOC_ARRAY, &tree_info_value);
 	if (tree_info->len != model->num_trees)
 		Invalid(&r, "tree_info has %d entries for %d trees", tree_info->len,
 				model->num_trees);
-	for (i = 0; i < tree_info->len; i++)
+	DocIterInit(&it, tree_info);
+	for (i = 0; DocIterNext(&it, &value, NULL, NULL); i++)
 	{
-		DocValue	scratch;
-		const DocValue *v = DocArrayItem(tree_info, i, &scratch);
-
-		if (v->kind != DOC_INT)
-			Invalid(&r, "tree_info[%d] is %s", i, DocKindName(v));
-		if (v->u.i != 0)
+		if (value.kind != DOC_INT)
+			Invalid(&r, "tree_info[%d] is %s", i, DocKindName(&value));
+		if (value.u.i != 0)
 			Unsupported("tree %d belongs to output group " INT64_FORMAT
-						" (a multi-output model)", i, v->u.i);
+						" (a multi-output model)", i, value.u.i);
 	}
 
 	model->trees = palloc0(sizeof(TreeDef) * Max(model->num_trees, 1));
-	for (i = 0; i < model->num_trees; i++)
+	DocIterInit(&it, trees);
+	for (i = 0; DocIterNext(&it, &value, NULL, NULL); i++)
 	{
 		char		where[32];
-		DocValue	scratch;
 
 		CHECK_FOR_INTERRUPTS();
 		snprintf(where, sizeof(where), "tree %d", i);
 		r.where = where;
-		ReadTree(&r, DocArrayItem(trees, i, &scratch), i, model, &model->trees[i]);
+		ReadTree(&r, &value, i, model, &model->trees[i]);
 		model->total_nodes += model->trees[i].reachable;
 		model->max_depth = Max(model->max_depth, model->trees[i].depth);
 	}
 	r.where = NULL;
+
+	DocFree(parsed);
 	return model;
 }
 
@@ -680,20 +844,23 @@ ModelParse(const char *data, size_t len, int invalid_errcode)
 static void
 WriteStringObject(StringInfo out, const DocValue *object)
 {
-	int32		i;
+	DocIter		it;
+	DocValue	value;
+	const char *key;
+	int32		keylen;
 
 	UbjBeginObject(out);
-	for (i = 0; i < object->len; i++)
+	DocIterInit(&it, object);
+	while (DocIterNext(&it, &value, &key, &keylen))
 	{
-		const DocMember *m = &object->u.members[i];
-		char	   *key = pnstrdup(m->key, m->keylen);
+		char	   *k = pnstrdup(key, keylen);
 
-		UbjKey(out, key);
-		if (m->value.kind == DOC_OBJECT)
-			WriteStringObject(out, &m->value);
+		UbjKey(out, k);
+		if (value.kind == DOC_OBJECT)
+			WriteStringObject(out, &value);
 		else
-			UbjString(out, m->value.u.s, m->value.len);
-		pfree(key);
+			UbjString(out, value.u.s, value.len);
+		pfree(k);
 	}
 	UbjEndObject(out);
 }
@@ -817,7 +984,8 @@ ModelWriteCanonical(const ModelDef *model, bool with_trees, StringInfo out)
 	UbjEndObject(out);
 
 	UbjKey(out, "objective");
-	WriteStringObject(out, model->objective_doc);
+	appendBinaryStringInfo(out, model->objective_ubjson.data,
+						   model->objective_ubjson.len);
 
 	UbjEndObject(out);
 

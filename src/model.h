@@ -45,7 +45,7 @@ typedef struct ModelDef
 	bool		named;			/* inputs bound by stored names */
 	char	   *objective;
 	OutputTransform transform;
-	const struct DocValue *objective_doc;
+	StringInfoData objective_ubjson;	/* the objective object, canonical */
 	char	   *base_score_text;	/* as XGBoost parses it (no brackets) */
 	float		base_score;
 	char	   *boost_from_average;

@@ -1,13 +1,59 @@
 /*-------------------------------------------------------------------------
  *
  * src/modeldoc.c
- *		Reading JSON and UBJSON model files into a DocValue tree, and writing
- *		UBJSON.
+ *		Reading JSON and UBJSON model files into a compact encoding, and
+ *		writing UBJSON.
  *
  * The readers are strict and bounded: every length prefix is checked
  * against the bytes that remain, nesting is limited, and nothing is read
  * past the end of the input, so that hostile bytes end in an error and never
  * in a crash or a huge allocation.
+ *
+ * Memory is bounded too.  A tree of value structs costs tens of bytes for
+ * each value, and a value can take one byte of input (UBJSON's 'Z', or
+ * "0," in JSON): a document of tiny values would cost twenty times its
+ * size.  Values are therefore written one after another into one buffer, in
+ * an encoding of at most about 1.5 bytes per byte of input, and decoded only
+ * when they are read.  The buffer is sized for that bound once, and shrunk to
+ * what was used; pages that are never written take no memory.
+ *
+ * The encoding: each value is a tag byte and its payload, in the host's
+ * byte order, unaligned.
+ *
+ *	TAG_NULL, TAG_FALSE, TAG_TRUE	nothing
+ *	TAG_SMALL_INT + 64 + i			nothing: an integer i from -64 to 63
+ *	TAG_INT8 ... TAG_INT64			the integer, in the narrowest that holds it
+ *	TAG_UINT8						an integer from 128 to 255, in one byte
+ *	TAG_FLOAT32, TAG_FLOAT64		the number
+ *	TAG_STRING						length, bytes
+ *	TAG_ARRAY0, TAG_OBJECT0			nothing: empty
+ *	TAG_ARRAY, TAG_OBJECT			body length (below 16384, in one byte, or
+ *									two of 7 bits), body; the elements are
+ *									counted when the value is read
+ *	TAG_LARGE_ARRAY, TAG_LARGE_OBJECT	count, body length (4 bytes each),
+ *									body
+ *	TAG_TYPED8						marker, count (one byte), raw elements
+ *	TAG_TYPEDREF					marker, count (4 bytes), pointer to the
+ *									raw elements in the input
+ *
+ * A length is one byte below 255, else 255 and 4 bytes.  An array's body is
+ * its values; an object's, its members: key (length, bytes), then value.
+ *
+ * Why about 1.5 bytes per byte of input.  Every scalar's encoding is no
+ * longer than its input and the separator or bracket after it (a small
+ * integer takes one byte: "0," and UBJSON's "i\0" take half their size),
+ * except a JSON float of three characters ("0.5", "1e9", "NaN"): five bytes
+ * for four (1.25).  A container has at least two bytes of its own ('[' and
+ * ']', or a count), and a header of at most three while its body is below
+ * 16 kB; a longer body has a 9-byte header, paid for by its 16 kB even when
+ * 64 containers nest around one body (64 * 6 / 16384: 2.4 %).  A container
+ * with one byte of its own is an element of a UBJSON container typed '['
+ * or '{', which has no opening bracket: "Z]" takes three bytes for two
+ * (1.5), and a 3-byte header needs a body of 128 bytes (1.2 %).  Typed
+ * numeric arrays of more than 8 bytes stay in the input (14 bytes for a
+ * header of at least 6 and the elements).  The buffer holds 1 + 1/2 + 1/16
+ * bytes per byte of input, and the open containers' headers: a container's
+ * header is written large and made small when its body turns out short.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,6 +76,42 @@
 /* Longest number literal accepted in JSON. */
 #define DOC_MAX_NUMBER_LEN 64
 
+/* Typed arrays of at most this many bytes are copied into the encoding. */
+#define DOC_TYPED_INLINE_MAX 8
+
+enum
+{
+	TAG_NULL = 1,
+	TAG_FALSE,
+	TAG_TRUE,
+	TAG_INT8,
+	TAG_UINT8,
+	TAG_INT16,
+	TAG_INT32,
+	TAG_INT64,
+	TAG_FLOAT32,
+	TAG_FLOAT64,
+	TAG_STRING,
+	TAG_ARRAY0,
+	TAG_ARRAY,
+	TAG_LARGE_ARRAY,
+	TAG_OBJECT0,
+	TAG_OBJECT,
+	TAG_LARGE_OBJECT,
+	TAG_TYPED8,
+	TAG_TYPEDREF,
+	/* 0x80 to 0xFF: the integers -64 to 63 */
+	TAG_SMALL_INT = 0x80
+};
+
+#define SMALL_INT_MIN (-64)
+#define SMALL_INT_MAX 63
+
+/* the large container header: tag, count, body length */
+#define LARGE_HEADER 9
+/* longest body of a container with a small header: two bytes of 7 bits */
+#define SMALL_BODY_MAX 16383
+
 typedef struct DocReader
 {
 	const char *start;
@@ -37,10 +119,15 @@ typedef struct DocReader
 	const char *end;
 	int			depth;
 	int			errcode;
+	char	   *out;			/* the encoding */
+	Size		out_len;
+	Size		out_cap;
 } DocReader;
 
-static void JsonValue(DocReader *r, DocValue *out);
-static void UbjValue(DocReader *r, char marker, DocValue *out);
+static void JsonValue(DocReader *r);
+static void UbjValue(DocReader *r, char marker);
+static const char *DecodeValue(const char *p, DocValue *v);
+static const char *SkipValue(const char *p);
 
 /*
  * DocError
@@ -76,97 +163,289 @@ DocLeave(DocReader *r)
 	r->depth--;
 }
 
-/*
- * ValueArray
- *		A growable array of values while a container is read.
+/* ---------------------------------------------------------------------
+ * Writing the encoding
+ * ---------------------------------------------------------------------
  */
-typedef struct ValueArray
-{
-	DocValue   *items;
-	int32		n;
-	int32		cap;
-} ValueArray;
 
-static DocValue *
-ValueArrayPush(DocReader *r, ValueArray *a)
+/*
+ * OutReserve
+ *		Room for n more bytes of encoding.  The buffer is sized for the bound
+ *		in the file header and never grows, unless that reasoning is wrong:
+ *		then it grows (fuzzing builds abort, so that the fuzzer reports it).
+ */
+static inline char *
+OutReserve(DocReader *r, Size n)
 {
-	if (a->n == a->cap)
+	if (unlikely(r->out_cap - r->out_len < n))
 	{
-		Size		cap = a->cap == 0 ? 8 : (Size) a->cap * 2;
+		Size		cap = Max(r->out_cap + r->out_cap / 2, r->out_len + n);
 
-		if (cap > PG_INT32_MAX || cap > MaxAllocHugeSize / sizeof(DocValue))
-			DocError(r, "array too long");
-		a->items = a->items == NULL
-			? MemoryContextAllocHuge(CurrentMemoryContext, cap * sizeof(DocValue))
-			: repalloc_huge(a->items, cap * sizeof(DocValue));
-		a->cap = (int32) cap;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+		elog(PANIC, "model document encoding exceeds its bound");
+#endif
+		if (cap > MaxAllocHugeSize)
+			DocError(r, "document too large");
+		r->out = repalloc_huge(r->out, cap);
+		r->out_cap = cap;
 	}
-	return &a->items[a->n++];
+	return r->out + r->out_len;
 }
 
-typedef struct MemberArray
+static inline void
+OutByte(DocReader *r, uint8 b)
 {
-	DocMember  *members;
-	int32		n;
-	int32		cap;
-} MemberArray;
+	*OutReserve(r, 1) = (char) b;
+	r->out_len++;
+}
 
-static DocMember *
-MemberArrayPush(DocReader *r, MemberArray *a)
+static inline void
+OutBytes(DocReader *r, const void *bytes, Size n)
 {
-	if (a->n == a->cap)
-	{
-		Size		cap = a->cap == 0 ? 8 : (Size) a->cap * 2;
-
-		if (cap > PG_INT32_MAX || cap > MaxAllocHugeSize / sizeof(DocMember))
-			DocError(r, "object too large");
-		a->members = a->members == NULL
-			? MemoryContextAllocHuge(CurrentMemoryContext, cap * sizeof(DocMember))
-			: repalloc_huge(a->members, cap * sizeof(DocMember));
-		a->cap = (int32) cap;
-	}
-	return &a->members[a->n++];
+	memcpy(OutReserve(r, n), bytes, n);
+	r->out_len += n;
 }
 
 /*
- * CompareMembers
- *		qsort comparator of object members by key bytes.
+ * OutInteger
+ *		An integer, in the narrowest form that holds it.
  */
+static void
+OutInteger(DocReader *r, int64 v)
+{
+	if (v >= SMALL_INT_MIN && v <= SMALL_INT_MAX)
+		OutByte(r, (uint8) (TAG_SMALL_INT + (v - SMALL_INT_MIN)));
+	else if (v >= PG_INT8_MIN && v <= PG_INT8_MAX)
+	{
+		int8		x = (int8) v;
+
+		OutByte(r, TAG_INT8);
+		OutBytes(r, &x, 1);
+	}
+	else if (v > PG_INT8_MAX && v <= PG_UINT8_MAX)
+	{
+		OutByte(r, TAG_UINT8);
+		OutByte(r, (uint8) v);
+	}
+	else if (v >= PG_INT16_MIN && v <= PG_INT16_MAX)
+	{
+		int16		x = (int16) v;
+
+		OutByte(r, TAG_INT16);
+		OutBytes(r, &x, 2);
+	}
+	else if (v >= PG_INT32_MIN && v <= PG_INT32_MAX)
+	{
+		int32		x = (int32) v;
+
+		OutByte(r, TAG_INT32);
+		OutBytes(r, &x, 4);
+	}
+	else
+	{
+		OutByte(r, TAG_INT64);
+		OutBytes(r, &v, 8);
+	}
+}
+
+static void
+OutFloat32(DocReader *r, float f)
+{
+	OutByte(r, TAG_FLOAT32);
+	OutBytes(r, &f, 4);
+}
+
+/*
+ * OutLength
+ *		A string's or key's length: one byte below 255, else five.
+ */
+static void
+OutLength(DocReader *r, Size n)
+{
+	if (n < 255)
+		OutByte(r, (uint8) n);
+	else
+	{
+		uint32		n32 = (uint32) n;
+
+		if (n > PG_INT32_MAX)
+			DocError(r, "string too long");
+		OutByte(r, 255);
+		OutBytes(r, &n32, 4);
+	}
+}
+
+/*
+ * ContainerBegin / ContainerEnd
+ *		A container's header is written large, then made small (or empty)
+ *		when the body is short, by moving the body down.
+ */
+static Size
+ContainerBegin(DocReader *r)
+{
+	Size		pos = r->out_len;
+
+	OutReserve(r, LARGE_HEADER);
+	r->out_len += LARGE_HEADER;
+	return pos;
+}
+
+static void
+ContainerEnd(DocReader *r, Size pos, int64 count, bool is_object)
+{
+	char	   *header = r->out + pos;
+	Size		body_len = r->out_len - (pos + LARGE_HEADER);
+
+	if (count == 0)
+	{
+		Assert(body_len == 0);
+		header[0] = is_object ? TAG_OBJECT0 : TAG_ARRAY0;
+		r->out_len = pos + 1;
+	}
+	else if (body_len <= SMALL_BODY_MAX)
+	{
+		int			size = (body_len < 128) ? 2 : 3;
+
+		header[0] = is_object ? TAG_OBJECT : TAG_ARRAY;
+		if (body_len < 128)
+			header[1] = (char) (uint8) body_len;
+		else
+		{
+			header[1] = (char) (uint8) (0x80 | (body_len & 0x7F));
+			header[2] = (char) (uint8) (body_len >> 7);
+		}
+		memmove(header + size, header + LARGE_HEADER, body_len);
+		r->out_len = pos + size + body_len;
+	}
+	else
+	{
+		uint32		count32 = (uint32) count;
+		uint32		body32 = (uint32) body_len;
+
+		if (count > PG_INT32_MAX)
+			DocError(r, is_object ? "object too large" : "array too long");
+		if (body_len > PG_UINT32_MAX)
+			DocError(r, "document too large");
+		header[0] = is_object ? TAG_LARGE_OBJECT : TAG_LARGE_ARRAY;
+		memcpy(header + 1, &count32, 4);
+		memcpy(header + 5, &body32, 4);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Duplicate keys
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * DecodeKey
+ *		A member's key at p; returns the position of its value.
+ */
+static inline const char *
+DecodeKey(const char *p, const char **key, int32 *keylen)
+{
+	uint8		b = (uint8) *p++;
+
+	if (b < 255)
+		*keylen = b;
+	else
+	{
+		uint32		n;
+
+		memcpy(&n, p, 4);
+		p += 4;
+		*keylen = (int32) n;
+	}
+	*key = p;
+	return p + *keylen;
+}
+
 static int
-CompareMembers(const void *a, const void *b)
+CompareKeyBytes(const char *a, int32 alen, const char *b, int32 blen)
 {
-	const DocMember *ma = *(const DocMember *const *) a;
-	const DocMember *mb = *(const DocMember *const *) b;
-	int			cmp = memcmp(ma->key, mb->key, Min(ma->keylen, mb->keylen));
+	int			cmp = memcmp(a, b, Min(alen, blen));
 
 	if (cmp != 0)
 		return cmp;
-	return (ma->keylen > mb->keylen) - (ma->keylen < mb->keylen);
+	return (alen > blen) - (alen < blen);
+}
+
+/*
+ * CompareKeys
+ *		qsort_arg comparator of members given by their offset in a body.
+ */
+static int
+CompareKeys(const void *a, const void *b, void *arg)
+{
+	const char *body = (const char *) arg;
+	const char *ka;
+	const char *kb;
+	int32		la;
+	int32		lb;
+
+	DecodeKey(body + *(const uint32 *) a, &ka, &la);
+	DecodeKey(body + *(const uint32 *) b, &kb, &lb);
+	return CompareKeyBytes(ka, la, kb, lb);
 }
 
 /*
  * CheckUniqueKeys
  *		Refuses an object with a key given twice: readers disagree on which
- *		one wins, and the model must mean one thing.
+ *		one wins, and the model must mean one thing.  The object's encoding
+ *		starts at pos.  Sorting takes 4 bytes per member, freed at once.
  */
 static void
-CheckUniqueKeys(DocReader *r, DocMember *members, int32 n)
+CheckUniqueKeys(DocReader *r, Size pos)
 {
-	DocMember **sorted;
+	DocValue	object;
+	const char *body;
+	const char *p;
+	uint32	   *offsets;
 	int32		i;
 
-	if (n < 2)
+	DecodeValue(r->out + pos, &object);
+	Assert(object.kind == DOC_OBJECT);
+	if (object.len < 2)
 		return;
-	sorted = palloc(n * sizeof(DocMember *));
-	for (i = 0; i < n; i++)
-		sorted[i] = &members[i];
-	qsort(sorted, n, sizeof(DocMember *), CompareMembers);
-	for (i = 1; i < n; i++)
+	body = object.u.body;
+	if (object.len <= 8)
 	{
-		if (CompareMembers(&sorted[i - 1], &sorted[i]) == 0)
+		const char *keys[8];
+		int32		lens[8];
+		int32		j;
+
+		p = body;
+		for (i = 0; i < object.len; i++)
+		{
+			p = SkipValue(DecodeKey(p, &keys[i], &lens[i]));
+			for (j = 0; j < i; j++)
+			{
+				if (CompareKeyBytes(keys[i], lens[i], keys[j], lens[j]) == 0)
+					DocError(r, "duplicate object key");
+			}
+		}
+		return;
+	}
+
+	offsets = MemoryContextAllocHuge(CurrentMemoryContext,
+									 sizeof(uint32) * (Size) object.len);
+	p = body;
+	for (i = 0; i < object.len; i++)
+	{
+		const char *key;
+		int32		keylen;
+
+		offsets[i] = (uint32) (p - body);
+		p = SkipValue(DecodeKey(p, &key, &keylen));
+	}
+	qsort_arg(offsets, object.len, sizeof(uint32), CompareKeys,
+			  unconstify(char *, body));
+	for (i = 1; i < object.len; i++)
+	{
+		if (CompareKeys(&offsets[i - 1], &offsets[i], unconstify(char *, body)) == 0)
 			DocError(r, "duplicate object key");
 	}
-	pfree(sorted);
+	pfree(offsets);
 }
 
 /* ---------------------------------------------------------------------
@@ -230,14 +509,18 @@ JsonHex4(DocReader *r)
 
 /*
  * JsonString
- *		Reads a string after its opening quote, decoding escapes to UTF-8.
+ *		Reads a string after its opening quote, decoding escapes to UTF-8,
+ *		and writes its length and bytes.
  */
 static void
-JsonString(DocReader *r, const char **str, int32 *len)
+JsonString(DocReader *r)
 {
 	const char *q = r->p;
-	char	   *buf;
+	Size		bound;
+	Size		lenpos;
 	char	   *w;
+	char	   *start;
+	Size		n;
 
 	/* fast path: no escapes */
 	while (q < r->end && *q != '"' && *q != '\\' && (unsigned char) *q >= 0x20)
@@ -246,8 +529,8 @@ JsonString(DocReader *r, const char **str, int32 *len)
 	{
 		if (q - r->p > PG_INT32_MAX)
 			DocError(r, "string too long");
-		*str = r->p;
-		*len = (int32) (q - r->p);
+		OutLength(r, q - r->p);
+		OutBytes(r, r->p, q - r->p);
 		r->p = q + 1;
 		return;
 	}
@@ -257,11 +540,22 @@ JsonString(DocReader *r, const char **str, int32 *len)
 		q += (*q == '\\') ? 2 : 1;
 	if (q >= r->end)
 		DocError(r, "unterminated string");
-	buf = w = MemoryContextAllocHuge(CurrentMemoryContext, (q - r->p) + 1);
+	bound = q - r->p;
+
+	/*
+	 * The length's form is chosen by the bound, and filled in at the end.
+	 * One step writes at most 4 bytes, and never more than it reads.
+	 */
+	lenpos = r->out_len;
+	OutReserve(r, 5 + bound + 4);
+	r->out_len += (bound < 255) ? 1 : 5;
+	start = w = r->out + r->out_len;
 	for (;;)
 	{
 		unsigned char c;
 
+		if ((Size) (w - start) > bound)
+			elog(ERROR, "decoded string longer than its text");
 		if (r->p >= r->end)
 			DocError(r, "unterminated string");
 		c = (unsigned char) *r->p++;
@@ -345,10 +639,21 @@ JsonString(DocReader *r, const char **str, int32 *len)
 				DocError(r, "invalid escape in string");
 		}
 	}
-	if (w - buf > PG_INT32_MAX)
+	n = w - start;
+	if (n > bound)
+		elog(ERROR, "decoded string longer than its text");
+	if (n > PG_INT32_MAX)
 		DocError(r, "string too long");
-	*str = buf;
-	*len = (int32) (w - buf);
+	if (bound < 255)
+		r->out[lenpos] = (char) (uint8) n;
+	else
+	{
+		uint32		n32 = (uint32) n;
+
+		r->out[lenpos] = (char) 255;
+		memcpy(r->out + lenpos + 1, &n32, 4);
+	}
+	r->out_len += n;
 }
 
 /*
@@ -358,7 +663,7 @@ JsonString(DocReader *r, const char **str, int32 *len)
  *		correctly, as XGBoost's reader does).
  */
 static void
-JsonNumber(DocReader *r, DocValue *out)
+JsonNumber(DocReader *r)
 {
 	const char *s = r->p;
 	bool		is_float = false;
@@ -403,16 +708,14 @@ JsonNumber(DocReader *r, DocValue *out)
 
 	errno = 0;
 	if (is_float)
-	{
-		out->kind = DOC_FLOAT;
-		out->u.f = strtof(buf, &endp);
-	}
+		OutFloat32(r, strtof(buf, &endp));
 	else
 	{
-		out->kind = DOC_INT;
-		out->u.i = strtoll(buf, &endp, 10);
+		int64		v = strtoll(buf, &endp, 10);
+
 		if (errno == ERANGE)
 			DocError(r, "integer out of range");
+		OutInteger(r, v);
 	}
 }
 
@@ -421,18 +724,18 @@ JsonNumber(DocReader *r, DocValue *out)
  *		Reads one JSON value at the reader's position.
  */
 static void
-JsonValue(DocReader *r, DocValue *out)
+JsonValue(DocReader *r)
 {
 	JsonSkipSpace(r);
 	if (r->p >= r->end)
 		DocError(r, "unexpected end of input");
 
-	memset(out, 0, sizeof(DocValue));
 	switch (*r->p)
 	{
 		case '{':
 			{
-				MemberArray members = {0};
+				Size		pos = ContainerBegin(r);
+				int64		count = 0;
 
 				r->p++;
 				DocEnter(r);
@@ -443,19 +746,18 @@ JsonValue(DocReader *r, DocValue *out)
 				{
 					for (;;)
 					{
-						DocMember  *m;
-
 						JsonSkipSpace(r);
 						if (r->p >= r->end || *r->p != '"')
 							DocError(r, "expected an object key");
 						r->p++;
-						m = MemberArrayPush(r, &members);
-						JsonString(r, &m->key, &m->keylen);
+						if (++count > PG_INT32_MAX)
+							DocError(r, "object too large");
+						JsonString(r);
 						JsonSkipSpace(r);
 						if (r->p >= r->end || *r->p != ':')
 							DocError(r, "expected ':'");
 						r->p++;
-						JsonValue(r, &m->value);
+						JsonValue(r);
 						JsonSkipSpace(r);
 						if (r->p < r->end && *r->p == ',')
 						{
@@ -471,15 +773,14 @@ JsonValue(DocReader *r, DocValue *out)
 					}
 				}
 				DocLeave(r);
-				CheckUniqueKeys(r, members.members, members.n);
-				out->kind = DOC_OBJECT;
-				out->len = members.n;
-				out->u.members = members.members;
+				ContainerEnd(r, pos, count, true);
+				CheckUniqueKeys(r, pos);
 				return;
 			}
 		case '[':
 			{
-				ValueArray	items = {0};
+				Size		pos = ContainerBegin(r);
+				int64		count = 0;
 
 				r->p++;
 				DocEnter(r);
@@ -490,7 +791,9 @@ JsonValue(DocReader *r, DocValue *out)
 				{
 					for (;;)
 					{
-						JsonValue(r, ValueArrayPush(r, &items));
+						if (++count > PG_INT32_MAX)
+							DocError(r, "array too long");
+						JsonValue(r);
 						JsonSkipSpace(r);
 						if (r->p < r->end && *r->p == ',')
 						{
@@ -506,44 +809,34 @@ JsonValue(DocReader *r, DocValue *out)
 					}
 				}
 				DocLeave(r);
-				out->kind = DOC_ARRAY;
-				out->len = items.n;
-				out->u.items = items.items;
+				ContainerEnd(r, pos, count, false);
 				return;
 			}
 		case '"':
 			r->p++;
-			out->kind = DOC_STRING;
-			JsonString(r, &out->u.s, &out->len);
+			OutByte(r, TAG_STRING);
+			JsonString(r);
 			return;
 		default:
 			break;
 	}
 
-	if (JsonLiteral(r, "true"))
-		out->kind = DOC_TRUE;
-	else if (JsonLiteral(r, "false"))
-		out->kind = DOC_FALSE;
-	else if (JsonLiteral(r, "null"))
-		out->kind = DOC_NULL;
+	/* a word, by its first letter; anything else is a number */
+	if (*r->p == 't' && JsonLiteral(r, "true"))
+		OutByte(r, TAG_TRUE);
+	else if (*r->p == 'f' && JsonLiteral(r, "false"))
+		OutByte(r, TAG_FALSE);
+	else if (*r->p == 'n' && JsonLiteral(r, "null"))
+		OutByte(r, TAG_NULL);
 	/* XGBoost writes non-finite floats as these words */
-	else if (JsonLiteral(r, "NaN"))
-	{
-		out->kind = DOC_FLOAT;
-		out->u.f = NAN;
-	}
-	else if (JsonLiteral(r, "Infinity"))
-	{
-		out->kind = DOC_FLOAT;
-		out->u.f = INFINITY;
-	}
-	else if (JsonLiteral(r, "-Infinity"))
-	{
-		out->kind = DOC_FLOAT;
-		out->u.f = -INFINITY;
-	}
+	else if (*r->p == 'N' && JsonLiteral(r, "NaN"))
+		OutFloat32(r, NAN);
+	else if (*r->p == 'I' && JsonLiteral(r, "Infinity"))
+		OutFloat32(r, INFINITY);
+	else if (*r->p == '-' && JsonLiteral(r, "-Infinity"))
+		OutFloat32(r, -INFINITY);
 	else
-		JsonNumber(r, out);
+		JsonNumber(r);
 }
 
 /* ---------------------------------------------------------------------
@@ -570,75 +863,48 @@ UbjMarker(DocReader *r)
 }
 
 /*
- * UbjReadInteger
- *		Reads a big-endian integer of a marker's width.
+ * UbjDecodeInteger
+ *		A big-endian integer of a marker's width at p, which holds enough
+ *		bytes; false for a marker that is not an integer's.
  */
 static bool
-UbjReadInteger(DocReader *r, char marker, int64 *out)
+UbjDecodeInteger(const char *p, char marker, int64 *out)
 {
 	switch (marker)
 	{
 		case 'i':
-			UbjNeed(r, 1);
-			*out = (int8) r->p[0];
-			r->p += 1;
+			*out = (int8) p[0];
 			return true;
 		case 'U':
-			UbjNeed(r, 1);
-			*out = (uint8) r->p[0];
-			r->p += 1;
+			*out = (uint8) p[0];
 			return true;
 		case 'I':
 			{
 				uint16		v;
 
-				UbjNeed(r, 2);
-				memcpy(&v, r->p, 2);
+				memcpy(&v, p, 2);
 				*out = (int16) pg_ntoh16(v);
-				r->p += 2;
 				return true;
 			}
 		case 'l':
 			{
 				uint32		v;
 
-				UbjNeed(r, 4);
-				memcpy(&v, r->p, 4);
+				memcpy(&v, p, 4);
 				*out = (int32) pg_ntoh32(v);
-				r->p += 4;
 				return true;
 			}
 		case 'L':
 			{
 				uint64		v;
 
-				UbjNeed(r, 8);
-				memcpy(&v, r->p, 8);
+				memcpy(&v, p, 8);
 				*out = (int64) pg_ntoh64(v);
-				r->p += 8;
 				return true;
 			}
 		default:
 			return false;
 	}
-}
-
-/*
- * UbjLength
- *		Reads a length or count: an integer, not negative, at most limit.
- */
-static int32
-UbjLength(DocReader *r, size_t limit)
-{
-	int64		n;
-
-	if (!UbjReadInteger(r, UbjMarker(r), &n))
-		DocError(r, "expected an integer length");
-	if (n < 0)
-		DocError(r, "negative length");
-	if ((uint64) n > limit || n > PG_INT32_MAX)
-		DocError(r, "length prefix beyond the end of input");
-	return (int32) n;
 }
 
 /*
@@ -667,19 +933,97 @@ UbjFixedSize(char marker)
 }
 
 /*
- * UbjStringBody
- *		Reads a length-prefixed string (after the 'S' marker, or an object
- *		key); the value points into the input.
+ * UbjDecodeNumber
+ *		A number of a fixed-size marker at p (which holds its bytes) into a
+ *		value.
  */
 static void
-UbjStringBody(DocReader *r, const char **str, int32 *len)
+UbjDecodeNumber(const char *p, char marker, DocValue *out)
 {
-	int32		n = UbjLength(r, r->end - r->p);
+	memset(out, 0, sizeof(DocValue));
+	if (UbjDecodeInteger(p, marker, &out->u.i))
+		out->kind = DOC_INT;
+	else if (marker == 'd')
+	{
+		uint32		bits;
+		float		f;
+
+		memcpy(&bits, p, 4);
+		bits = pg_ntoh32(bits);
+		memcpy(&f, &bits, 4);
+		out->kind = DOC_FLOAT;
+		out->u.f = f;
+	}
+	else
+	{
+		uint64		bits;
+		double		d;
+
+		Assert(marker == 'D');
+		memcpy(&bits, p, 8);
+		bits = pg_ntoh64(bits);
+		memcpy(&d, &bits, 8);
+		out->kind = DOC_FLOAT;
+		out->u.f = d;
+	}
+}
+
+/*
+ * UbjReadInteger
+ *		Reads a big-endian integer of a marker's width.
+ */
+static bool
+UbjReadInteger(DocReader *r, char marker, int64 *out)
+{
+	int			size;
+
+	if (marker != 'i' && marker != 'U' && marker != 'I' && marker != 'l' &&
+		marker != 'L')
+		return false;
+	size = UbjFixedSize(marker);
+	UbjNeed(r, size);
+	UbjDecodeInteger(r->p, marker, out);
+	r->p += size;
+	return true;
+}
+
+/*
+ * UbjLength
+ *		Reads a length or count: an integer, not negative, and no more than
+ *		the bytes that remain after it (a string's bytes, or a container's
+ *		elements, each of which takes at least one byte).
+ *
+ * The bytes that remain are counted once the length itself is read: counted
+ * before, they would let a length run up to 9 bytes past the end.
+ */
+static int32
+UbjLength(DocReader *r)
+{
+	int64		n;
+
+	if (!UbjReadInteger(r, UbjMarker(r), &n))
+		DocError(r, "expected an integer length");
+	if (n < 0)
+		DocError(r, "negative length");
+	if ((uint64) n > (uint64) (r->end - r->p) || n > PG_INT32_MAX)
+		DocError(r, "length prefix beyond the end of input");
+	return (int32) n;
+}
+
+/*
+ * UbjStringBody
+ *		Reads a length-prefixed string (after the 'S' marker, or an object
+ *		key) and writes its length and bytes.
+ */
+static void
+UbjStringBody(DocReader *r)
+{
+	int32		n = UbjLength(r);
 
 	if (memchr(r->p, '\0', n) != NULL)
 		DocError(r, "NUL character in string");
-	*str = r->p;
-	*len = n;
+	OutLength(r, n);
+	OutBytes(r, r->p, n);
 	r->p += n;
 }
 
@@ -709,8 +1053,7 @@ UbjContainerHeader(DocReader *r, char *type, bool is_object)
 		int32		n;
 
 		r->p++;
-		/* each element takes at least one byte (a key's length at least 1) */
-		n = UbjLength(r, r->end - r->p);
+		n = UbjLength(r);
 		remaining = r->end - r->p;
 		if (size > 0 && !is_object && (size_t) n * size > remaining)
 			DocError(r, "length prefix beyond the end of input");
@@ -720,46 +1063,75 @@ UbjContainerHeader(DocReader *r, char *type, bool is_object)
 }
 
 /*
- * UbjTypedNumber
- *		Reads a number of a known marker into a value.
+ * UbjNumber
+ *		Reads a number of a known marker and writes it; false when the
+ *		marker is not a number's.
  */
 static bool
-UbjNumber(DocReader *r, char marker, DocValue *out)
+UbjNumber(DocReader *r, char marker)
 {
-	if (UbjReadInteger(r, marker, &out->u.i))
+	int64		i;
+
+	if (UbjReadInteger(r, marker, &i))
 	{
-		out->kind = DOC_INT;
+		OutInteger(r, i);
 		return true;
 	}
 	if (marker == 'd')
 	{
-		uint32		bits;
-		float		f;
+		DocValue	v;
 
 		UbjNeed(r, 4);
-		memcpy(&bits, r->p, 4);
-		bits = pg_ntoh32(bits);
-		memcpy(&f, &bits, 4);
+		UbjDecodeNumber(r->p, marker, &v);
 		r->p += 4;
-		out->kind = DOC_FLOAT;
-		out->u.f = f;
+		OutFloat32(r, (float) v.u.f);
 		return true;
 	}
 	if (marker == 'D')
 	{
-		uint64		bits;
-		double		d;
+		DocValue	v;
 
 		UbjNeed(r, 8);
-		memcpy(&bits, r->p, 8);
-		bits = pg_ntoh64(bits);
-		memcpy(&d, &bits, 8);
+		UbjDecodeNumber(r->p, marker, &v);
 		r->p += 8;
-		out->kind = DOC_FLOAT;
-		out->u.f = d;
+		OutByte(r, TAG_FLOAT64);
+		OutBytes(r, &v.u.f, 8);
 		return true;
 	}
 	return false;
+}
+
+/*
+ * UbjTypedArray
+ *		A typed numeric array of count elements at the reader's position,
+ *		whose bytes are known to be there: copied when short, else
+ *		referenced in the input.
+ */
+static void
+UbjTypedArray(DocReader *r, char type, int32 count)
+{
+	Size		size = (Size) count * UbjFixedSize(type);
+
+	if (count == 0)
+		OutByte(r, TAG_ARRAY0);
+	else if (size <= DOC_TYPED_INLINE_MAX)
+	{
+		OutByte(r, TAG_TYPED8);
+		OutByte(r, (uint8) type);
+		OutByte(r, (uint8) count);
+		OutBytes(r, r->p, size);
+	}
+	else
+	{
+		uint32		count32 = (uint32) count;
+		const char *raw = r->p;
+
+		OutByte(r, TAG_TYPEDREF);
+		OutByte(r, (uint8) type);
+		OutBytes(r, &count32, 4);
+		OutBytes(r, &raw, sizeof(raw));
+	}
+	r->p += size;
 }
 
 /*
@@ -767,31 +1139,31 @@ UbjNumber(DocReader *r, char marker, DocValue *out)
  *		Reads one UBJSON value whose marker has been read.
  */
 static void
-UbjValue(DocReader *r, char marker, DocValue *out)
+UbjValue(DocReader *r, char marker)
 {
-	memset(out, 0, sizeof(DocValue));
-	if (UbjNumber(r, marker, out))
+	if (UbjNumber(r, marker))
 		return;
 	switch (marker)
 	{
 		case 'Z':
-			out->kind = DOC_NULL;
+			OutByte(r, TAG_NULL);
 			return;
 		case 'T':
-			out->kind = DOC_TRUE;
+			OutByte(r, TAG_TRUE);
 			return;
 		case 'F':
-			out->kind = DOC_FALSE;
+			OutByte(r, TAG_FALSE);
 			return;
 		case 'S':
-			out->kind = DOC_STRING;
-			UbjStringBody(r, &out->u.s, &out->len);
+			OutByte(r, TAG_STRING);
+			UbjStringBody(r);
 			return;
 		case '[':
 			{
 				char		type;
 				int32		count;
-				ValueArray	items = {0};
+				int64		n = 0;
+				Size		pos;
 
 				DocEnter(r);
 				count = UbjContainerHeader(r, &type, false);
@@ -799,32 +1171,14 @@ UbjValue(DocReader *r, char marker, DocValue *out)
 				{
 					/* numbers of one type: kept as they are, decoded on access */
 					DocLeave(r);
-					out->kind = DOC_ARRAY;
-					out->typed = type;
-					out->len = count;
-					out->u.raw = r->p;
-					r->p += (size_t) count * UbjFixedSize(type);
+					UbjTypedArray(r, type, count);
 					return;
 				}
+				pos = ContainerBegin(r);
 				if (count >= 0)
 				{
-					int32		i;
-
-					if (count > 0)
-					{
-						items.items = MemoryContextAllocHuge(CurrentMemoryContext,
-															 (Size) count * sizeof(DocValue));
-						items.cap = count;
-					}
-					for (i = 0; i < count; i++)
-					{
-						DocValue   *v = ValueArrayPush(r, &items);
-
-						if (type)
-							UbjValue(r, type, v);
-						else
-							UbjValue(r, UbjMarker(r), v);
-					}
+					for (n = 0; n < count; n++)
+						UbjValue(r, type ? type : UbjMarker(r));
 				}
 				else
 				{
@@ -834,28 +1188,27 @@ UbjValue(DocReader *r, char marker, DocValue *out)
 
 						if (m == ']')
 							break;
-						UbjValue(r, m, ValueArrayPush(r, &items));
+						if (++n > PG_INT32_MAX)
+							DocError(r, "array too long");
+						UbjValue(r, m);
 					}
 				}
 				DocLeave(r);
-				out->kind = DOC_ARRAY;
-				out->len = items.n;
-				out->u.items = items.items;
+				ContainerEnd(r, pos, n, false);
 				return;
 			}
 		case '{':
 			{
 				char		type;
 				int32		count;
-				int32		i;
-				MemberArray members = {0};
+				int64		n;
+				Size		pos;
 
 				DocEnter(r);
 				count = UbjContainerHeader(r, &type, true);
-				for (i = 0; count < 0 || i < count; i++)
+				pos = ContainerBegin(r);
+				for (n = 0; count < 0 || n < count; n++)
 				{
-					DocMember  *m;
-
 					if (count < 0)
 					{
 						UbjNeed(r, 1);
@@ -864,25 +1217,86 @@ UbjValue(DocReader *r, char marker, DocValue *out)
 							r->p++;
 							break;
 						}
+						if (n >= PG_INT32_MAX)
+							DocError(r, "object too large");
 					}
-					m = MemberArrayPush(r, &members);
-					UbjStringBody(r, &m->key, &m->keylen);
-					if (type)
-						UbjValue(r, type, &m->value);
-					else
-						UbjValue(r, UbjMarker(r), &m->value);
+					UbjStringBody(r);
+					UbjValue(r, type ? type : UbjMarker(r));
 				}
 				DocLeave(r);
-				CheckUniqueKeys(r, members.members, members.n);
-				out->kind = DOC_OBJECT;
-				out->len = members.n;
-				out->u.members = members.members;
+				ContainerEnd(r, pos, n, true);
+				CheckUniqueKeys(r, pos);
 				return;
 			}
 		default:
 			r->p--;
 			DocError(r, "unsupported UBJSON marker");
 	}
+}
+
+/*
+ * XGBoost's legacy binary model format, which XGBoost before 1.0 saves and
+ * releases up to 1.7 still save for a file name that does not end in .json
+ * (or .ubj) (LearnerImpl's binary Save/Load in XGBoost's src/learner.cc,
+ * 0.90 to 1.7): an optional 4-byte magic "binf" (or "bs64" for its base64
+ * form), the 136-byte struct LearnerModelParam, then the objective's name
+ * as a little-endian uint64 length and that many bytes ("reg:squarederror").
+ */
+#define LEGACY_PARAM_SIZE 136
+#define LEGACY_MAX_NAME_LEN 64
+
+/*
+ * IsLegacyBinaryModel
+ *		Whether bytes look like XGBoost's legacy binary model format: its
+ *		magic, or an objective name ("kind:name", printable) where that
+ *		format keeps it.  A heuristic, only used to word the error.
+ */
+static bool
+IsLegacyBinaryModel(const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) data;
+	uint64		n = 0;
+	bool		colon = false;
+	int			i;
+
+	if (len >= 4 && (memcmp(p, "binf", 4) == 0 || memcmp(p, "bs64", 4) == 0))
+		return true;
+	if (len < LEGACY_PARAM_SIZE + 8)
+		return false;
+	for (i = 7; i >= 0; i--)
+		n = (n << 8) | p[LEGACY_PARAM_SIZE + i];
+	if (n == 0 || n > LEGACY_MAX_NAME_LEN || n > len - LEGACY_PARAM_SIZE - 8)
+		return false;
+	p += LEGACY_PARAM_SIZE + 8;
+	for (i = 0; i < (int) n; i++)
+	{
+		if (p[i] <= ' ' || p[i] >= 0x7f)
+			return false;
+		colon |= (p[i] == ':');
+	}
+	return colon;
+}
+
+/*
+ * NotJsonOrUbjson
+ *		Raises the reader's error code for bytes that do not begin with '{',
+ *		saying what they are when they look like XGBoost's legacy binary
+ *		format, and how to get a model durpred reads.
+ */
+static void
+pg_attribute_noreturn()
+NotJsonOrUbjson(DocReader *r)
+{
+	if (IsLegacyBinaryModel(r->start, r->end - r->start))
+		ereport(ERROR,
+				(errcode(r->errcode),
+				 errmsg("model file is in XGBoost's legacy binary format, which durpred does not read"),
+				 errdetail("XGBoost before 1.0 saves models (.model, .bst) only in this format, and releases up to 1.7 still do for a file name that does not end in .json (or, from 1.6 on, .ubj)."),
+				 errhint("Load the model with any XGBoost release from 1.0 on and save it again as JSON or UBJSON: save_model(\"model.json\"), or save_model(\"model.ubj\") from XGBoost 1.6 on.")));
+	ereport(ERROR,
+			(errcode(r->errcode),
+			 errmsg("invalid model file: not an XGBoost JSON or UBJSON model (it must begin with '{') at byte 0"),
+			 errhint("durpred reads models that XGBoost 1.0 or later saved as JSON or UBJSON; save a model of another format again with save_model(\"model.json\") in any XGBoost release from 1.0 on.")));
 }
 
 /*
@@ -893,11 +1307,11 @@ UbjValue(DocReader *r, char marker, DocValue *out)
  * continues with white space, '"' or '}', UBJSON with the length marker of
  * the first key or '}'.
  */
-DocValue *
-DocParse(const char *data, size_t len, int errcode, bool *is_ubjson)
+Doc *
+DocParse(const char *data, size_t len, int errcode)
 {
 	DocReader	r;
-	DocValue   *doc = palloc0(sizeof(DocValue));
+	Doc		   *doc;
 	bool		is_json;
 
 	r.start = r.p = data;
@@ -905,26 +1319,273 @@ DocParse(const char *data, size_t len, int errcode, bool *is_ubjson)
 	r.depth = 0;
 	r.errcode = errcode;
 
-	if (len < 2 || data[0] != '{')
-		DocError(&r, "not an XGBoost JSON or UBJSON model (it must begin with '{')");
+	if (len == 0 || data[0] != '{')
+		NotJsonOrUbjson(&r);
+	if (len < 2)
+	{
+		r.p = r.end;
+		DocError(&r, "unexpected end of input");
+	}
+
+	/* the bound of the file header, and room for the open headers */
+	r.out_cap = len + len / 2 + len / 16 + (DOC_MAX_DEPTH + 2) * LARGE_HEADER;
+	r.out = MemoryContextAllocHuge(CurrentMemoryContext, r.out_cap);
+	r.out_len = 0;
 
 	is_json = (data[1] == '"' || data[1] == ' ' || data[1] == '\n' ||
 			   data[1] == '\t' || data[1] == '\r' ||
 			   (data[1] == '}' && len == 2));
 	if (is_json)
 	{
-		JsonValue(&r, doc);
+		JsonValue(&r);
 		JsonSkipSpace(&r);
 	}
 	else
 	{
 		r.p++;
-		UbjValue(&r, '{', doc);
+		UbjValue(&r, '{');
 	}
 	if (r.p != r.end)
 		DocError(&r, "trailing bytes after the document");
-	*is_ubjson = !is_json;
+
+	/* give back what the bound reserved beyond what was used */
+	if (r.out_len < r.out_cap)
+		r.out = repalloc_huge(r.out, r.out_len);
+
+	doc = palloc0(sizeof(Doc));
+	doc->is_ubjson = !is_json;
+	doc->encoded = r.out;
+	doc->encoded_len = r.out_len;
+	DecodeValue(doc->encoded, &doc->root);
 	return doc;
+}
+
+/*
+ * DocFree
+ *		Frees the encoding of a document.
+ */
+void
+DocFree(Doc *doc)
+{
+	pfree(doc->encoded);
+	pfree(doc);
+}
+
+/* ---------------------------------------------------------------------
+ * Reading the encoding
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * DecodeBodyLength
+ *		The body length of a container with a small header, at p; returns
+ *		the position of the body.
+ */
+static inline const char *
+DecodeBodyLength(const char *p, uint32 *len)
+{
+	uint8		b = (uint8) p[0];
+
+	if (b < 0x80)
+	{
+		*len = b;
+		return p + 1;
+	}
+	*len = (b & 0x7F) | ((uint32) (uint8) p[1] << 7);
+	return p + 2;
+}
+
+/*
+ * SkipValue
+ *		The position after the value at p.
+ */
+static const char *
+SkipValue(const char *p)
+{
+	uint8		tag = (uint8) *p++;
+	uint32		n;
+
+	if (tag >= TAG_SMALL_INT)
+		return p;
+	switch (tag)
+	{
+		case TAG_NULL:
+		case TAG_FALSE:
+		case TAG_TRUE:
+		case TAG_ARRAY0:
+		case TAG_OBJECT0:
+			return p;
+		case TAG_INT8:
+		case TAG_UINT8:
+			return p + 1;
+		case TAG_INT16:
+			return p + 2;
+		case TAG_INT32:
+		case TAG_FLOAT32:
+			return p + 4;
+		case TAG_INT64:
+		case TAG_FLOAT64:
+			return p + 8;
+		case TAG_STRING:
+			{
+				const char *s;
+				int32		len;
+
+				return DecodeKey(p, &s, &len);
+			}
+		case TAG_ARRAY:
+		case TAG_OBJECT:
+			p = DecodeBodyLength(p, &n);
+			return p + n;
+		case TAG_LARGE_ARRAY:
+		case TAG_LARGE_OBJECT:
+			memcpy(&n, p + 4, 4);
+			return p + 8 + n;
+		case TAG_TYPED8:
+			return p + 2 + (uint8) p[1] * UbjFixedSize(p[0]);
+		case TAG_TYPEDREF:
+			return p + 5 + sizeof(const char *);
+	}
+	elog(ERROR, "unexpected tag %d in a model document", tag);
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * DecodeValue
+ *		Decodes the value at p; returns the position after it.
+ */
+static const char *
+DecodeValue(const char *p, DocValue *v)
+{
+	uint8		tag = (uint8) *p;
+
+	memset(v, 0, sizeof(DocValue));
+	if (tag >= TAG_SMALL_INT)
+	{
+		v->kind = DOC_INT;
+		v->u.i = (int64) (tag - TAG_SMALL_INT) + SMALL_INT_MIN;
+		return p + 1;
+	}
+	switch (tag)
+	{
+		case TAG_NULL:
+			v->kind = DOC_NULL;
+			break;
+		case TAG_FALSE:
+			v->kind = DOC_FALSE;
+			break;
+		case TAG_TRUE:
+			v->kind = DOC_TRUE;
+			break;
+		case TAG_INT8:
+			v->kind = DOC_INT;
+			v->u.i = (int8) p[1];
+			break;
+		case TAG_UINT8:
+			v->kind = DOC_INT;
+			v->u.i = (uint8) p[1];
+			break;
+		case TAG_INT16:
+			{
+				int16		x;
+
+				memcpy(&x, p + 1, 2);
+				v->kind = DOC_INT;
+				v->u.i = x;
+				break;
+			}
+		case TAG_INT32:
+			{
+				int32		x;
+
+				memcpy(&x, p + 1, 4);
+				v->kind = DOC_INT;
+				v->u.i = x;
+				break;
+			}
+		case TAG_INT64:
+			v->kind = DOC_INT;
+			memcpy(&v->u.i, p + 1, 8);
+			break;
+		case TAG_FLOAT32:
+			{
+				float		f;
+
+				memcpy(&f, p + 1, 4);
+				v->kind = DOC_FLOAT;
+				v->u.f = f;
+				break;
+			}
+		case TAG_FLOAT64:
+			v->kind = DOC_FLOAT;
+			memcpy(&v->u.f, p + 1, 8);
+			break;
+		case TAG_STRING:
+			v->kind = DOC_STRING;
+			return DecodeKey(p + 1, &v->u.s, &v->len);
+		case TAG_ARRAY0:
+		case TAG_OBJECT0:
+			v->kind = (tag == TAG_ARRAY0) ? DOC_ARRAY : DOC_OBJECT;
+			v->u.body = p + 1;
+			break;
+		case TAG_ARRAY:
+		case TAG_OBJECT:
+			{
+				uint32		body_len;
+				const char *body = DecodeBodyLength(p + 1, &body_len);
+				const char *end = body + body_len;
+				const char *q = body;
+				bool		is_object = (tag == TAG_OBJECT);
+
+				/* a short body: its elements are counted when read */
+				while (q < end)
+				{
+					if (is_object)
+					{
+						const char *key;
+						int32		keylen;
+
+						q = DecodeKey(q, &key, &keylen);
+					}
+					q = SkipValue(q);
+					v->len++;
+				}
+				v->kind = is_object ? DOC_OBJECT : DOC_ARRAY;
+				v->u.body = body;
+				return end;
+			}
+		case TAG_LARGE_ARRAY:
+		case TAG_LARGE_OBJECT:
+			{
+				uint32		count;
+
+				memcpy(&count, p + 1, 4);
+				v->kind = (tag == TAG_LARGE_ARRAY) ? DOC_ARRAY : DOC_OBJECT;
+				v->len = (int32) count;
+				v->u.body = p + LARGE_HEADER;
+				break;
+			}
+		case TAG_TYPED8:
+			v->kind = DOC_ARRAY;
+			v->typed = p[1];
+			v->len = (uint8) p[2];
+			v->u.raw = p + 3;
+			break;
+		case TAG_TYPEDREF:
+			{
+				uint32		count;
+
+				v->kind = DOC_ARRAY;
+				v->typed = p[1];
+				memcpy(&count, p + 2, 4);
+				v->len = (int32) count;
+				memcpy(&v->u.raw, p + 6, sizeof(const char *));
+				break;
+			}
+		default:
+			elog(ERROR, "unexpected tag %d in a model document", tag);
+	}
+	return SkipValue(p);
 }
 
 /* ---------------------------------------------------------------------
@@ -932,40 +1593,70 @@ DocParse(const char *data, size_t len, int errcode, bool *is_ubjson)
  * ---------------------------------------------------------------------
  */
 
-const DocValue *
-DocArrayItem(const DocValue *array, int32 i, DocValue *scratch)
+void
+DocIterInit(DocIter *it, const DocValue *container)
 {
-	DocReader	r;
+	Assert(container->kind == DOC_ARRAY || container->kind == DOC_OBJECT);
+	it->container = container;
+	it->index = 0;
+	it->pos = container->u.body;
+}
 
-	Assert(array->kind == DOC_ARRAY && i >= 0 && i < array->len);
-	if (array->typed == 0)
-		return &array->u.items[i];
+bool
+DocIterNext(DocIter *it, DocValue *value, const char **key, int32 *keylen)
+{
+	const DocValue *c = it->container;
 
-	/* the bytes were bounds-checked when the array was parsed */
-	r.start = r.p = array->u.raw + (size_t) i * UbjFixedSize(array->typed);
-	r.end = r.p + UbjFixedSize(array->typed);
-	r.depth = 0;
-	r.errcode = ERRCODE_INTERNAL_ERROR;
-	memset(scratch, 0, sizeof(DocValue));
-	if (!UbjNumber(&r, array->typed, scratch))
-		elog(ERROR, "typed array of unexpected type '%c'", array->typed);
-	return scratch;
+	if (it->index >= c->len)
+		return false;
+	if (c->typed != 0)
+	{
+		/* the bytes were bounds-checked when the array was parsed */
+		UbjDecodeNumber(c->u.raw + (Size) it->index * UbjFixedSize(c->typed),
+						c->typed, value);
+	}
+	else
+	{
+		if (c->kind == DOC_OBJECT)
+		{
+			const char *k;
+			int32		klen;
+
+			it->pos = DecodeKey(it->pos, &k, &klen);
+			if (key != NULL)
+			{
+				*key = k;
+				*keylen = klen;
+			}
+		}
+		it->pos = DecodeValue(it->pos, value);
+	}
+	it->index++;
+	return true;
 }
 
 const DocValue *
-DocGet(const DocValue *object, const char *key)
+DocGet(const DocValue *object, const char *key, DocValue *out)
 {
 	size_t		keylen = strlen(key);
+	const char *p;
 	int32		i;
 
 	if (object == NULL || object->kind != DOC_OBJECT)
 		return NULL;
+	p = object->u.body;
 	for (i = 0; i < object->len; i++)
 	{
-		const DocMember *m = &object->u.members[i];
+		const char *k;
+		int32		klen;
 
-		if ((size_t) m->keylen == keylen && memcmp(m->key, key, keylen) == 0)
-			return &m->value;
+		p = DecodeKey(p, &k, &klen);
+		if ((size_t) klen == keylen && memcmp(k, key, keylen) == 0)
+		{
+			DecodeValue(p, out);
+			return out;
+		}
+		p = SkipValue(p);
 	}
 	return NULL;
 }

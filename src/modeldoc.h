@@ -2,11 +2,16 @@
  *
  * src/modeldoc.h
  *		A small document model for XGBoost model files: JSON and UBJSON are
- *		read into the same tree of values, and UBJSON is written back.
+ *		read into the same compact encoding, and UBJSON is written back.
  *
  * Numbers follow XGBoost's own reader: a JSON number with a fraction or an
  * exponent is a float32 (parsed with correct rounding), one without is an
  * int64; UBJSON keeps its typed markers' meaning.
+ *
+ * Memory: a parsed document is one buffer of at most about 1.5 bytes per
+ * byte of input (modeldoc.c says why), whatever the input holds; values
+ * are decoded from it into a DocValue on the caller's stack when they are
+ * read.  Typed UBJSON arrays stay in the input.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,14 +28,15 @@ typedef enum DocKind
 	DOC_INT,					/* u.i */
 	DOC_FLOAT,					/* u.f (a float32 or float64 value) */
 	DOC_STRING,					/* u.s, len bytes, not NUL-terminated */
-	DOC_ARRAY,					/* u.items, len values */
-	DOC_OBJECT					/* u.members, len members, keys unique */
+	DOC_ARRAY,					/* len values from u.body, or u.raw */
+	DOC_OBJECT					/* len members from u.body, keys unique */
 } DocKind;
 
-typedef struct DocMember DocMember;
-typedef struct DocValue DocValue;
-
-struct DocValue
+/*
+ * One value, as read from a document.  It points into the document (and
+ * its input), which must outlive it.
+ */
+typedef struct DocValue
 {
 	uint8		kind;			/* a DocKind */
 	char		typed;			/* DOC_ARRAY: UBJSON element marker of a typed
@@ -41,38 +47,60 @@ struct DocValue
 		int64		i;
 		double		f;
 		const char *s;
-		DocValue   *items;
-		DocMember  *members;
+		const char *body;		/* array or object: its encoded elements */
 		const char *raw;		/* typed array: len big-endian elements */
 	}			u;
-};
+} DocValue;
 
-struct DocMember
+/* A parsed document: its top-level object and the buffer that holds it. */
+typedef struct Doc
 {
-	const char *key;
-	int32		keylen;
-	DocValue	value;
-};
+	DocValue	root;
+	bool		is_ubjson;		/* format of the input */
+	char	   *encoded;		/* the compact encoding of the values */
+	Size		encoded_len;
+} Doc;
+
+/*
+ * Walks the elements of an array or the members of an object, in document
+ * order.
+ */
+typedef struct DocIter
+{
+	const DocValue *container;
+	int32		index;
+	const char *pos;
+} DocIter;
 
 /*
  * Parses a whole JSON or UBJSON document (told apart by the byte after the
  * opening brace).  Raises errcode on any malformed input: truncation,
  * nesting deeper than the limit, length prefixes beyond the input, invalid
  * escapes, duplicate keys, trailing bytes.  All memory is allocated in the
- * current memory context.
+ * current memory context; the document points into data, which must
+ * outlive it.
  */
-extern DocValue *DocParse(const char *data, size_t len, int errcode,
-						  bool *is_ubjson);
+extern Doc *DocParse(const char *data, size_t len, int errcode);
+
+/* Frees a document's encoding (values read from it become invalid). */
+extern void DocFree(Doc *doc);
+
+/* Starts a walk over an array or an object. */
+extern void DocIterInit(DocIter *it, const DocValue *container);
 
 /*
- * Element i of an array.  A typed numeric array (UBJSON "[$d#...") is not
- * expanded when parsed: its element is decoded into *scratch on access.
+ * The next element of an array, or member of an object (then *key and
+ * *keylen are set, when key is not NULL); false at the end.
  */
-extern const DocValue *DocArrayItem(const DocValue *array, int32 i,
-									DocValue *scratch);
+extern bool DocIterNext(DocIter *it, DocValue *value, const char **key,
+						int32 *keylen);
 
-/* Member lookup in an object; NULL when absent or not an object. */
-extern const DocValue *DocGet(const DocValue *object, const char *key);
+/*
+ * Member lookup in an object: fills *out and returns it, or returns NULL
+ * when the key is absent or object is not an object.
+ */
+extern const DocValue *DocGet(const DocValue *object, const char *key,
+							  DocValue *out);
 
 /* Whether a string value equals a C string. */
 extern bool DocStringEquals(const DocValue *value, const char *str);

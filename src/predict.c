@@ -3,7 +3,9 @@
  * src/predict.c
  *		SQL entry points for scoring: durpred.predict_duration() in its three
  *		forms, predict_json(), predict_with_model(), current_model_id() and
- *		model_loaded().
+ *		model_loaded(); and for explaining: explain_duration() in the same
+ *		three forms, and predict_json()'s top factors.  The feature vectors
+ *		of the three forms are shared with predict_interval (predict.h).
  *
  * The hot path does no catalog or SPI access: CurrentModel() is one test
  * of a static flag until the registry changes, and the record form keeps the
@@ -29,10 +31,14 @@
 #include "calls.h"
 #include "category.h"
 #include "durpred.h"
+#include "explain.h"
 #include "feature.h"
 #include "interval.h"
 #include "predict.h"
 #include "scorer.h"
+
+/* predict_json's top factors */
+#define TOP_FACTORS 5
 
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_duration);
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_duration_record);
@@ -41,6 +47,9 @@ DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_json);
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_with_model);
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_current_model_id);
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_model_loaded);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_explain_duration);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_explain_duration_record);
+DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_explain_duration_jsonb);
 
 /*
  * Where each feature is in a row type: built once per row type and call
@@ -59,15 +68,36 @@ typedef struct RecordMap
 } RecordMap;
 
 /*
+ * NamedFeatures
+ *		The feature vector of the named-argument form: one argument per
+ *		feature, NULL = missing.
+ */
+static inline void
+NamedFeatures(FunctionCallInfo fcinfo, float *x)
+{
+	int			i;
+
+	/*
+	 * argument i is feature i (keep in sync with
+	 * sql/durpred--0.1.0.sql:durpred.predict_duration and
+	 * sql/durpred--0.5.0.sql:durpred.explain_duration and
+	 * durpred.predict_interval)
+	 */
+	for (i = 0; i < DURPRED_NUM_FEATURES; i++)
+		x[i] = PG_ARGISNULL(i) ? NAN : FeatureFromDatum(i, PG_GETARG_DATUM(i));
+	x[DURPRED_MISSING_SLOT] = NAN;
+}
+
+/*
  * durpred_predict_duration
- *		The named-argument form: one argument per feature, NULL = missing.
+ *		The named-argument form.
  */
 Datum
 durpred_predict_duration(PG_FUNCTION_ARGS)
 {
 	float		x[DURPRED_VECTOR_LEN];
 
-	PredictNamedFeatures(fcinfo, x);
+	NamedFeatures(fcinfo, x);
 	PG_RETURN_FLOAT8(ScorerSeconds(CurrentModel(false)->scorer, x));
 }
 
@@ -78,15 +108,7 @@ durpred_predict_duration(PG_FUNCTION_ARGS)
 void
 PredictNamedFeatures(FunctionCallInfo fcinfo, float *x)
 {
-	int			i;
-
-	/*
-	 * argument i is feature i (keep in sync with
-	 * sql/durpred--0.1.0.sql:durpred.predict_duration)
-	 */
-	for (i = 0; i < DURPRED_NUM_FEATURES; i++)
-		x[i] = PG_ARGISNULL(i) ? NAN : FeatureFromDatum(i, PG_GETARG_DATUM(i));
-	x[DURPRED_MISSING_SLOT] = NAN;
+	NamedFeatures(fcinfo, x);
 }
 
 /*
@@ -247,21 +269,18 @@ durpred_predict_duration_record(PG_FUNCTION_ARGS)
 }
 
 /*
- * JsonbPrediction
- *		The prediction for a reference-service request body.  Absent
- *		features take the model's defaults (its info's "defaults"), else the
- *		named-argument defaults.
+ * JsonbFeatures
+ *		The feature vector of a reference-service request body, and the
+ *		model it is for.  Absent features take the model's defaults (its
+ *		info's "defaults"), else the named-argument defaults.
  */
-static double
-JsonbPrediction(Jsonb *request, CachedModel **used)
+static CachedModel *
+JsonbFeatures(Jsonb *request, float *x)
 {
 	CachedModel *model = CurrentModel(false);
-	float		x[DURPRED_VECTOR_LEN];
 
 	PredictJsonbFeatures(model, request, x);
-	if (used != NULL)
-		*used = model;
-	return ScorerSeconds(model->scorer, x);
+	return model;
 }
 
 /*
@@ -276,6 +295,19 @@ PredictJsonbFeatures(const CachedModel *model, Jsonb *request, float *x)
 }
 
 /*
+ * JsonbPrediction
+ *		The prediction for a reference-service request body.
+ */
+static double
+JsonbPrediction(Jsonb *request)
+{
+	float		x[DURPRED_VECTOR_LEN];
+	CachedModel *model = JsonbFeatures(request, x);
+
+	return ScorerSeconds(model->scorer, x);
+}
+
+/*
  * durpred_predict_duration_jsonb
  *		The jsonb form.  A NULL request gives NULL.
  */
@@ -284,7 +316,7 @@ durpred_predict_duration_jsonb(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(JsonbPrediction(PG_GETARG_JSONB_P(0), NULL));
+	PG_RETURN_FLOAT8(JsonbPrediction(PG_GETARG_JSONB_P(0)));
 }
 
 /*
@@ -298,40 +330,284 @@ AppendJsonString(StringInfo buf, const char *key, const char *value)
 }
 
 /*
+ * Explanation
+ *		A row's TreeSHAP values, and the model's columns ordered by their
+ *		absolute contribution, descending (ties in feature order).
+ */
+typedef struct Explanation
+{
+	double		phi[DURPRED_VECTOR_LEN];
+	double		base_value;
+	int			num;
+	int			order[DURPRED_NUM_FEATURES];	/* feature slots */
+} Explanation;
+
+static const double *explanation_sort_phi;
+
+/*
+ * CompareContribution
+ *		qsort comparator: larger absolute contribution first, then the
+ *		feature order.
+ */
+static int
+CompareContribution(const void *a, const void *b)
+{
+	int			fa = *(const int *) a;
+	int			fb = *(const int *) b;
+	double		ca = fabs(explanation_sort_phi[fa]);
+	double		cb = fabs(explanation_sort_phi[fb]);
+
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	return fa - fb;
+}
+
+/*
+ * Explain
+ *		Explains a feature vector with a model.
+ */
+static void
+Explain(CachedModel *model, const float *x, Explanation *out)
+{
+	Scorer	   *scorer = model->scorer;
+	const Explainer *ex = ScorerExplainer(scorer);
+	int			i;
+
+	ExplainerExplain(ex, x, out->phi);
+	out->base_value = ex->base_value;
+	out->num = scorer->num_feature;
+	for (i = 0; i < scorer->num_feature; i++)
+		out->order[i] = scorer->binding[i];
+	explanation_sort_phi = out->phi;
+	qsort(out->order, out->num, sizeof(int), CompareContribution);
+}
+
+/*
+ * ShownValue
+ *		A feature's value as the model saw it (a float32), as the shortest
+ *		decimal that reads back as that float32: 80.97158, not
+ *		80.9715805053711.
+ */
+static double
+ShownValue(float value)
+{
+	char		buf[FLOAT_SHORTEST_DECIMAL_LEN];
+
+	float_to_shortest_decimal_buf(value, buf);
+	return strtod(buf, NULL);
+}
+
+/*
+ * AppendJsonNumber
+ *		A float8 as the shortest decimal that reads back the same.
+ */
+static void
+AppendJsonNumber(StringInfo buf, double value)
+{
+	char		number[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(value, number);
+	appendStringInfoString(buf, number);
+}
+
+/*
+ * AppendTopFactors
+ *		"top_factors": the largest contributions (up to TOP_FACTORS, none
+ *		that is 0), each with the feature's value and its share of the
+ *		prediction in seconds, rounded as predicted_duration is.  With an
+ *		identity link the margin is in seconds.  With a log link (gamma,
+ *		Tweedie, Poisson) the prediction is exp(base + sum of contributions);
+ *		the contributions are scaled so that they add up to the prediction
+ *		less exp(base): each gets exp(base) * expm1(S) / S seconds per unit
+ *		of margin, S being their sum (exp(base) when S is 0).
+ */
+static void
+AppendTopFactors(StringInfo buf, const Scorer *scorer, const float *x,
+				 const Explanation *e)
+{
+	double		per_unit = 1.0;
+	int			i;
+
+	if (scorer->evaluator->transform == TRANSFORM_EXP)
+	{
+		double		sum = 0;
+
+		for (i = 0; i < DURPRED_NUM_FEATURES; i++)
+			sum += e->phi[i];
+		per_unit = exp(e->base_value);
+		if (sum != 0)
+			per_unit *= expm1(sum) / sum;
+	}
+
+	appendStringInfoString(buf, ", \"top_factors\": [");
+	for (i = 0; i < Min(e->num, TOP_FACTORS); i++)
+	{
+		int			f = e->order[i];
+
+		if (e->phi[f] == 0)
+			break;
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		appendStringInfo(buf, "{\"feature\": \"%s\", \"value\": ", DurpredFeatures[f].name);
+		if (isnan(x[f]))
+			appendStringInfoString(buf, "null");
+		else
+			AppendJsonNumber(buf, ShownValue(x[f]));
+		appendStringInfoString(buf, ", \"seconds\": ");
+		AppendJsonNumber(buf, RoundToCents(e->phi[f] * per_unit));
+		appendStringInfoChar(buf, '}');
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/*
  * durpred_predict_json
- *		The reference service's /predict response for a request body.
+ *		The reference service's /predict response for a request body; with
+ *		explain, its "top_factors" too.  (The 0.4.0 definition, which a
+ *		server may still have before ALTER EXTENSION UPDATE, passes one
+ *		argument.)
  */
 Datum
 durpred_predict_json(PG_FUNCTION_ARGS)
 {
+	float		x[DURPRED_VECTOR_LEN];
+	CachedModel *model;
 	double		seconds;
+	bool		explain = false;
 	DurationCategory category;
 	StringInfoData buf;
-	char		number[DOUBLE_SHORTEST_DECIMAL_LEN];
-	CachedModel *model;
 
+	if (PG_NARGS() > 1)
+	{
+		if (PG_ARGISNULL(1))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("explain must not be NULL")));
+		explain = PG_GETARG_BOOL(1);
+	}
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	seconds = JsonbPrediction(PG_GETARG_JSONB_P(0), &model);
+	model = JsonbFeatures(PG_GETARG_JSONB_P(0), x);
+	seconds = ScorerSeconds(model->scorer, x);
 	if (!isfinite(seconds))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("the model's prediction is not finite")));
 	category = DurationCategoryOf(seconds);
-	double_to_shortest_decimal_buf(RoundToCents(seconds), number);
 
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
 	AppendJsonString(&buf, "duration_category", DurationCategoryLabel(category));
 	appendStringInfoString(&buf, ", ");
 	AppendJsonString(&buf, "duration_description", DurationCategoryDescription(category));
-	appendStringInfo(&buf, ", \"predicted_duration\": %s, ", number);
+	appendStringInfoString(&buf, ", \"predicted_duration\": ");
+	AppendJsonNumber(&buf, RoundToCents(seconds));
+	appendStringInfoString(&buf, ", ");
 	AppendJsonString(&buf, "recommendation", DurationCategoryRecommendation(category));
 	/* only a model with interval data has an interval (src/interval.c) */
 	if (model->scorer->intervals != NULL)
 		AppendJsonInterval(&buf, model->scorer->intervals, seconds);
+	if (explain)
+	{
+		Explanation e;
+
+		Explain(model, x, &e);
+		AppendTopFactors(&buf, model->scorer, x, &e);
+	}
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/*
+ * ReturnExplanation
+ *		explain_duration's rows for a feature vector: (feature, value,
+ *		contribution) for each of the model's inputs, by descending absolute
+ *		contribution, then ('base_value', NULL, base value).
+ */
+static Datum
+ReturnExplanation(FunctionCallInfo fcinfo, CachedModel *model, const float *x)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Explanation e;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	int			i;
+
+	Explain(model, x, &e);
+	/* keep in sync with sql/durpred--0.5.0.sql:durpred.explain_duration's result */
+	for (i = 0; i < e.num; i++)
+	{
+		int			f = e.order[i];
+
+		values[0] = CStringGetTextDatum(DurpredFeatures[f].name);
+		nulls[1] = isnan(x[f]);
+		values[1] = Float8GetDatum(nulls[1] ? 0 : ShownValue(x[f]));
+		values[2] = Float8GetDatum(e.phi[f]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	values[0] = CStringGetTextDatum("base_value");
+	nulls[1] = true;
+	values[1] = (Datum) 0;
+	values[2] = Float8GetDatum(e.base_value);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}
+
+/*
+ * durpred_explain_duration
+ *		The named-argument form of explain_duration.
+ */
+Datum
+durpred_explain_duration(PG_FUNCTION_ARGS)
+{
+	float		x[DURPRED_VECTOR_LEN];
+	CachedModel *model;
+
+	NamedFeatures(fcinfo, x);
+	model = CurrentModel(false);
+	InitMaterializedSRF(fcinfo, 0);
+	return ReturnExplanation(fcinfo, model, x);
+}
+
+/*
+ * durpred_explain_duration_record
+ *		The record form: a NULL row gives no rows.
+ */
+Datum
+durpred_explain_duration_record(PG_FUNCTION_ARGS)
+{
+	float		x[DURPRED_VECTOR_LEN];
+	CachedModel *model;
+
+	if (PG_ARGISNULL(0))
+	{
+		InitMaterializedSRF(fcinfo, 0);
+		return (Datum) 0;
+	}
+	PredictRecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
+	model = CurrentModel(false);
+	InitMaterializedSRF(fcinfo, 0);
+	return ReturnExplanation(fcinfo, model, x);
+}
+
+/*
+ * durpred_explain_duration_jsonb
+ *		The jsonb form: a NULL request gives no rows.
+ */
+Datum
+durpred_explain_duration_jsonb(PG_FUNCTION_ARGS)
+{
+	float		x[DURPRED_VECTOR_LEN];
+	CachedModel *model;
+
+	if (PG_ARGISNULL(0))
+	{
+		InitMaterializedSRF(fcinfo, 0);
+		return (Datum) 0;
+	}
+	model = JsonbFeatures(PG_GETARG_JSONB_P(0), x);
+	InitMaterializedSRF(fcinfo, 0);
+	return ReturnExplanation(fcinfo, model, x);
 }
 
 /*

@@ -131,6 +131,8 @@ durpred_install_model(PG_FUNCTION_ARGS)
 	CheckModelSize(VARSIZE_ANY_EXHDR(bytes));
 	scorer = ScorerBuild(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), info,
 						 ERRCODE_INVALID_PARAMETER_VALUE);
+	/* at install only: a model stored before is loaded as it always was */
+	ScorerCheckRange(scorer, ERRCODE_INVALID_PARAMETER_VALUE);
 	snprintf(version_text, sizeof(version_text), INT64_FORMAT "." INT64_FORMAT "." INT64_FORMAT,
 			 scorer->xgboost_version[0], scorer->xgboost_version[1],
 			 scorer->xgboost_version[2]);

@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "lib/stringinfo.h"
@@ -21,6 +22,7 @@
 
 #include "booster.h"
 #include "evaluator.h"
+#include "explain.h"
 #include "interval.h"
 #include "model.h"
 #include "scorer.h"
@@ -280,6 +282,60 @@ ScorerBuild(const char *data, size_t len, Jsonb *info, int invalid_errcode)
 }
 
 /*
+ * RefuseMarginBound
+ *		Raises sqlerrcode for a margin bound ("largest" or "smallest") that
+ *		is not finite, saying where the sum overflows.
+ */
+static void
+pg_attribute_noreturn()
+RefuseMarginBound(const Scorer *scorer, const MarginBound *bound,
+				  const char *which, int sqlerrcode)
+{
+	ereport(ERROR,
+			(errcode(sqlerrcode),
+			 errmsg("model refused: its %s possible margin is not finite in float32", which),
+			 errdetail("The base margin %g plus each tree's %s leaf value, summed in float32 in tree order as XGBoost sums them, reaches %g before tree %d of %d, whose %s leaf %g takes it past %g.",
+					   scorer->evaluator->base_margin, which, bound->before,
+					   bound->overflow_tree, scorer->num_trees, which,
+					   bound->leaf, bound->leaf > 0 ? FLT_MAX : -FLT_MAX),
+			 errhint("Inputs that reach such leaves could not be scored; check how the model was trained or written.")));
+}
+
+/*
+ * ScorerCheckRange
+ *		Refuses, with sqlerrcode, a model whose margin can be infinite in
+ *		float32 (either bound of EvaluatorMarginBounds overflows), so that
+ *		some of its predictions would be infinite or NaN; and a model with a
+ *		log link (it predicts exp(margin)) whose smallest margin is beyond
+ *		log(FLT_MAX), so that every one of its predictions would be infinite.
+ *
+ * A log link model whose largest margin bound is beyond log(FLT_MAX) is
+ * accepted: the bound adds up each tree's largest leaf on its own, several
+ * times the largest margin that any input reaches (3 to 5 times for gamma,
+ * Tweedie and Poisson models of 300 to 2,000 trees trained on durations),
+ * so refusing on it could refuse a sound model.  A prediction that does
+ * overflow is infinite.
+ */
+void
+ScorerCheckRange(const Scorer *scorer, int sqlerrcode)
+{
+	MarginBound lowest;
+	MarginBound highest;
+
+	EvaluatorMarginBounds(scorer->evaluator, &lowest, &highest);
+	if (!isfinite(highest.value))
+		RefuseMarginBound(scorer, &highest, "largest", sqlerrcode);
+	if (!isfinite(lowest.value))
+		RefuseMarginBound(scorer, &lowest, "smallest", sqlerrcode);
+	if (scorer->evaluator->transform == TRANSFORM_EXP && !isfinite(expf(lowest.value)))
+		ereport(ERROR,
+				(errcode(sqlerrcode),
+				 errmsg("model refused: every prediction overflows float32"),
+				 errdetail("Objective \"%s\" predicts exp(margin), and the smallest possible margin, %g, is above %g, beyond which exp(margin) is not finite in float32.",
+						   scorer->objective, lowest.value, logf(FLT_MAX))));
+}
+
+/*
  * ScorerPredict
  *		Scores one vector with the evaluator durpred.evaluator selects.
  */
@@ -316,4 +372,35 @@ ScorerSeconds(const Scorer *scorer, const float *x)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("the model's prediction is NaN")));
 	return d > 0 ? d : 0.0;
+}
+
+/*
+ * ScorerExplainer
+ *		The explainer of the scorer's trees: built once, on the first
+ *		explanation, so that a model that is only scored does not pay for
+ *		it.  A failed build leaves nothing behind.
+ */
+const Explainer *
+ScorerExplainer(Scorer *scorer)
+{
+	if (unlikely(scorer->explainer == NULL))
+	{
+		MemoryContext cxt = AllocSetContextCreate(scorer->cxt, "durpred explainer",
+												  ALLOCSET_DEFAULT_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		PG_TRY();
+		{
+			scorer->explainer = ExplainerBuild(scorer->evaluator);
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(old);
+			MemoryContextDelete(cxt);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(old);
+	}
+	return scorer->explainer;
 }

@@ -13,6 +13,7 @@
 
 #include "booster.h"
 #include "evaluator.h"
+#include "explain.h"
 #include "feature.h"
 
 typedef struct Scorer
@@ -31,6 +32,7 @@ typedef struct Scorer
 
 	/* scoring */
 	Evaluator  *evaluator;
+	Explainer  *explainer;		/* built at the first explanation */
 	BoosterHandle booster;
 	float		defaults[DURPRED_VECTOR_LEN];	/* of the jsonb request form */
 	struct IntervalTable *intervals;	/* info.intervals (interval.h), or NULL */
@@ -57,6 +59,13 @@ extern int	durpred_evaluator;
 extern Scorer *ScorerBuild(const char *data, size_t len, Jsonb *info,
 						   int invalid_errcode);
 
+/*
+ * Refuses (sqlerrcode) a model some of whose margins are not finite in
+ * float32, or whose every prediction overflows its output transform; see
+ * scorer.c.
+ */
+extern void ScorerCheckRange(const Scorer *scorer, int sqlerrcode);
+
 /* The model's output for a feature vector, before clamping. */
 extern float ScorerPredict(const Scorer *scorer, const float *features);
 
@@ -65,5 +74,11 @@ extern float ScorerPredict(const Scorer *scorer, const float *features);
  * at 0 as the reference service does; a NaN output raises 22000.
  */
 extern double ScorerSeconds(const Scorer *scorer, const float *features);
+
+/*
+ * The model's TreeSHAP explainer, built at its first use and kept with the
+ * scorer (in a context of its own under scorer->cxt).
+ */
+extern const Explainer *ScorerExplainer(Scorer *scorer);
 
 #endif							/* DURPRED_SCORER_H */

@@ -344,8 +344,11 @@ Score(void *arg)
 	Scoring    *scoring = arg;
 	Estimate   *estimate = &scoring->estimate;
 
-	/* the callbacks only mark the cache stale: the model outlives the reads */
-	CachedModel *model = ServingModel();
+	/*
+	 * The active model, never the writer's durpred.model.  The callbacks
+	 * only mark the cache stale: the model outlives the reads.
+	 */
+	CachedModel *model = ActiveModel();
 	float		x[DURPRED_VECTOR_LEN];
 	Interval	second = {.time = USECS_PER_SEC};
 	bool		found;

@@ -257,6 +257,7 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 	json_t	   *excluded = json_object();
 	json_t	   *importance = json_object();
 	json_t	   *defaults = json_object();
+	json_t	   *shap = json_object();
 	json_t	   *run = json_object();
 	double		first = NAN,
 				last = NAN;
@@ -320,6 +321,8 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 
 	for (i = 0; i < NUM_FEATURES; i++)
 		json_object_set_new(importance, data->features->name[i], json_real(result->importance[i]));
+	for (i = 0; i < NUM_FEATURES && result->has_mean_abs_shap; i++)
+		json_object_set_new(shap, data->features->name[i], json_real(result->mean_abs_shap[i]));
 	for (i = 0; i < NUM_FEATURES; i++)
 		if (!isnan(result->defaults[i]))
 			json_object_set_new(defaults, data->features->name[i], json_real(result->defaults[i]));
@@ -344,6 +347,11 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 	json_object_set_new(info, "split", sp);
 	json_object_set_new(info, "data", d);
 	json_object_set_new(info, "feature_importance", importance);
+	/* read by durpred.feature_importance (sql/durpred--0.5.0.sql) */
+	if (result->has_mean_abs_shap)
+		json_object_set_new(info, "mean_abs_shap", shap);
+	else
+		json_decref(shap);
 	json_object_set_new(info, "defaults", defaults);
 	json_object_set_new(info, "run", run);
 	if (result->intervals_json != NULL)

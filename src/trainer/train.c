@@ -143,6 +143,45 @@ predict_all(BoosterHandle b, DMatrixHandle all, size_t n, float *out)
 }
 
 /*
+ * mean_abs_shap
+ *		The mean absolute TreeSHAP value of each feature over the test split
+ *		(XGBoost's pred_contribs, in margin space): the global importance
+ *		that durpred.feature_importance reports beside get_score's.
+ */
+static void
+mean_abs_shap(BoosterHandle b, const Dataset *data, const Split *split,
+			  TrainResult *result)
+{
+	DMatrixHandle test;
+	bst_ulong const *shape;
+	bst_ulong	dim;
+	const float *contribs;
+	size_t		i;
+	int			f;
+
+	result->has_mean_abs_shap = false;
+	if (split->n_test == 0)
+		return;
+	test = make_dmatrix(data, split->test, split->n_test);
+	xgb(XGBoosterPredictFromDMatrix(b, test,
+									"{\"type\": 2, \"training\": false, \"iteration_begin\": 0, "
+									"\"iteration_end\": 0, \"strict_shape\": false}",
+									&shape, &dim, &contribs), "compute SHAP values");
+	if (dim != 2 || shape[0] != split->n_test || shape[1] != NUM_FEATURES + 1)
+		pg_fatal("XGBoost's SHAP values have an unexpected shape");
+	for (f = 0; f < NUM_FEATURES; f++)
+	{
+		double		sum = 0;
+
+		for (i = 0; i < split->n_test; i++)
+			sum += fabs(contribs[i * (NUM_FEATURES + 1) + f]);
+		result->mean_abs_shap[f] = sum / split->n_test;
+	}
+	result->has_mean_abs_shap = true;
+	xgb(XGDMatrixFree(test), "free a matrix");
+}
+
+/*
  * split_metrics
  *		RMSE, MAE and R^2 of predictions on the rows of one split, in double.
  */
@@ -395,6 +434,8 @@ Train(const Dataset *data, const Split *split, const Options *opts, TrainResult 
 	result->predictions = pg_malloc(data->n * sizeof(float));
 	predict_all(sliced, dall, data->n, result->predictions);
 	all_metrics(data, split, result->predictions, &result->metrics);
+
+	mean_abs_shap(sliced, data, split, result);
 
 	xgb(XGBoosterFeatureScore(sliced, "{\"importance_type\": \"gain\"}", &n_scores,
 							  &score_names, &score_dim, &score_shape, &scores),

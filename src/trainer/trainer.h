@@ -125,6 +125,8 @@ typedef struct TrainResult
 	Comparison	comparison;
 	float	   *predictions;	/* of every row of the dataset */
 	double		importance[NUM_FEATURES];	/* gain, 0 if never used */
+	bool		has_mean_abs_shap;	/* false when the test split is empty */
+	double		mean_abs_shap[NUM_FEATURES];	/* over the test split */
 	double		defaults[NUM_FEATURES]; /* training medians, NaN if none */
 	int			xgboost_version[3];
 	struct IntervalFit *intervals;	/* interval.h; NULL when none */

@@ -136,34 +136,7 @@ SELECT is((SELECT count(*) FROM brute b JOIN sample s USING (run_id)
 		  0::bigint, 'median equals percentile_cont(0.5)');
 
 -- the history summary of every page, recomputed from the runs
-CREATE FUNCTION pg_temp.summary_mismatches() RETURNS bigint LANGUAGE sql AS $$
-	WITH r AS (
-		SELECT notebook_page_id AS page, durpred.run_duration_us(finished_at, started_at) AS us,
-			   id, status = 'failed' AS failed
-		FROM app.noteflow_run
-		WHERE status IN ('success', 'failed', 'cancelled')
-		  AND durpred.run_duration_us(finished_at, started_at) IS NOT NULL),
-	ranked AS (
-		SELECT r.*, row_number() OVER (PARTITION BY page ORDER BY us, id) AS rk,
-			   count(*) OVER (PARTITION BY page) AS n
-		FROM r),
-	e AS (
-		SELECT p.id AS page_id, count(r.id) AS runs, count(r.id) FILTER (WHERE r.failed) AS failed_runs,
-			   coalesce(sum(r.us), 0) AS sum_us, coalesce(sum(r.us::numeric * r.us), 0) AS sum_squares_us,
-			   max(r.us) FILTER (WHERE r.rk = (r.n + 1) / 2) AS median_low_us,
-			   max(r.id) FILTER (WHERE r.rk = (r.n + 1) / 2) AS median_low_run,
-			   max(r.us) FILTER (WHERE r.rk = r.n / 2 + 1) AS median_high_us,
-			   max(r.id) FILTER (WHERE r.rk = r.n / 2 + 1) AS median_high_run
-		FROM app.notebook_page p LEFT JOIN ranked r ON r.page = p.id
-		GROUP BY p.id)
-	SELECT count(*)
-	FROM e FULL JOIN analytics.page_history_summary h USING (page_id)
-	WHERE h.complete IS DISTINCT FROM true
-	   OR (e.runs, e.failed_runs, e.sum_us, e.sum_squares_us, e.median_low_us, e.median_low_run,
-		   e.median_high_us, e.median_high_run)
-		  IS DISTINCT FROM (h.runs, h.failed_runs, h.sum_us, h.sum_squares_us, h.median_low_us,
-							h.median_low_run, h.median_high_us, h.median_high_run)
-$$;
+\i test/fixtures/summary_check.sql
 SELECT is(pg_temp.summary_mismatches(), 0::bigint,
 		  'the history summary of every page equals a recomputation from its runs');
 SELECT is((SELECT count(*) FROM app.notebook_page p

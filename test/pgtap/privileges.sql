@@ -13,7 +13,7 @@ CREATE EXTENSION durpred;
 GRANT SELECT ON tiny TO PUBLIC;
 
 BEGIN;
-SELECT plan(25);
+SELECT plan(26);
 
 CREATE ROLE durpred_test_user;
 CREATE ROLE durpred_test_admin IN ROLE durpred_admin;
@@ -66,16 +66,21 @@ SELECT throws_ok($$SELECT model FROM durpred.model$$, '42501', NULL,
 				 'an admin reads bytes only through export_model');
 RESET ROLE;
 
--- the functions that change the registry run as their owner, safely
+-- the functions that change the registry run as their owner, safely, and
+-- so do those that read a model's bytes for everyone (model_info,
+-- feature_importance)
 SELECT is((SELECT count(*)::int FROM pg_proc p
 		   WHERE p.pronamespace = 'durpred'::regnamespace
-			 AND p.proname IN ('install_model', 'activate_model', 'deactivate_model', 'export_model', 'model_info')
+			 AND p.proname IN ('install_model', 'activate_model', 'deactivate_model', 'export_model',
+							   'model_info', 'feature_importance')
 			 AND p.prosecdef
 			 AND p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp']),
-		  6, 'every SECURITY DEFINER function pins its search_path');
+		  7, 'every SECURITY DEFINER function pins its search_path');
 SELECT is((SELECT count(*)::int FROM pg_proc p
 		   WHERE p.pronamespace = 'durpred'::regnamespace AND p.prosecdef),
-		  6, 'no other function is SECURITY DEFINER');
+		  7, 'no other function is SECURITY DEFINER');
+SELECT ok(NOT has_function_privilege('public', 'durpred.tree_importance(bytea)', 'EXECUTE'),
+		  'PUBLIC cannot execute tree_importance, which reads any model bytes it is given');
 SELECT ok(NOT has_function_privilege('public', 'durpred.install_model(text, bytea, jsonb, boolean)', 'EXECUTE'),
 		  'PUBLIC cannot execute install_model');
 

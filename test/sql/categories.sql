@@ -35,6 +35,10 @@ FROM unnest(ARRAY[0, 5, 5.004, 30, 119.999, 120, 299.5, 300, 300.001, 3366.36]::
      durpred.describe_duration(s) AS d;
 -- a raw prediction below zero is clamped at 0, as the reference service does
 SELECT * FROM durpred.describe_duration(-2.5);
+-- and so is -0: it shows as 0, not -0
+SELECT * FROM durpred.describe_duration('-0');
+SELECT (durpred.describe_duration(s)).predicted_duration::text AS shown
+FROM unnest(ARRAY['-0', '-0.001', '-1e-300']::float8[]) AS s;
 -- Python's round(x, 2): the exact binary value, ties to even
 SELECT (durpred.describe_duration(s)).predicted_duration
 FROM unnest(ARRAY[0.125, 0.375, 2.675, 1.005, 1e15 + 0.3, 'Infinity']::float8[]) AS s;

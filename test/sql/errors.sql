@@ -90,6 +90,19 @@ SELECT durpred.install_model('x', convert_to(repeat('{"a": ', 100) || '1' || rep
 SELECT durpred.install_model('x', convert_to((SELECT j::text FROM tiny) || ' {}', 'UTF8'));
 SELECT durpred.install_model('x', convert_to('{"a": 1, "a": 2}', 'UTF8'));
 SELECT durpred.install_model('x', convert_to('{"a": "\ud800"}', 'UTF8'));
+-- XGBoost's legacy binary format (before 1.0, and up to 1.7 for a name not
+-- ending in .json or .ubj): the error says what it is and how to save it
+-- again.  With 1.x's magic "binf", without it (as before 1.0), and its
+-- base64 form
+SELECT durpred.install_model('x', '\x62696e660000003f'::bytea || decode(repeat('00', 132), 'hex')
+	|| '\x1000000000000000'::bytea || convert_to('reg:squarederror', 'UTF8')
+	|| '\x0600000000000000'::bytea || convert_to('gbtree', 'UTF8'));
+SELECT durpred.install_model('x', '\x0000003f19000000'::bytea || decode(repeat('00', 128), 'hex')
+	|| '\x0a00000000000000'::bytea || convert_to('reg:linear', 'UTF8')
+	|| '\x0600000000000000'::bytea || convert_to('gbtree', 'UTF8'));
+SELECT durpred.install_model('x', convert_to('bs64AAAAPxkAAAA=', 'UTF8'));
+-- a single brace
+SELECT durpred.install_model('x', '{'::bytea);
 -- UBJSON: a length prefix far beyond the end of the input
 SELECT durpred.install_model('x', '\x7b4c7fffffffffffffff'::bytea);
 SELECT durpred.install_model('x', '\x7b4c00000000000000016c5b2464234c0fffffffffffffff'::bytea);
@@ -121,6 +134,38 @@ SELECT durpred.install_model('x', pg_temp.broken('{learner,feature_names}', '["s
 -- without names, a model needs the 25 features
 SELECT durpred.install_model('x', pg_temp.broken('{learner,feature_names}', '[]'));
 
+-- a model whose margin can overflow float32 (two trees whose every leaf
+-- is 3e38): 22023, saying where the sum of the largest (or smallest) leaves
+-- passes the largest float32
+CREATE FUNCTION pg_temp.two_trees(leaves text, objective text DEFAULT 'reg:squarederror') RETURNS bytea
+LANGUAGE sql AS $$
+	SELECT convert_to(replace(jsonb_set(jsonb_set(jsonb_set(jsonb_set(t.j,
+			'{learner,gradient_booster,model,trees}',
+			jsonb_build_array(t.j #> '{learner,gradient_booster,model,trees,0}',
+							  jsonb_set(t.j #> '{learner,gradient_booster,model,trees,0}', '{id}', '1'))),
+			'{learner,gradient_booster,model,gbtree_model_param,num_trees}', '"2"'),
+			'{learner,gradient_booster,model,tree_info}', '[0, 0]'),
+			'{learner,objective,name}', to_jsonb(objective))::text,
+		'[2.5, 30.0, 100.0, 10.0, 20.0]', '[2.5, 30.0, ' || leaves || ']'), 'UTF8')
+	FROM tiny t
+$$;
+SELECT durpred.install_model('x', pg_temp.two_trees('3e38, 3e38, 3e38'));
+SELECT durpred.install_model('x', pg_temp.two_trees('-3e38, 1.0, 2.0'));
+SELECT durpred.install_model('x', pg_temp.two_trees('1e38, 3e38, 1e38'));
+-- with a log link (gamma, Tweedie, Poisson), a model whose smallest margin
+-- is beyond log(FLT_MAX) = 88.72 overflows in every prediction: 22023
+SELECT durpred.install_model('x', pg_temp.two_trees('50.0, 45.0, 60.0', 'reg:gamma'));
+-- one whose largest margin only is beyond it installs (the bound adds each
+-- tree's largest leaf on its own, which sound models of many trees pass);
+-- an input that does reach it predicts Infinity
+SELECT durpred.install_model('loglink', pg_temp.two_trees('50.0, 1.0, 2.0', 'reg:gamma')) > 0 AS installed;
+SET durpred.model = 'loglink';
+SELECT durpred.predict_duration(sql_blocks => 1, historical_avg_duration => 5) AS seconds,
+	   durpred.predict_duration(sql_blocks => 3) AS beyond;
+RESET durpred.model;
+-- and so does one whose bound is large but finite (3e38 + 0.5 in one tree)
+SELECT durpred.install_model('large', pg_temp.tiny_text_replace('[2.5, 30.0, 100.0, 10.0, 20.0]', '[2.5, 30.0, 3e38, 3e38, 3e38]')) > 0 AS installed;
+
 -- kinds of model durpred does not serve: 0A000
 SELECT durpred.install_model('x', pg_temp.broken('{learner,objective,name}', '"binary:logistic"'));
 SELECT durpred.install_model('x', pg_temp.broken('{learner,gradient_booster,name}', '"dart"'));
@@ -147,6 +192,9 @@ SELECT durpred.predict_duration(sql_blocks => -1);
 SELECT durpred.predict_duration('{"nope": 1}'::jsonb);
 SELECT durpred.predict_duration('{"sql_blocks": "1"}'::jsonb);
 SELECT durpred.install_model('x', 'junk'::bytea);
+SELECT durpred.install_model('x', '\x62696e660000003f'::bytea || decode(repeat('00', 132), 'hex')
+	|| '\x1000000000000000'::bytea || convert_to('reg:squarederror', 'UTF8'));
+SELECT durpred.install_model('x', pg_temp.two_trees('3e38, 3e38, 3e38'));
 SELECT durpred.install_model('x', pg_temp.broken('{learner,gradient_booster,name}', '"dart"'));
 SELECT durpred.activate_model(999);
 \set VERBOSITY default

@@ -144,6 +144,28 @@ VALUES (201, 20, 1, 'pending', '2025-06-02 09:00+00')
 RETURNING id, estimated_duration, estimated_completion_at;
 RESET ROLE;
 SELECT run_id, model_id, estimated_duration FROM analytics.run_estimate WHERE run_id = 201;
+-- the stored estimate is the active model's, whatever the writer's
+-- durpred.model says: a writer may score with another model in its own
+-- queries, but not choose the one behind the estimates of its rows
+SELECT durpred.install_model('other', pg_temp.tiny_bytes(jsonb_set((SELECT j FROM tiny),
+		'{learner,gradient_booster,model,trees,0,split_conditions}', '[2.5, 30.0, 100.0, 70.0, 80.0]'))) AS other_id \gset
+SET ROLE regress_durpred_writer;
+SET durpred.model = 'other';
+SELECT durpred.predict_duration(sql_blocks => 1) AS writers_own_query;
+INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (203, 20, 1, 'pending', '2025-06-02 09:00+00')
+RETURNING id, estimated_duration, estimated_completion_at;
+-- a name that no model has changes nothing either
+SET durpred.model = 'no such model';
+INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (204, 20, 1, 'pending', '2025-06-02 09:00+00')
+RETURNING id, estimated_duration, estimated_completion_at;
+RESET durpred.model;
+RESET ROLE;
+SELECT l.run_id, l.model_id = (SELECT id FROM durpred.models WHERE active) AS by_active_model,
+	   l.model_id = :other_id AS by_other,
+	   l.estimated_duration = durpred.predict_duration(sql_blocks => 1) AS equals_active_prediction
+FROM analytics.run_estimate l WHERE l.run_id IN (203, 204) ORDER BY l.run_id;
 -- an owner that may not read the blocks: a WARNING, both NULL, the row written
 REVOKE SELECT ON app.block FROM regress_durpred_owner;
 SET ROLE regress_durpred_writer;

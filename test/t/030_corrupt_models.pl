@@ -6,7 +6,8 @@
 # num_feature, arrays of the wrong length, unsupported kinds, and random
 # byte flips.  install_model refuses every broken one with a specific
 # SQLSTATE, nothing is stored, the server never restarts, and valid models
-# keep working afterwards.
+# keep working afterwards.  A model in XGBoost's legacy binary format is
+# refused with an error that says what it is.
 use strict;
 use warnings;
 
@@ -111,6 +112,27 @@ is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'),
 my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|server process .* was terminated/,
 	'no backend died');
+
+# a model in XGBoost's legacy binary format, as XGBoost before 2.0 saves it
+# for a file name that does not end in .json: refused with 22P03, saying
+# what it is and how to save it again
+system_or_bail($python, '-c',
+	"import xgboost as xgb; xgb.Booster(model_file='$dir/reference_like.json').save_model('$dir/legacy.model')");
+SKIP:
+{
+	skip 'this XGBoost no longer writes the legacy binary format', 4
+	  if substr(slurp_file("$dir/legacy.model"), 0, 1) eq '{';
+	my ($ret, $out, $err) = $node->psql('postgres',
+		qq{SELECT durpred.install_model('legacy', pg_read_binary_file('$dir/legacy.model'))},
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	isnt($ret, 0, 'a model in the legacy binary format is refused');
+	like($err, qr/ERROR:\s+22P03: model file is in XGBoost's legacy binary format/,
+		'with 22P03, saying what it is');
+	like($err, qr/HINT:\s+Load the model with any XGBoost release from 1\.0 on and save it again as JSON or UBJSON/,
+		'and how to save it again');
+	is($node->safe_psql('postgres', q{SELECT count(*) FROM durpred.models WHERE name = 'legacy'}),
+		'0', 'nothing is stored');
+}
 
 # a valid model still installs and scores
 is( $node->safe_psql(

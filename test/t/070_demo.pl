@@ -124,6 +124,11 @@ sub refused_until_updated
 		'saying which version it found');
 	like($stderr, qr/HINT:\s+ALTER EXTENSION durpred UPDATE/, 'and how to update it');
 	$node->safe_psql($db, 'ALTER EXTENSION durpred UPDATE');
+	is( $node->safe_psql(
+			$db, q{SELECT e.extversion = a.default_version
+				   FROM pg_extension e JOIN pg_available_extensions a ON a.name = e.extname
+				   WHERE e.extname = 'durpred'}),
+		't', "ALTER EXTENSION durpred UPDATE brings $version to the installed default version");
 	is(psql_file($db, $file), 0, "after ALTER EXTENSION durpred UPDATE $file runs") or diag($stderr);
 }
 

@@ -1,4 +1,4 @@
-# test/t/110_intervals.pl
+# test/t/120_intervals.pl
 #
 # Prediction intervals on the demo data: durpred-train --split time
 # calibrates on the validation rows and reports the test rows (the newest
