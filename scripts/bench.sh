@@ -87,14 +87,16 @@ jsonb=$(median_ms "${serial}SELECT sum(durpred.predict_duration(body)) FROM benc
 jsonb_floor=$(median_ms "${serial}SELECT count(body) FROM bench.requests" 5)
 jsonb_rows=$(psqlq -c 'SELECT count(*) FROM bench.requests')
 # predict_interval's named form against predict_duration's: the same model
-# with a calibration table of 20 bins in its info (as durpred-train writes
-# one), measured alternately with predict_duration on it
+# with a calibration table of 4 groups of 5 bins in its info (as
+# durpred-train writes one), measured alternately with predict_duration on it
 psqlq -c "SELECT durpred.install_model('bench33_intervals', pg_read_binary_file('$work/models/reference_like.ubj'),
-	jsonb_build_object('intervals', jsonb_build_object('method', 'conformal-log-binned', 'format', 1, 'offset', 1,
-		'levels', '[0.5, 0.8, 0.9, 0.95]'::jsonb,
-		'bins', (SELECT jsonb_agg(jsonb_build_object('upper', CASE WHEN b < 20 THEN b * 3 END,
-			'low', '[-0.3, -0.6, -0.8, -1.0]'::jsonb, 'high', '[0.3, 0.7, 1.0, 1.4]'::jsonb) ORDER BY b)
-			FROM generate_series(1, 20) b))), true)" >/dev/null
+	jsonb_build_object('intervals', jsonb_build_object('method', 'log-ratio-quantiles', 'format', 2, 'offset', 1,
+		'levels', '[0.5, 0.8, 0.9, 0.95]'::jsonb, 'group_by', 'historical_run_count',
+		'groups', (SELECT jsonb_agg(jsonb_build_object('below', CASE WHEN g < 4 THEN (ARRAY[3, 10, 30])[g] END,
+			'bins', (SELECT jsonb_agg(jsonb_build_object('upper', CASE WHEN b < 5 THEN b * 12 END,
+				'low', '[-0.3, -0.6, -0.8, -1.0]'::jsonb, 'high', '[0.3, 0.7, 1.0, 1.4]'::jsonb) ORDER BY b)
+				FROM generate_series(1, 5) b)) ORDER BY g)
+			FROM generate_series(1, 4) g))), true)" >/dev/null
 interval_named=$(median_ms "${serial}SELECT sum((durpred.predict_interval($cols)).high) FROM bench.features" 5)
 named_same=$(median_ms "${serial}SELECT sum(durpred.predict_duration($cols)) FROM bench.features" 5)
 psqlq -c "SELECT durpred.activate_model('bench33')" >/dev/null
@@ -118,7 +120,7 @@ figure "trivial 25-argument C function, 1M rows (the floor)" "$floor ms" "median
 scoring "predict_duration(<25 columns>), 1M rows, 33 trees depth 8" "$named" 1000000 "$floor" \
 	"median of 5; targets: <= 6x the floor, >= 20x faster than XGBoost per row"
 scoring "predict_duration(record), 1M rows" "$record" 1000000 "$floor" "median of 5"
-figure "predict_interval(<25 columns>, 0.8), 1M rows, the same model with 20 interval bins" \
+figure "predict_interval(<25 columns>, 0.8), 1M rows, the same model with 4 x 5 interval bins" \
 	"$interval_named ms = $(ratio "$interval_named" "$named_same")x predict_duration(<25 columns>) on it ($named_same ms)" \
 	"median of 5; target <= 1.5x, at most 2x"
 scoring "predict_duration(jsonb), $jsonb_rows request bodies of 25 keys" "$jsonb" "$jsonb_rows" "$jsonb_floor" \

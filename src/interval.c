@@ -8,11 +8,12 @@
  *
  * durpred-train (src/trainer/interval.c) calibrates the log ratio of
  * actual to estimated duration (each plus an offset of 1 s) on the
- * validation rows, in bins of the estimate, by split-conformal quantiles;
- * the table travels in the model's info, so that it is installed,
- * versioned, exported, dumped and activated with the trees as one model.
- * Here an estimate's interval at a level is, with lo and hi its bin's
- * quantiles:
+ * validation rows, in groups of runs by a feature (historical_run_count:
+ * how much history the page had) and, within a group, in bins of the
+ * estimate; the table travels in the model's info, so that it is
+ * installed, versioned, exported, dumped and activated with the trees as
+ * one model.  Here an estimate's interval at a level is, with lo and hi
+ * the quantiles of its group's bin:
  *
  *		low  = max(0, min(estimate, (estimate + offset) e^lo - offset))
  *		high = max(estimate, (estimate + offset) e^hi - offset)
@@ -51,8 +52,9 @@ DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_interval_with_model);
 /* keep in sync with src/trainer/interval.c:IntervalLevels */
 static const double interval_levels[INTERVAL_NUM_LEVELS] = {0.5, 0.8, 0.9, 0.95};
 
-#define INTERVAL_METHOD "conformal-log-binned"
-#define INTERVAL_FORMAT 1
+#define INTERVAL_METHOD "log-ratio-quantiles"
+#define INTERVAL_FORMAT 2
+#define MAX_GROUPS 100
 #define MAX_BINS 10000
 #define MAX_OFFSET 1e6
 /* |log ratio| beyond this (a factor of e^50) is no calibration */
@@ -167,9 +169,9 @@ ArrayOf(JsonbValue *v, const char *what, int min, int max)
  *		The INTERVAL_NUM_LEVELS residual quantiles of a bin.
  */
 static void
-LogRatios(JsonbContainer *bin, const char *key, int b, double *out)
+LogRatios(JsonbContainer *bin, const char *key, const char *bin_what, double *out)
 {
-	char	   *what = psprintf("\"%s\" of bin %d", key, b);
+	char	   *what = psprintf("\"%s\" of %s", key, bin_what);
 	JsonbContainer *a = ArrayOf(Member(bin, key), what, INTERVAL_NUM_LEVELS,
 								INTERVAL_NUM_LEVELS);
 	int			l;
@@ -183,26 +185,82 @@ LogRatios(JsonbContainer *bin, const char *key, int b, double *out)
 }
 
 /*
+ * ReadBins
+ *		The bins of group g (the array bins) into table, from bin
+ *		table->num_bins on: upper bounds strictly increasing and the last
+ *		one null, quantiles finite, each level's low <= high, and wider
+ *		levels containing narrower ones.
+ */
+static void
+ReadBins(JsonbContainer *bins, int g, IntervalTable *table)
+{
+	static const char *const bin_keys[] = {"upper", "rows", "low", "high", NULL};
+	int			n = JsonContainerSize(bins);
+	int			first = table->num_bins;
+	int			i,
+				l;
+
+	for (i = 0; i < n; i++)
+	{
+		int			b = first + i;
+		char	   *what = psprintf("bin %d of group %d", i, g);
+		JsonbContainer *bin = ObjectOf(getIthJsonbValueFromContainer(bins, i), what);
+		double	   *lo = &table->low[b * INTERVAL_NUM_LEVELS];
+		double	   *hi = &table->high[b * INTERVAL_NUM_LEVELS];
+		JsonbValue *v;
+
+		CheckKeys(bin, bin_keys, what);
+		v = Member(bin, "upper");
+		if (i == n - 1)
+		{
+			if (v == NULL || v->type != jbvNull)
+				IntervalError(psprintf("the last bin's \"upper\" of group %d must be null", g));
+			table->upper[b] = INFINITY;
+		}
+		else
+		{
+			table->upper[b] = Number(v, psprintf("\"upper\" of %s", what));
+			if (table->upper[b] < 0 || (i > 0 && !(table->upper[b] > table->upper[b - 1])))
+				IntervalError(psprintf("the bins' \"upper\" of group %d must be non-negative and increasing", g));
+		}
+		v = Member(bin, "rows");
+		if (v != NULL && Number(v, psprintf("\"rows\" of %s", what)) < 1)
+			IntervalError(psprintf("\"rows\" of %s must be positive", what));
+		LogRatios(bin, "low", what, lo);
+		LogRatios(bin, "high", what, hi);
+		for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
+		{
+			if (lo[l] > hi[l])
+				IntervalError(psprintf("%s has a low above its high", what));
+			if (l > 0 && (lo[l] > lo[l - 1] || hi[l] < hi[l - 1]))
+				IntervalError(psprintf("%s has a wider level inside a narrower one", what));
+		}
+	}
+	table->num_bins += n;
+}
+
+/*
  * IntervalTableFromInfo
  *		See interval.h.  Everything serving reads is checked: the method and
- *		format, the offset, the levels, and every bin (upper bounds strictly
- *		increasing and the last one null, quantiles finite, each level's
- *		low <= high, and wider levels containing narrower ones).  "test",
- *		the trainer's report, must be an object and is otherwise kept as is.
+ *		format, the offset, the levels, the feature the groups are of, the
+ *		groups (bounds strictly increasing, the last one null) and every bin
+ *		(ReadBins).  "test", the trainer's report, must be an object and is
+ *		otherwise kept as is.
  */
 IntervalTable *
 IntervalTableFromInfo(Jsonb *info)
 {
 	static const char *const section_keys[] = {"method", "format", "offset", "levels",
-	"calibration_rows", "bins", "test", NULL};
-	static const char *const bin_keys[] = {"upper", "rows", "low", "high", NULL};
+	"calibration_rows", "group_by", "groups", "test", NULL};
+	static const char *const group_keys[] = {"below", "rows", "bins", NULL};
 	JsonbValue *section;
 	JsonbContainer *obj;
 	JsonbContainer *levels;
-	JsonbContainer *bins;
+	JsonbContainer *groups;
 	JsonbValue *v;
 	IntervalTable *table;
-	int			b,
+	int			total = 0;
+	int			g,
 				l;
 
 	if (info == NULL || !JB_ROOT_IS_OBJECT(info))
@@ -219,7 +277,7 @@ IntervalTableFromInfo(Jsonb *info)
 		memcmp(v->val.string.val, INTERVAL_METHOD, v->val.string.len) != 0)
 		IntervalError("\"method\" must be \"" INTERVAL_METHOD "\"");
 	if (Number(Member(obj, "format"), "\"format\"") != INTERVAL_FORMAT)
-		IntervalError("\"format\" must be 1");
+		IntervalError(psprintf("\"format\" must be %d", INTERVAL_FORMAT));
 	v = Member(obj, "calibration_rows");
 	if (v != NULL && Number(v, "\"calibration_rows\"") < 1)
 		IntervalError("\"calibration_rows\" must be positive");
@@ -238,45 +296,57 @@ IntervalTableFromInfo(Jsonb *info)
 	if (!(table->offset >= 0 && table->offset <= MAX_OFFSET))
 		IntervalError(psprintf("\"offset\" must be between 0 and %g", MAX_OFFSET));
 
-	bins = ArrayOf(Member(obj, "bins"), "\"bins\"", 1, MAX_BINS);
-	table->num_bins = JsonContainerSize(bins);
-	table->upper = palloc(sizeof(double) * table->num_bins);
-	table->low = palloc(sizeof(double) * table->num_bins * INTERVAL_NUM_LEVELS);
-	table->high = palloc(sizeof(double) * table->num_bins * INTERVAL_NUM_LEVELS);
-	for (b = 0; b < table->num_bins; b++)
-	{
-		char	   *what = psprintf("bin %d", b);
-		JsonbContainer *bin = ObjectOf(getIthJsonbValueFromContainer(bins, b), what);
-		double	   *lo = &table->low[b * INTERVAL_NUM_LEVELS];
-		double	   *hi = &table->high[b * INTERVAL_NUM_LEVELS];
+	v = Member(obj, "group_by");
+	if (v == NULL || v->type != jbvString)
+		IntervalError("\"group_by\" must be a feature name");
+	table->group_feature = FeatureIndex(v->val.string.val, v->val.string.len);
+	if (table->group_feature < 0)
+		IntervalError(psprintf("\"group_by\" names no feature: \"%s\"",
+							   FeatureNameForMessage(v->val.string.val, v->val.string.len)));
 
-		CheckKeys(bin, bin_keys, what);
-		v = Member(bin, "upper");
-		if (b == table->num_bins - 1)
+	/* first the groups and their sizes, then the bins */
+	groups = ArrayOf(Member(obj, "groups"), "\"groups\"", 1, MAX_GROUPS);
+	table->num_groups = JsonContainerSize(groups);
+	table->group_below = palloc(sizeof(double) * table->num_groups);
+	table->group_first = palloc(sizeof(int) * (table->num_groups + 1));
+	for (g = 0; g < table->num_groups; g++)
+	{
+		char	   *what = psprintf("group %d", g);
+		JsonbContainer *group = ObjectOf(getIthJsonbValueFromContainer(groups, g), what);
+
+		CheckKeys(group, group_keys, what);
+		v = Member(group, "below");
+		if (g == table->num_groups - 1)
 		{
 			if (v == NULL || v->type != jbvNull)
-				IntervalError("the last bin's \"upper\" must be null");
-			table->upper[b] = INFINITY;
+				IntervalError("the last group's \"below\" must be null");
+			table->group_below[g] = INFINITY;
 		}
 		else
 		{
-			table->upper[b] = Number(v, psprintf("\"upper\" of bin %d", b));
-			if (table->upper[b] < 0 || (b > 0 && !(table->upper[b] > table->upper[b - 1])))
-				IntervalError("the bins' \"upper\" must be non-negative and increasing");
+			table->group_below[g] = Number(v, psprintf("\"below\" of %s", what));
+			if (g > 0 && !(table->group_below[g] > table->group_below[g - 1]))
+				IntervalError("the groups' \"below\" must be increasing");
 		}
-		v = Member(bin, "rows");
-		if (v != NULL && Number(v, psprintf("\"rows\" of bin %d", b)) < 1)
-			IntervalError(psprintf("\"rows\" of bin %d must be positive", b));
-		LogRatios(bin, "low", b, lo);
-		LogRatios(bin, "high", b, hi);
-		for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
-		{
-			if (lo[l] > hi[l])
-				IntervalError(psprintf("bin %d has a low above its high", b));
-			if (l > 0 && (lo[l] > lo[l - 1] || hi[l] < hi[l - 1]))
-				IntervalError(psprintf("bin %d has a wider level inside a narrower one", b));
-		}
+		v = Member(group, "rows");
+		if (v != NULL && Number(v, psprintf("\"rows\" of %s", what)) < 1)
+			IntervalError(psprintf("\"rows\" of %s must be positive", what));
+		total += JsonContainerSize(ArrayOf(Member(group, "bins"),
+										   psprintf("\"bins\" of %s", what), 1, MAX_BINS));
+		if (total > MAX_BINS)
+			IntervalError(psprintf("the groups have more than %d bins", MAX_BINS));
 	}
+	table->upper = palloc(sizeof(double) * total);
+	table->low = palloc(sizeof(double) * total * INTERVAL_NUM_LEVELS);
+	table->high = palloc(sizeof(double) * total * INTERVAL_NUM_LEVELS);
+	for (g = 0; g < table->num_groups; g++)
+	{
+		JsonbContainer *group = getIthJsonbValueFromContainer(groups, g)->val.binary.data;
+
+		table->group_first[g] = table->num_bins;
+		ReadBins(Member(group, "bins")->val.binary.data, g, table);
+	}
+	table->group_first[table->num_groups] = table->num_bins;
 	return table;
 }
 
@@ -307,20 +377,30 @@ IntervalCoverage(int level)
 
 /*
  * IntervalOf
- *		See interval.h (keep the formula in sync with
+ *		See interval.h (keep the rule and the formula in sync with
  *		src/trainer/interval.c:IntervalOf, which reports on the test rows
- *		with it).
+ *		with it).  The group is the first whose "below" exceeds the value
+ *		of its feature (a missing value counts as 0: the named-argument
+ *		default of a count), the bin the first of the group whose upper
+ *		bound is >= estimate.
  */
 void
-IntervalOf(const IntervalTable *table, double estimate, int level,
+IntervalOf(const IntervalTable *table, const float *x, double estimate, int level,
 		   double *low, double *high)
 {
-	int			lo = 0,
-				hi = table->num_bins - 1;
+	double		value = x[table->group_feature];
+	int			g = 0;
+	int			lo,
+				hi;
 	double		l,
 				h;
 
-	/* the first bin whose upper bound is >= estimate */
+	if (isnan(value))
+		value = 0;
+	while (value >= table->group_below[g])
+		g++;					/* the last group's bound is +Inf */
+	lo = table->group_first[g];
+	hi = table->group_first[g + 1] - 1;
 	while (lo < hi)
 	{
 		int			mid = (lo + hi) / 2;
@@ -349,7 +429,8 @@ IntervalOf(const IntervalTable *table, double estimate, int level,
  *		See interval.h.
  */
 void
-AppendJsonInterval(StringInfo buf, const IntervalTable *table, double estimate)
+AppendJsonInterval(StringInfo buf, const IntervalTable *table, const float *x,
+				   double estimate)
 {
 	char		low[DOUBLE_SHORTEST_DECIMAL_LEN];
 	char		high[DOUBLE_SHORTEST_DECIMAL_LEN];
@@ -357,7 +438,7 @@ AppendJsonInterval(StringInfo buf, const IntervalTable *table, double estimate)
 	double		l,
 				h;
 
-	IntervalOf(table, estimate, INTERVAL_DEFAULT_LEVEL, &l, &h);
+	IntervalOf(table, x, estimate, INTERVAL_DEFAULT_LEVEL, &l, &h);
 	/* a bound beyond float8 is no number JSON can carry */
 	if (!isfinite(h))
 		ereport(ERROR,
@@ -406,7 +487,7 @@ IntervalRow(FunctionCallInfo fcinfo, void **slot, const CachedModel *model,
 		double		low,
 					high;
 
-		IntervalOf(model->scorer->intervals, estimate, level, &low, &high);
+		IntervalOf(model->scorer->intervals, x, estimate, level, &low, &high);
 		values[0] = Float8GetDatum(low);
 		values[2] = Float8GetDatum(high);
 	}

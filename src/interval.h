@@ -20,8 +20,12 @@
 typedef struct IntervalTable
 {
 	double		offset;			/* seconds added before the log */
-	int			num_bins;
-	double	   *upper;			/* largest estimate of each bin; last +Inf */
+	int			group_feature;	/* the feature the groups are of */
+	int			num_groups;
+	double	   *group_below;	/* each group's values are < this; last +Inf */
+	int		   *group_first;	/* num_groups + 1: each group's first bin */
+	int			num_bins;		/* of all groups */
+	double	   *upper;			/* largest estimate of each bin; a group's last +Inf */
 	double	   *low;			/* num_bins x INTERVAL_NUM_LEVELS, log space */
 	double	   *high;
 } IntervalTable;
@@ -40,11 +44,11 @@ extern int	IntervalLevel(double coverage);
 extern double IntervalCoverage(int level);
 
 /*
- * The interval of an estimate (seconds, >= 0) at a level:
- * 0 <= *low <= estimate <= *high.
+ * The interval of an estimate (seconds, >= 0) of the feature vector x at a
+ * level: 0 <= *low <= estimate <= *high.  x picks the group.
  */
-extern void IntervalOf(const IntervalTable *table, double estimate, int level,
-					   double *low, double *high);
+extern void IntervalOf(const IntervalTable *table, const float *x, double estimate,
+					   int level, double *low, double *high);
 
 /*
  * Appends predict_json's member for the default level:
@@ -52,6 +56,6 @@ extern void IntervalOf(const IntervalTable *table, double estimate, int level,
  * with the bounds rounded to cents, as the estimate is.
  */
 extern void AppendJsonInterval(StringInfo buf, const IntervalTable *table,
-							   double estimate);
+							   const float *x, double estimate);
 
 #endif							/* DURPRED_INTERVAL_H */

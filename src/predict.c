@@ -506,7 +506,7 @@ durpred_predict_json(PG_FUNCTION_ARGS)
 	AppendJsonString(&buf, "recommendation", DurationCategoryRecommendation(category));
 	/* only a model with interval data has an interval (src/interval.c) */
 	if (model->scorer->intervals != NULL)
-		AppendJsonInterval(&buf, model->scorer->intervals, seconds);
+		AppendJsonInterval(&buf, model->scorer->intervals, x, seconds);
 	if (explain)
 	{
 		Explanation e;

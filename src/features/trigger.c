@@ -366,7 +366,7 @@ Score(void *arg)
 	estimate->seconds = ScorerSeconds(model->scorer, x);
 	estimate->low = estimate->high = NAN;
 	if (model->scorer->intervals != NULL)
-		IntervalOf(model->scorer->intervals, estimate->seconds,
+		IntervalOf(model->scorer->intervals, x, estimate->seconds,
 				   INTERVAL_DEFAULT_LEVEL, &estimate->low, &estimate->high);
 	estimate->model_id = model->id;
 	/*

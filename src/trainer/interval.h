@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * src/trainer/interval.h
- *		Prediction intervals: split-conformal calibration of log-space
- *		residuals in adaptive bins of the predicted duration, fitted on the
- *		validation rows and reported on the test rows.
+ *		Prediction intervals: calibration of log-space residuals in groups
+ *		of runs by their page's history and adaptive bins of the predicted
+ *		duration, fitted on the validation rows and reported on the test
+ *		rows.
  *
  * Include "postgres_fe.h" and "trainer.h" before this header.
  *
@@ -40,16 +41,25 @@ typedef struct IntervalReport
 	double		width[N_LEVELS];
 } IntervalReport;
 
+/* the most groups of runs by history (see interval.c) */
+#define MAX_GROUPS 4
+
 typedef struct IntervalFit
 {
 	double		offset;			/* seconds added before the log */
-	int			n_bins;
+	int			group_feature;	/* column of historical_run_count */
+	int			n_groups;
+	double		group_below[MAX_GROUPS];	/* last INFINITY */
+	size_t		group_rows[MAX_GROUPS]; /* calibration rows */
+	int			group_first[MAX_GROUPS + 1];	/* each group's first bin */
+	int			n_bins;			/* of all groups */
 	IntervalBin *bins;
 	size_t		n_calibration;
 
 	/* on the test rows */
 	IntervalReport test;
 	IntervalReport category[N_CATEGORIES];
+	IntervalReport group[MAX_GROUPS];
 	double		winkler;		/* mean interval score at alpha 0.2 */
 	/* the constant-width split-conformal baseline at 0.8 */
 	double		baseline_half_width;

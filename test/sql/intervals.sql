@@ -4,15 +4,21 @@
 CREATE EXTENSION durpred;
 \i test/fixtures/tiny_model.sql
 
--- a calibration table as durpred-train writes it: two bins (estimates up to
--- 50 s, and above), log ratios for the levels 0.5, 0.8, 0.9, 0.95
+-- a calibration table as durpred-train writes it: two groups of runs by
+-- historical_run_count (below 10, and 10 or more); in the first, two bins
+-- (estimates up to 50 s, and above), in the second one; log ratios for the
+-- levels 0.5, 0.8, 0.9, 0.95
 CREATE TEMP TABLE iv (j jsonb);
 INSERT INTO iv VALUES ('{
-  "method": "conformal-log-binned", "format": 1, "offset": 1,
-  "levels": [0.5, 0.8, 0.9, 0.95], "calibration_rows": 600,
-  "bins": [
-    {"upper": 50, "rows": 300, "low": [-0.2, -0.5, -0.7, -0.9], "high": [0.2, 0.5, 0.8, 1.2]},
-    {"upper": null, "rows": 300, "low": [0.1, 0.05, -0.3, -0.6], "high": [0.3, 0.6, 0.9, 1.5]}],
+  "method": "log-ratio-quantiles", "format": 2, "offset": 1,
+  "levels": [0.5, 0.8, 0.9, 0.95], "calibration_rows": 900,
+  "group_by": "historical_run_count",
+  "groups": [
+    {"below": 10, "rows": 600, "bins": [
+      {"upper": 50, "rows": 300, "low": [-0.2, -0.5, -0.7, -0.9], "high": [0.2, 0.5, 0.8, 1.2]},
+      {"upper": null, "rows": 300, "low": [0.1, 0.05, -0.3, -0.6], "high": [0.3, 0.6, 0.9, 1.5]}]},
+    {"below": null, "rows": 300, "bins": [
+      {"upper": null, "rows": 300, "low": [-0.1, -0.2, -0.3, -0.4], "high": [0.1, 0.2, 0.3, 0.4]}]}],
   "test": {"overall": {"runs": 10}}}');
 
 -- a model without interval data: estimates, NULL bounds, and model_info says so
@@ -43,6 +49,16 @@ FROM durpred.predict_interval(sql_blocks => 1, historical_avg_duration => 5) i;
 -- the bin boundary is inclusive: 50 is in the first bin
 SELECT (durpred.predict_interval(sql_blocks => 1, historical_avg_duration => 50)).high
 	   = 21.5 * exp(0.5) - 1 AS upper_inclusive_first_bin;
+-- the group's bound is exclusive: 9 earlier runs are in the first group, 10
+-- in the second; a missing count (JSON null) counts as 0
+SELECT h AS historical_run_count, abs(i.high - (11.5 * exp(CASE WHEN h < 10 THEN 0.5 ELSE 0.2 END) - 1)) < 1e-12 AS group_high
+FROM unnest(ARRAY[0, 9, 10, 1000]) h,
+	 durpred.predict_interval(sql_blocks => 1, historical_avg_duration => 5, historical_run_count => h) i
+ORDER BY h;
+SELECT durpred.predict_interval('{"sql_blocks": 1, "historical_avg_duration": 5, "historical_run_count": null}'::jsonb)
+	   = durpred.predict_interval(sql_blocks => 1, historical_avg_duration => 5) AS missing_count_first_group,
+	   durpred.predict_interval('{"sql_blocks": 1, "historical_avg_duration": 5, "historical_run_count": 12}'::jsonb)
+	   = durpred.predict_interval(sql_blocks => 1, historical_avg_duration => 5, historical_run_count => 12) AS jsonb_second_group;
 
 -- the three forms agree, and their estimate is predict_duration's, bit for bit
 CREATE TEMP TABLE runs (run_id int, sql_blocks int2, historical_avg_duration float4, note text);
@@ -99,25 +115,36 @@ FROM (VALUES
 	('null', 'null'),
 	('unknown method', (SELECT j || '{"method": "quantile"}' FROM iv)),
 	('no method', (SELECT j - 'method' FROM iv)),
-	('format 2', (SELECT j || '{"format": 2}' FROM iv)),
+	('format 1', (SELECT j || '{"format": 1}' FROM iv)),
 	('unknown member', (SELECT j || '{"bandwidth": 3}' FROM iv)),
 	('negative offset', (SELECT j || '{"offset": -1}' FROM iv)),
 	('offset a string', (SELECT j || '{"offset": "1"}' FROM iv)),
 	('levels other', (SELECT j || '{"levels": [0.5, 0.8, 0.9, 0.99]}' FROM iv)),
 	('levels short', (SELECT j || '{"levels": [0.5, 0.8, 0.9]}' FROM iv)),
-	('no bins', (SELECT j || '{"bins": []}' FROM iv)),
-	('bins not an array', (SELECT j || '{"bins": {}}' FROM iv)),
-	('last upper not null', (SELECT jsonb_set(j, '{bins,1,upper}', '60') FROM iv)),
-	('inner upper null', (SELECT jsonb_set(j, '{bins,0,upper}', 'null') FROM iv)),
-	('decreasing upper', (SELECT jsonb_set(j, '{bins}', jsonb_build_array(j->'bins'->0, j->'bins'->0 || '{"upper": 40}', j->'bins'->1)) FROM iv)),
-	('low above high', (SELECT jsonb_set(j, '{bins,0,low,0}', '0.5') FROM iv)),
-	('not nested', (SELECT jsonb_set(j, '{bins,0,high,3}', '0.6') FROM iv)),
-	('three quantiles', (SELECT jsonb_set(j, '{bins,0,low}', '[-0.2, -0.5, -0.7]') FROM iv)),
-	('quantile a string', (SELECT jsonb_set(j, '{bins,0,low,2}', '"x"') FROM iv)),
-	('huge log ratio', (SELECT jsonb_set(j, '{bins,1,high,3}', '1e300') FROM iv)),
-	('bin not an object', (SELECT jsonb_set(j, '{bins,0}', '3') FROM iv)),
-	('unknown bin member', (SELECT jsonb_set(j, '{bins,0,width}', '3') FROM iv)),
-	('zero rows', (SELECT jsonb_set(j, '{bins,0,rows}', '0') FROM iv)),
+	('no group_by', (SELECT j - 'group_by' FROM iv)),
+	('group_by no feature', (SELECT j || '{"group_by": "page_hash"}' FROM iv)),
+	('group_by a number', (SELECT j || '{"group_by": 20}' FROM iv)),
+	('no groups', (SELECT j || '{"groups": []}' FROM iv)),
+	('groups not an array', (SELECT j || '{"groups": {}}' FROM iv)),
+	('last below not null', (SELECT jsonb_set(j, '{groups,1,below}', '20') FROM iv)),
+	('inner below null', (SELECT jsonb_set(j, '{groups,0,below}', 'null') FROM iv)),
+	('decreasing below', (SELECT jsonb_set(j, '{groups}', jsonb_build_array(j->'groups'->0, j->'groups'->0 || '{"below": 5}', j->'groups'->1)) FROM iv)),
+	('group not an object', (SELECT jsonb_set(j, '{groups,0}', '3') FROM iv)),
+	('unknown group member', (SELECT jsonb_set(j, '{groups,0,upper}', '3') FROM iv)),
+	('zero group rows', (SELECT jsonb_set(j, '{groups,1,rows}', '0') FROM iv)),
+	('no bins', (SELECT jsonb_set(j, '{groups,0,bins}', '[]') FROM iv)),
+	('bins not an array', (SELECT jsonb_set(j, '{groups,1,bins}', '{}') FROM iv)),
+	('last upper not null', (SELECT jsonb_set(j, '{groups,0,bins,1,upper}', '60') FROM iv)),
+	('inner upper null', (SELECT jsonb_set(j, '{groups,0,bins,0,upper}', 'null') FROM iv)),
+	('decreasing upper', (SELECT jsonb_set(j, '{groups,0,bins}', jsonb_build_array(j->'groups'->0->'bins'->0, j->'groups'->0->'bins'->0 || '{"upper": 40}', j->'groups'->0->'bins'->1)) FROM iv)),
+	('low above high', (SELECT jsonb_set(j, '{groups,0,bins,0,low,0}', '0.5') FROM iv)),
+	('not nested', (SELECT jsonb_set(j, '{groups,0,bins,0,high,3}', '0.6') FROM iv)),
+	('three quantiles', (SELECT jsonb_set(j, '{groups,0,bins,0,low}', '[-0.2, -0.5, -0.7]') FROM iv)),
+	('quantile a string', (SELECT jsonb_set(j, '{groups,0,bins,0,low,2}', '"x"') FROM iv)),
+	('huge log ratio', (SELECT jsonb_set(j, '{groups,1,bins,0,high,3}', '1e300') FROM iv)),
+	('bin not an object', (SELECT jsonb_set(j, '{groups,0,bins,0}', '3') FROM iv)),
+	('unknown bin member', (SELECT jsonb_set(j, '{groups,0,bins,0,width}', '3') FROM iv)),
+	('zero rows', (SELECT jsonb_set(j, '{groups,0,bins,0,rows}', '0') FROM iv)),
 	('test not an object', (SELECT j || '{"test": 1}' FROM iv)),
 	('valid', (SELECT j FROM iv))) AS t(what, change);
 SELECT count(*) AS corrupt_versions_stored FROM durpred.model WHERE name = 'corrupt';
