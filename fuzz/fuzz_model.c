@@ -252,9 +252,9 @@ FuzzModel(const uint8_t *data, size_t size)
 	if (sigsetjmp(jump, 0) == 0)
 	{
 		initStringInfo(&canonical);
-		ModelWriteCanonical(model, true, &canonical);
+		ModelWriteCanonical(model, 0, model->num_trees, &canonical);
 		initStringInfo(&treeless);
-		ModelWriteCanonical(model, false, &treeless);
+		ModelWriteCanonical(model, 0, 0, &treeless);
 	}
 	else
 		Finding("writing the canonical form failed");
@@ -268,7 +268,7 @@ FuzzModel(const uint8_t *data, size_t size)
 		if (!SameModel(model, again))
 			Finding("the canonical form reads back as another model");
 		initStringInfo(&canonical2);
-		ModelWriteCanonical(again, true, &canonical2);
+		ModelWriteCanonical(again, 0, again->num_trees, &canonical2);
 		if (canonical.len != canonical2.len ||
 			memcmp(canonical.data, canonical2.data, canonical.len) != 0)
 			Finding("the canonical form is not a fixed point");

@@ -159,7 +159,7 @@ for i in 1 2 3 4 5 6 7; do
 done
 load=$(printf '%s\n' "${loads[@]}" | sort -n | sed -n 4p)
 trees=$(psqlq -c "SELECT n_trees || ' trees, ' || round(size_bytes / 1048576.0, 1) || ' MB' FROM durpred.models WHERE name = 'bench300'")
-figure "first-call load of a 300-tree depth-8 model ($trees UBJSON)" "$load ms" "median of 7 new backends: parse, validate, XGBoost load, compile, probe check"
+figure "first-call load of a 300-tree depth-8 model ($trees UBJSON)" "$load ms" "median of 7 new backends: parse, validate, compile, probe check against XGBoost (a group of trees at a time)"
 step "explanations: explain_duration against XGBoost's pred_contribs, 33 trees depth 8"
 # XGBoost's TreeSHAP on one row (the first of bench.features, in model
 # column order, NaN for NULL), 500 timed calls; durpred's on 2,000 rows of

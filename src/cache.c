@@ -3,8 +3,8 @@
  * src/cache.c
  *		Which model this backend scores with, and the loaded models.
  *
- * A backend loads a model once (parse, validate, XGBoost booster, compiled
- * evaluator) and keeps it in a context of its own under CacheMemoryContext;
+ * A backend loads a model once (parse, validate, compile the evaluator, and
+ * XGBoost's booster only while durpred.evaluator = xgboost) and keeps it in a context of its own under CacheMemoryContext;
  * up to CACHE_SLOTS models stay loaded, so that switching durpred.model back
  * and forth costs nothing.  An entry is identified by the model's id and the
  * sha256 of its bytes, so bytes changed in place are never served stale.
@@ -136,6 +136,21 @@ CacheModelNameAssign(const char *newval pg_attribute_unused(),
 }
 
 /*
+ * CacheEvaluatorAssign
+ *		Assign hook of durpred.evaluator: marks both answers stale, so that
+ *		the next call loads the model again with XGBoost's booster where the
+ *		new setting scores with XGBoost (a model is loaded without it
+ *		otherwise, see ScorerBuild).
+ */
+void
+CacheEvaluatorAssign(int newval pg_attribute_unused(),
+					 void *extra pg_attribute_unused())
+{
+	active.state = RESOLVE_STALE;
+	named.state = RESOLVE_STALE;
+}
+
+/*
  * CacheInit
  *		Creates the cache context and registers the callback, once.
  */
@@ -241,7 +256,8 @@ BuildRemembering(bytea *bytes, Jsonb *info, int64 id, const uint8 *digest,
 	{
 		CheckModelSize(VARSIZE_ANY_EXHDR(bytes));
 		scorer = ScorerBuild(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), info,
-							 ERRCODE_DATA_CORRUPTED);
+							 ERRCODE_DATA_CORRUPTED,
+							 durpred_evaluator == SCORER_XGBOOST);
 	}
 	PG_CATCH();
 	{
@@ -319,7 +335,7 @@ LoadIntoSlot(HeapTuple tuple, TupleDesc desc, const ModelColumns *col,
 			named.model = NULL;
 			named.state = RESOLVE_STALE;
 		}
-		MemoryContextDelete(slot->scorer->cxt);
+		ScorerFree(slot->scorer);
 		slot->scorer = NULL;
 	}
 
@@ -432,7 +448,9 @@ Resolve(Answer *answer, const char *name)
 		for (i = 0; i < CACHE_SLOTS; i++)
 		{
 			if (slots[i].scorer != NULL && slots[i].id == best_id &&
-				memcmp(slots[i].digest, digest, MODEL_DIGEST_LEN) == 0)
+				memcmp(slots[i].digest, digest, MODEL_DIGEST_LEN) == 0 &&
+				(slots[i].scorer->booster != NULL ||
+				 durpred_evaluator != SCORER_XGBOOST))
 				model = &slots[i];
 		}
 		if (model == NULL)

@@ -47,7 +47,12 @@ extern CachedModel *ServingModel(void);
  */
 extern CachedModel *ActiveModel(void);
 
-/* Assign hook of durpred.model: the session's model changes with it. */
+/*
+ * Assign hooks: the session's model changes with durpred.model, and models
+ * are loaded again with XGBoost's booster when durpred.evaluator changes
+ * to xgboost.
+ */
 extern void CacheModelNameAssign(const char *newval, void *extra);
+extern void CacheEvaluatorAssign(int newval, void *extra);
 
 #endif							/* DURPRED_CACHE_H */

@@ -64,7 +64,7 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL,
-							 NULL,
+							 CacheEvaluatorAssign,
 							 NULL);
 
 	DefineCustomIntVariable("durpred.max_model_size",

@@ -185,9 +185,35 @@ EvaluatorPredict(const Evaluator *ev, const float *x)
 		sum += nodes[at].value;
 	}
 
+	return EvaluatorTransform(ev, sum);
+}
+
+/*
+ * EvaluatorTransform
+ *		The objective's transform of a margin.
+ */
+float
+EvaluatorTransform(const Evaluator *ev, float margin)
+{
 	if (ev->transform == TRANSFORM_EXP)
-		return expf(sum);
-	return sum;
+		return expf(margin);
+	return margin;
+}
+
+/*
+ * EvaluatorTreeValue
+ *		The value of the leaf that one tree gives a feature vector.
+ */
+float
+EvaluatorTreeValue(const Evaluator *ev, int tree, const float *x)
+{
+	int32		at = ev->roots[tree];
+	int			s;
+
+	Assert(tree >= 0 && tree < ev->num_trees);
+	for (s = 0; s < ev->steps[tree]; s++)
+		at = Step(ev->nodes, at, x);
+	return ev->nodes[at].value;
 }
 
 /*

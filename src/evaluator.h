@@ -61,6 +61,15 @@ extern Evaluator *EvaluatorCompile(const ModelDef *model, float base_margin);
 /* The model's prediction for a feature vector (DURPRED_VECTOR_LEN floats). */
 extern float EvaluatorPredict(const Evaluator *ev, const float *features);
 
+/*
+ * EvaluatorPredict in parts, for checks: the objective's transform of a
+ * margin, and the leaf value one tree gives (the margin is base_margin plus
+ * every tree's value, added in tree order in float32).
+ */
+extern float EvaluatorTransform(const Evaluator *ev, float margin);
+extern float EvaluatorTreeValue(const Evaluator *ev, int tree,
+								const float *features);
+
 /* The smallest and largest margin any feature vector can give. */
 extern void EvaluatorMarginBounds(const Evaluator *ev, MarginBound *lowest,
 								  MarginBound *highest);

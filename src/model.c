@@ -921,16 +921,21 @@ WriteTree(StringInfo out, const TreeDef *t, int id, int num_feature)
 
 /*
  * ModelWriteCanonical
- *		The model as XGBoost 1.7 reads it, from validated parts only.
+ *		The model, or some of its trees, as XGBoost 1.7 reads it, from
+ *		validated parts only.
  *
  * Feature names are left out (XGBoost is given columns in the model's order
  * and needs no names), and so are attributes: neither affects predictions.
  */
 void
-ModelWriteCanonical(const ModelDef *model, bool with_trees, StringInfo out)
+ModelWriteCanonical(const ModelDef *model, int first_tree, int num_trees,
+					StringInfo out)
 {
-	int			ntrees = with_trees ? model->num_trees : 0;
+	int			ntrees = num_trees;
 	int			i;
+
+	Assert(first_tree >= 0 && num_trees >= 0 &&
+		   first_tree + num_trees <= model->num_trees);
 
 	UbjBeginObject(out);
 
@@ -965,7 +970,7 @@ ModelWriteCanonical(const ModelDef *model, bool with_trees, StringInfo out)
 	UbjKey(out, "trees");
 	UbjBeginArray(out);
 	for (i = 0; i < ntrees; i++)
-		WriteTree(out, &model->trees[i], i, model->num_feature);
+		WriteTree(out, &model->trees[first_tree + i], i, model->num_feature);
 	UbjEndArray(out);
 	UbjEndObject(out);
 	UbjKey(out, "name");

@@ -76,10 +76,12 @@ extern ModelDef *ModelParse(const char *data, size_t len, int invalid_errcode);
 
 /*
  * Writes the model as canonical UBJSON with exactly the fields XGBoost 1.7
- * reads, and no trees when with_trees is false (that model predicts the
- * base margin).  XGBoost is only ever given bytes written here.
+ * reads, keeping only its trees first_tree .. first_tree + num_trees - 1 (a
+ * model with none predicts the base margin; one with some of them, the base
+ * margin plus those trees' values, added in their order).  XGBoost is only
+ * ever given bytes written here.
  */
-extern void ModelWriteCanonical(const ModelDef *model, bool with_trees,
-								StringInfo out);
+extern void ModelWriteCanonical(const ModelDef *model, int first_tree,
+								int num_trees, StringInfo out);
 
 #endif							/* DURPRED_MODEL_H */

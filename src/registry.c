@@ -103,6 +103,7 @@ durpred_install_model(PG_FUNCTION_ARGS)
 	char		nulls[12];
 	int64		id;
 	bool		isnull;
+	SPIPlanPtr	plan;
 	int			rc;
 
 	RequireArgument(fcinfo, 0, "model name");
@@ -130,7 +131,7 @@ durpred_install_model(PG_FUNCTION_ARGS)
 
 	CheckModelSize(VARSIZE_ANY_EXHDR(bytes));
 	scorer = ScorerBuild(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), info,
-						 ERRCODE_INVALID_PARAMETER_VALUE);
+						 ERRCODE_INVALID_PARAMETER_VALUE, false);
 	/* at install only: a model stored before is loaded as it always was */
 	ScorerCheckRange(scorer, ERRCODE_INVALID_PARAMETER_VALUE);
 	snprintf(version_text, sizeof(version_text), INT64_FORMAT "." INT64_FORMAT "." INT64_FORMAT,
@@ -164,21 +165,29 @@ durpred_install_model(PG_FUNCTION_ARGS)
 	memset(nulls, ' ', sizeof(nulls));
 	if (info == NULL)
 		nulls[3] = 'n';
+	/* the values are copies: the scorer's memory is not held while storing */
+	ScorerFree(scorer);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	SpiExec("LOCK TABLE durpred.model IN SHARE ROW EXCLUSIVE MODE", 0, NULL, NULL,
 			SPI_OK_UTILITY);
 	/* the columns: keep in sync with sql/durpred--0.1.0.sql:durpred.model */
-	rc = SPI_execute_with_args(
-							   "INSERT INTO durpred.model (name, version, model, format, info,"
-							   " n_trees, num_parallel_tree, n_features, feature_names, objective,"
-							   " max_depth, xgboost_version, created_by)"
-							   " SELECT $1, COALESCE(pg_catalog.max(m.version), 0)"
-							   " OPERATOR(pg_catalog.+) 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
-							   " FROM durpred.model m WHERE m.name OPERATOR(pg_catalog.=) $1"
-							   " RETURNING id",
-							   12, types, values, nulls, false, 0);
+	/*
+	 * A generic plan: a custom one would fold the parameters into constants,
+	 * copying the model's bytes into the plan.
+	 */
+	plan = SPI_prepare_cursor("INSERT INTO durpred.model (name, version, model, format, info,"
+							  " n_trees, num_parallel_tree, n_features, feature_names, objective,"
+							  " max_depth, xgboost_version, created_by)"
+							  " SELECT $1, COALESCE(pg_catalog.max(m.version), 0)"
+							  " OPERATOR(pg_catalog.+) 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
+							  " FROM durpred.model m WHERE m.name OPERATOR(pg_catalog.=) $1"
+							  " RETURNING id",
+							  12, types, CURSOR_OPT_GENERIC_PLAN);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
+	rc = SPI_execute_plan(plan, values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not store the model: %s", SPI_result_code_string(rc));
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
@@ -200,7 +209,6 @@ durpred_install_model(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 
-	MemoryContextDelete(scorer->cxt);
 	PG_RETURN_INT64(id);
 }
 

@@ -7,7 +7,10 @@
  * scorer is used, both score a set of probe rows built from the model's own
  * thresholds (values exactly on a threshold, just below it, just above it,
  * missing, and extremes), so that every split is taken both ways; any
- * difference refuses the model.
+ * difference refuses the model.  XGBoost is given the trees a group at a
+ * time, so that the check needs a few MB of XGBoost's memory whatever the
+ * model's size; a scorer keeps a booster of the whole model only where
+ * durpred.evaluator = xgboost asks XGBoost to score.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,6 +18,9 @@
 
 #include <float.h>
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
@@ -28,6 +34,18 @@
 #include "scorer.h"
 
 #define PROBE_ROWS 512
+
+/*
+ * The most tree nodes XGBoost is given at once to check the evaluator: its
+ * load takes about 140 bytes per node (its reader's document and its own
+ * trees), so a few MB whatever the model's size.
+ */
+#define CHECK_GROUP_NODES 32768
+
+/* Models from this size on give the memory their load freed back. */
+#define RETURN_MEMORY_SIZE (4 * 1024 * 1024)
+
+static void ReturnFreedMemory(void);
 
 int			durpred_evaluator = SCORER_COMPILED;
 
@@ -119,23 +137,44 @@ ProbeValue(uint64 *rng, const float *thresholds, int count)
 
 /*
  * VerifyAgainstXGBoost
- *		Scores the probe rows with both evaluators and compares the bits.
+ *		Scores the probe rows with the compiled evaluator and with XGBoost
+ *		and compares the bits.
+ *
+ * XGBoost is given the trees a group at a time (CHECK_GROUP_NODES), each
+ * group as a model of its own with the model's base margin: it must predict
+ * the base margin plus the group's tree values, added in order, exactly as
+ * the evaluator's trees give them.  The last group's prediction is also
+ * compared after the objective's transform.  Then the evaluator's own
+ * prediction must be the base margin plus every tree's value, transformed:
+ * so every tree, the transform and the evaluator's fast walk are checked,
+ * and XGBoost never holds more than one group in memory.
  */
 static void
-VerifyAgainstXGBoost(const ModelDef *model, Scorer *scorer)
+VerifyAgainstXGBoost(const ModelDef *model, const Evaluator *ev)
 {
 	int			ncol = model->num_feature;
 	float	  **thresholds = palloc0(sizeof(float *) * ncol);
 	int		   *counts = palloc0(sizeof(int) * ncol);
 	float	   *matrix = palloc(sizeof(float) * PROBE_ROWS * ncol);
+	float	   *vectors = palloc(sizeof(float) * PROBE_ROWS * DURPRED_VECTOR_LEN);
+	float	   *margins = palloc(sizeof(float) * PROBE_ROWS);
 	float	   *expected = palloc(sizeof(float) * PROBE_ROWS);
+	float	   *group_sum = palloc(sizeof(float) * PROBE_ROWS);
+	MemoryContext group_cxt = AllocSetContextCreate(CurrentMemoryContext,
+													"durpred model check",
+													ALLOCSET_DEFAULT_SIZES);
 	uint64		rng = UINT64CONST(0x9E3779B97F4A7C15);
+	int			first = 0;
 	int			row,
 				col;
 
 	CollectThresholds(model, thresholds, counts);
 	for (row = 0; row < PROBE_ROWS; row++)
 	{
+		float	   *x = &vectors[row * DURPRED_VECTOR_LEN];
+
+		for (col = 0; col < DURPRED_VECTOR_LEN; col++)
+			x[col] = NAN;
 		for (col = 0; col < ncol; col++)
 		{
 			float		v;
@@ -147,28 +186,85 @@ VerifyAgainstXGBoost(const ModelDef *model, Scorer *scorer)
 			else
 				v = ProbeValue(&rng, thresholds[col], counts[col]);
 			matrix[row * ncol + col] = v;
+			x[model->binding[col]] = v;
 		}
+		margins[row] = ev->base_margin;
 	}
 
-	BoosterPredict(scorer->booster, matrix, PROBE_ROWS, ncol, false, expected);
+	/* a model without trees is checked as one group of none */
+	do
+	{
+		int			last = first;
+		int64		nodes = 0;
+		bool		final;
+		StringInfoData canonical;
+		BoosterHandle booster;
+		MemoryContext old = MemoryContextSwitchTo(group_cxt);
+
+		/* whole boosting rounds: a forest's trees stay together */
+		while (last < model->num_trees &&
+			   ((last - first) % model->num_parallel_tree != 0 || last == first ||
+				nodes + model->trees[last].num_nodes <= CHECK_GROUP_NODES))
+			nodes += model->trees[last++].num_nodes;
+		final = last == model->num_trees;
+
+		initStringInfo(&canonical);
+		ModelWriteCanonical(model, first, last - first, &canonical);
+		booster = BoosterLoad(&canonical, group_cxt);
+		BoosterPredict(booster, matrix, PROBE_ROWS, ncol, true, expected);
+		for (row = 0; row < PROBE_ROWS; row++)
+		{
+			const float *x = &vectors[row * DURPRED_VECTOR_LEN];
+			int			t;
+
+			group_sum[row] = ev->base_margin;
+			for (t = first; t < last; t++)
+			{
+				float		value = EvaluatorTreeValue(ev, t, x);
+
+				group_sum[row] += value;
+				margins[row] += value;
+			}
+			if (memcmp(&group_sum[row], &expected[row], sizeof(float)) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("model refused: the compiled evaluator disagrees with XGBoost"),
+						 errdetail("On probe row %d, the base margin plus trees %d to %d give %.9g in the evaluator and %.9g in XGBoost.",
+								   row, first, last - 1, group_sum[row], expected[row])));
+		}
+		if (final)
+		{
+			BoosterPredict(booster, matrix, PROBE_ROWS, ncol, false, expected);
+			for (row = 0; row < PROBE_ROWS; row++)
+			{
+				float		got = EvaluatorTransform(ev, group_sum[row]);
+
+				if (memcmp(&got, &expected[row], sizeof(float)) != 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("model refused: the compiled evaluator disagrees with XGBoost"),
+							 errdetail("On probe row %d, the objective's transform of %.9g gives %.9g in the evaluator and %.9g in XGBoost.",
+									   row, group_sum[row], got, expected[row])));
+			}
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(group_cxt);
+		first = last;
+	} while (first < model->num_trees);
 
 	for (row = 0; row < PROBE_ROWS; row++)
 	{
-		float		x[DURPRED_VECTOR_LEN];
-		float		got;
+		float		got = EvaluatorPredict(ev, &vectors[row * DURPRED_VECTOR_LEN]);
+		float		sum = EvaluatorTransform(ev, margins[row]);
 
-		for (col = 0; col < DURPRED_VECTOR_LEN; col++)
-			x[col] = NAN;
-		for (col = 0; col < ncol; col++)
-			x[model->binding[col]] = matrix[row * ncol + col];
-		got = EvaluatorPredict(scorer->evaluator, x);
-		if (memcmp(&got, &expected[row], sizeof(float)) != 0)
+		if (memcmp(&got, &sum, sizeof(float)) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("model refused: the compiled evaluator disagrees with XGBoost"),
-					 errdetail("On probe row %d the evaluator gives %.9g and XGBoost %.9g.",
-							   row, got, expected[row])));
+					 errdetail("On probe row %d, the evaluator predicts %.9g where its trees, checked against XGBoost, add up to %.9g.",
+							   row, got, sum)));
 	}
+	MemoryContextDelete(group_cxt);
 }
 
 /*
@@ -188,7 +284,7 @@ BaseMargin(const ModelDef *model, int invalid_errcode)
 	int			i;
 
 	initStringInfo(&bytes);
-	ModelWriteCanonical(model, false, &bytes);
+	ModelWriteCanonical(model, 0, 0, &bytes);
 	booster = BoosterLoad(&bytes, CurrentMemoryContext);
 	for (i = 0; i < model->num_feature; i++)
 		row[i] = NAN;
@@ -203,13 +299,15 @@ BaseMargin(const ModelDef *model, int invalid_errcode)
 
 /*
  * ScorerBuild
- *		The whole load of a model: validation, XGBoost, compilation, check.
+ *		The whole load of a model: validation, compilation, the check against
+ *		XGBoost, and XGBoost's own booster of the model if asked for.
  *
- * The parsed document and the temporary booster live in a scratch context
+ * The parsed model and the boosters of the check live in a scratch context
  * that is deleted at the end; only the scorer's own context survives.
  */
 Scorer *
-ScorerBuild(const char *data, size_t len, Jsonb *info, int invalid_errcode)
+ScorerBuild(const char *data, size_t len, Jsonb *info, int invalid_errcode,
+			bool with_booster)
 {
 	MemoryContext cxt;
 	MemoryContext scratch;
@@ -269,16 +367,53 @@ ScorerBuild(const char *data, size_t len, Jsonb *info, int invalid_errcode)
 	}
 
 	MemoryContextSwitchTo(scratch);
-	/* the canonical form is about the size of a UBJSON file: no regrowth */
-	initStringInfo(&canonical);
-	enlargeStringInfo(&canonical, Min(len + len / 4, MaxAllocSize - 2));
-	ModelWriteCanonical(model, true, &canonical);
-	scorer->booster = BoosterLoad(&canonical, cxt);
-	VerifyAgainstXGBoost(model, scorer);
+	VerifyAgainstXGBoost(model, scorer->evaluator);
+	if (with_booster)
+	{
+		/* the canonical form is about the size of a UBJSON file */
+		initStringInfo(&canonical);
+		enlargeStringInfo(&canonical, Min(len + len / 4, MaxAllocSize - 2));
+		ModelWriteCanonical(model, 0, model->num_trees, &canonical);
+		scorer->booster = BoosterLoad(&canonical, cxt);
+	}
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(scratch);
+	if (len >= RETURN_MEMORY_SIZE)
+		ReturnFreedMemory();
 	return scorer;
+}
+
+/*
+ * ReturnFreedMemory
+ *		Gives the memory that a large model's load freed back to the system.
+ *
+ * glibc keeps freed memory for the process's next allocations, and pieces
+ * freed in the middle of its heap may stay resident for as long as the
+ * backend lives; a model of tens of MB leaves as much behind.  malloc_trim
+ * releases them.  Elsewhere, nothing is done.
+ */
+static void
+ReturnFreedMemory(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
+/*
+ * ScorerFree
+ *		Frees a scorer, and gives its memory back to the system if it was
+ *		large.
+ */
+void
+ScorerFree(Scorer *scorer)
+{
+	bool		large = MemoryContextMemAllocated(scorer->cxt, true) >= RETURN_MEMORY_SIZE;
+
+	MemoryContextDelete(scorer->cxt);
+	if (large)
+		ReturnFreedMemory();
 }
 
 /*
@@ -350,6 +485,12 @@ ScorerPredict(const Scorer *scorer, const float *x)
 		float		out;
 		int			i;
 
+		if (scorer->booster == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the model was loaded without XGBoost's booster"),
+					 errdetail("durpred.evaluator was changed while the model was in use."),
+					 errhint("Run the statement again.")));
 		for (i = 0; i < scorer->num_feature; i++)
 			row[i] = x[scorer->binding[i]];
 		BoosterPredict(scorer->booster, row, 1, scorer->num_feature, false, &out);

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * src/scorer.h
- *		A model ready to score: its compiled evaluator, its XGBoost booster
- *		and what the SQL functions need to know about it.
+ *		A model ready to score: its compiled evaluator, XGBoost's booster
+ *		where asked for, and what the SQL functions need to know about it.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,7 +33,7 @@ typedef struct Scorer
 	/* scoring */
 	Evaluator  *evaluator;
 	Explainer  *explainer;		/* built at the first explanation */
-	BoosterHandle booster;
+	BoosterHandle booster;		/* NULL unless built with_booster */
 	float		defaults[DURPRED_VECTOR_LEN];	/* of the jsonb request form */
 	struct IntervalTable *intervals;	/* info.intervals (interval.h), or NULL */
 } Scorer;
@@ -48,16 +48,24 @@ typedef enum ScorerEvaluator
 extern int	durpred_evaluator;
 
 /*
- * Validates model bytes, loads them into XGBoost, compiles the evaluator
- * and checks it against XGBoost on probe rows.  info may be NULL; its
- * "defaults" and "intervals" are checked and kept.  invalid_errcode: see ModelParse.
+ * Validates model bytes, compiles the evaluator and checks it against
+ * XGBoost on probe rows; with_booster also keeps XGBoost's booster of the
+ * model, which durpred.evaluator = xgboost scores with.  info may be NULL;
+ * its "defaults" and "intervals" are checked and kept.  invalid_errcode:
+ * see ModelParse.
  *
  * The scorer lives in a new context under the current one, so that an
  * error anywhere frees it (and its booster) with the transaction; a caller
  * that keeps it moves scorer->cxt under a long-lived context afterwards.
  */
 extern Scorer *ScorerBuild(const char *data, size_t len, Jsonb *info,
-						   int invalid_errcode);
+						   int invalid_errcode, bool with_booster);
+
+/*
+ * Frees a scorer (its context, and its booster with it), and gives the
+ * memory back to the system where it was large.
+ */
+extern void ScorerFree(Scorer *scorer);
 
 /*
  * Refuses (sqlerrcode) a model some of whose margins are not finite in

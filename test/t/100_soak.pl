@@ -21,7 +21,12 @@
 #   - every write statement records, in the same statement, the run, the
 #     instant its features are taken at, the estimate it stored and its
 #     time window [now(), clock_timestamp()] (table soak_write); the
-#     trigger's log row of that write is the one of that run in that window;
+#     trigger's log row of that write is the one of that run that committed
+#     with it (track_commit_timestamp: a transaction and its subtransactions
+#     share one commit timestamp).  Not the one in its window: a write's
+#     transaction can start before the previous write of the same run
+#     commits, and take its snapshot after, so that window can hold the
+#     previous write's log row too;
 #   - the switching session records each change with the instant before it
 #     and the instant after its commit (table soak_switch): a change
 #     committed between them, so the state it made can have been seen from
@@ -48,7 +53,8 @@ my $node = PostgreSQL::Test::Cluster->new('soak');
 $node->init;
 # no statement log: pgbench's statements would fill it; the writes are
 # recorded in soak_write instead
-$node->append_conf('postgresql.conf', "max_connections = 30\nlog_statement = none\n");
+$node->append_conf('postgresql.conf',
+	"max_connections = 30\nlog_statement = none\ntrack_commit_timestamp = on\n");
 $node->start;
 my $db = $node->connstr('postgres');
 
@@ -86,6 +92,7 @@ CREATE TABLE soak_write (
 	began timestamptz NOT NULL,
 	ended timestamptz NOT NULL,
 	estimate float8,
+	committed timestamptz,
 	model_id bigint,
 	recomputed float8
 );
@@ -306,15 +313,31 @@ ok( $in_table >= $done{'insert.sql'} && $in_table <= $done{'insert.sql'} + $clie
 ok($recorded == $in_table && $recorded_once == $in_table,
 	"and each was recorded once ($recorded records of $recorded_once runs)");
 
-# the log row of each write: the model behind each estimate
+# the log row of each write, the one that committed with it: the model
+# behind each estimate
 $node->safe_psql(
-	'postgres', q{
+	'postgres', qq{
+	UPDATE soak_write SET committed = pg_xact_commit_timestamp(xmin);
+	CREATE TABLE soak_log AS
+	SELECT e.*, pg_xact_commit_timestamp(e.xmin) AS committed
+	FROM analytics.run_estimate e WHERE e.run_id > $base;
+	CREATE INDEX ON soak_log (run_id, committed);
+	ANALYZE soak_log;
 	UPDATE soak_write w SET model_id = e.model_id
-	FROM analytics.run_estimate e
-	WHERE e.run_id = w.run_id AND e.estimated_at BETWEEN w.began AND w.ended;
+	FROM soak_log e
+	WHERE e.run_id = w.run_id AND e.committed = w.committed;
 	CREATE INDEX ON soak_write (model_id);
 	CREATE INDEX ON soak_write (run_id, ended);
 	ANALYZE soak_write;});
+is($node->safe_psql('postgres', 'SELECT count(*) FROM soak_write WHERE committed IS NULL'),
+	'0', 'every write has its commit timestamp');
+diag('soak: ', $node->safe_psql(
+		'postgres', q{
+		SELECT count(*) FROM soak_write w
+		WHERE EXISTS (SELECT FROM soak_log e
+					  WHERE e.run_id = w.run_id AND e.committed <> w.committed
+						AND e.estimated_at BETWEEN w.began AND w.ended)}),
+	" writes had the log row of another write of their run in their window");
 my ($writes, $estimated, $null) = split /\|/,
   $node->safe_psql('postgres',
 	'SELECT count(*), count(estimate), count(*) - count(estimate) FROM soak_write');
@@ -324,11 +347,12 @@ cmp_ok($null, '>', 0, 'and some were written while no model was active');
 is( $node->safe_psql(
 		'postgres', q{
 		SELECT count(*) FROM soak_write w
-		WHERE (SELECT count(*) FROM analytics.run_estimate e
-			   WHERE e.run_id = w.run_id AND e.estimated_at BETWEEN w.began AND w.ended
+		WHERE (SELECT count(*) FROM soak_log e
+			   WHERE e.run_id = w.run_id AND e.committed = w.committed
+				 AND e.estimated_at BETWEEN w.began AND w.ended
 				 AND (w.estimate IS NULL OR e.estimated_duration = w.estimate))
 			  <> (w.estimate IS NOT NULL)::int}),
-	'0', 'every estimate has its one log row, a NULL estimate none');
+	'0', 'every estimate has its one log row, logged during its write; a NULL estimate none');
 is($node->safe_psql('postgres', "SELECT count(*) FROM analytics.run_estimate WHERE run_id > $base"),
 	$estimated, 'and the log has no other row of these runs');
 
