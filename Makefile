@@ -27,6 +27,7 @@ OBJS = \
 	src/explain.o \
 	src/feature.o \
 	src/importance.o \
+	src/interval.o \
 	src/model.o \
 	src/modeldoc.o \
 	src/predict.o \

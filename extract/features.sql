@@ -392,19 +392,25 @@ SELECT q.run_id,
 	   q.created_at,
 	   q.started_at,
 	   q.as_of,
-	   (e.p).predicted_duration AS estimated_duration,
-	   analytics.completion_at(q.as_of, (e.p).predicted_duration) AS estimated_completion_at,
-	   (e.p).model_id
+	   (e.p).estimate AS estimated_duration,
+	   analytics.completion_at(q.as_of, (e.p).estimate) AS estimated_completion_at,
+	   (e.p).model_id,
+	   -- the estimate's 80 % prediction interval (NULL for a model without
+	   -- interval data), and the completions it gives
+	   (e.p).low AS interval_low,
+	   (e.p).high AS interval_high,
+	   analytics.completion_at(q.as_of, (e.p).low) AS earliest_completion_at,
+	   analytics.completion_at(q.as_of, (e.p).high) AS latest_completion_at
 FROM analytics.queued_runs q
 -- no features for a page that cannot be scored: no estimate; OFFSET 0 keeps
 -- the planner from calling the function once per output field
 LEFT JOIN LATERAL (
-	SELECT durpred.predict_with_model(f) AS p
+	SELECT durpred.predict_interval_with_model(f, 0.8) AS p
 	FROM analytics.serving_page_features(q.page_id, q.as_of) f
 	OFFSET 0) e ON true;
 
 COMMENT ON VIEW analytics.queued_run_estimates IS
-'every pending or running run scored now with the active model: estimate, estimated completion (NULL where it is not a finite timestamp), model';
+'every pending or running run scored now with the active model: estimate, estimated completion (NULL where it is not a finite timestamp), model, the estimate''s 80 % interval and the earliest and latest likely completion it gives';
 
 -- On Citus (extract/citus.sql), the same two objects in a form Citus
 -- runs on the workers, where durpred.page_features reads each page's

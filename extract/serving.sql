@@ -44,6 +44,11 @@ CREATE TABLE IF NOT EXISTS analytics.run_estimate (
 -- Before 0.4.0 the log kept one row per run, model and estimate: its key
 -- made the plpgsql trigger update estimated_at where the C trigger appends.
 ALTER TABLE analytics.run_estimate DROP CONSTRAINT IF EXISTS run_estimate_pkey;
+-- Since 0.5.0 each estimate's 80 % prediction interval, in seconds (NULL
+-- for a model without interval data); the trigger writes them where the
+-- log has the columns.
+ALTER TABLE analytics.run_estimate ADD COLUMN IF NOT EXISTS interval_low float8,
+	ADD COLUMN IF NOT EXISTS interval_high float8;
 CREATE INDEX IF NOT EXISTS run_estimate_run_idx ON analytics.run_estimate (run_id, estimated_at);
 
 -- On Citus the log lives with the runs: distributed by the run's page,
@@ -67,7 +72,7 @@ $$;
 \endif
 
 COMMENT ON TABLE analytics.run_estimate IS
-'every estimate made by the estimate_completion trigger: run, model, estimate, when';
+'every estimate made by the estimate_completion trigger: run, model, estimate, its 80 % prediction interval (interval_low, interval_high; NULL for a model without interval data), when';
 
 -- The trigger: durpred.estimate_completion() (src/trigger.c), in C because
 -- it runs for every new run, and a plpgsql trigger spent more in its own
@@ -132,12 +137,16 @@ SELECT e.run_id,
 	   e.estimated_duration,
 	   durpred.duration_category(e.estimated_duration) AS duration_category,
 	   e.estimated_completion_at,
-	   e.model_id
+	   e.model_id,
+	   e.interval_low,
+	   e.interval_high,
+	   e.earliest_completion_at,
+	   e.latest_completion_at
 FROM analytics.queued_run_estimates e
 ORDER BY e.estimated_completion_at NULLS LAST, e.run_id;
 
 COMMENT ON VIEW analytics.pending_run_estimates IS
-'every pending or running run scored with the current model: estimate, category, estimated completion (NULL where it is not a finite timestamp); soonest first';
+'every pending or running run scored with the current model: estimate, category, estimated completion (NULL where it is not a finite timestamp), the estimate''s 80 % prediction interval and the earliest and latest likely completion it gives (NULL for a model without interval data); soonest first';
 
 -- Estimates against outcomes: the runs with an outcome
 -- (analytics.run_outcomes, whose duration the models are trained on) that
@@ -163,15 +172,21 @@ SELECT a.week,
 	   avg(a.estimated_duration - a.duration_seconds ORDER BY a.run_id) AS bias,
 	   avg((durpred.duration_category(a.duration_seconds)
 			= durpred.duration_category(a.estimated_duration))::int::float8 ORDER BY a.run_id) AS category_agreement,
-	   avg((a.finished_at > a.estimated_completion_at)::int::float8 ORDER BY a.run_id) AS late_share
+	   avg((a.finished_at > a.estimated_completion_at)::int::float8 ORDER BY a.run_id) AS late_share,
+	   count(a.interval_low) AS interval_runs,
+	   avg(CASE WHEN a.interval_low IS NOT NULL
+			   THEN (a.duration_seconds BETWEEN a.interval_low AND a.interval_high)::int::float8
+		   END ORDER BY a.run_id) AS interval_coverage,
+	   avg(a.interval_high - a.interval_low ORDER BY a.run_id) AS interval_mean_width
 FROM (SELECT pg_catalog.date_trunc('week', o.finished_at AT TIME ZONE 'UTC')::date AS week,
 			 e.model_id, r.id AS run_id, r.estimated_duration, r.estimated_completion_at,
-			 o.duration_seconds, o.finished_at
+			 o.duration_seconds, o.finished_at, e.interval_low, e.interval_high
 	  FROM analytics.run_outcomes o
 	  JOIN app.noteflow_run r ON r.notebook_page_id = o.page_id AND r.id = o.run_id
 	  -- the newest logged estimate equal to the run's
 	  LEFT JOIN (SELECT DISTINCT ON (l.page_id, l.run_id, l.estimated_duration)
-						l.page_id, l.run_id, l.estimated_duration, l.model_id
+						l.page_id, l.run_id, l.estimated_duration, l.model_id,
+						l.interval_low, l.interval_high
 				 FROM analytics.run_estimate l
 				 ORDER BY l.page_id, l.run_id, l.estimated_duration, l.estimated_at DESC, l.model_id DESC) e
 		ON e.page_id = r.notebook_page_id AND e.run_id = r.id AND e.estimated_duration = r.estimated_duration
@@ -195,12 +210,19 @@ SELECT pg_catalog.date_trunc('week', o.finished_at AT TIME ZONE 'UTC')::date AS 
 	   avg(r.estimated_duration - o.duration_seconds ORDER BY r.id) AS bias,
 	   avg((durpred.duration_category(o.duration_seconds)
 			= durpred.duration_category(r.estimated_duration))::int::float8 ORDER BY r.id) AS category_agreement,
-	   avg((o.finished_at > r.estimated_completion_at)::int::float8 ORDER BY r.id) AS late_share
+	   avg((o.finished_at > r.estimated_completion_at)::int::float8 ORDER BY r.id) AS late_share,
+	   -- the logged 80 % intervals: how many, the share of actual durations
+	   -- inside (bounds included), the mean width in seconds
+	   count(e.interval_low) AS interval_runs,
+	   avg(CASE WHEN e.interval_low IS NOT NULL
+			   THEN (o.duration_seconds BETWEEN e.interval_low AND e.interval_high)::int::float8
+		   END ORDER BY r.id) AS interval_coverage,
+	   avg(e.interval_high - e.interval_low ORDER BY r.id) AS interval_mean_width
 FROM analytics.run_outcomes o
 JOIN app.noteflow_run r ON r.id = o.run_id
 -- the newest logged estimate equal to the run's
 LEFT JOIN LATERAL (
-	SELECT l.model_id
+	SELECT l.model_id, l.interval_low, l.interval_high
 	FROM analytics.run_estimate l
 	WHERE l.run_id = r.id AND l.estimated_duration = r.estimated_duration
 	ORDER BY l.estimated_at DESC, l.model_id DESC
@@ -216,7 +238,7 @@ ORDER BY week, e.model_id;
 \endif
 
 COMMENT ON VIEW analytics.prediction_accuracy IS
-'estimates against outcomes by week and model: runs, MAE, RMSE, bias (mean error), category agreement, share finished later than estimated';
+'estimates against outcomes by week and model: runs, MAE, RMSE, bias (mean error), category agreement, share finished later than estimated, and of the logged 80 % prediction intervals: runs, realised coverage, mean width';
 
 COMMIT;
 

@@ -87,6 +87,21 @@ psqlq -c "CREATE TABLE bench.requests AS SELECT to_jsonb(f) AS body FROM bench.f
 jsonb=$(median_ms "${serial}SELECT sum(durpred.predict_duration(body)) FROM bench.requests" 5)
 jsonb_floor=$(median_ms "${serial}SELECT count(body) FROM bench.requests" 5)
 jsonb_rows=$(psqlq -c 'SELECT count(*) FROM bench.requests')
+# predict_interval's named form against predict_duration's: the same model
+# with a calibration table of 4 groups of 5 bins in its info (as
+# durpred-train writes one), measured alternately with predict_duration on it
+psqlq -c "SELECT durpred.install_model('bench33_intervals', pg_read_binary_file('$work/models/reference_like.ubj'),
+	jsonb_build_object('intervals', jsonb_build_object('method', 'log-ratio-quantiles', 'format', 2, 'offset', 1,
+		'levels', '[0.5, 0.8, 0.9, 0.95]'::jsonb, 'group_by', 'historical_run_count',
+		'groups', (SELECT jsonb_agg(jsonb_build_object('below', CASE WHEN g < 4 THEN (ARRAY[3, 10, 30])[g] END,
+			'bins', (SELECT jsonb_agg(jsonb_build_object('upper', CASE WHEN b < 5 THEN b * 12 END,
+				'low', '[-0.3, -0.6, -0.8, -1.0]'::jsonb, 'high', '[0.3, 0.7, 1.0, 1.4]'::jsonb) ORDER BY b)
+				FROM generate_series(1, 5) b)) ORDER BY g)
+			FROM generate_series(1, 4) g))), true)" >/dev/null
+interval_named=$(median_ms "${serial}SELECT sum((durpred.predict_interval($cols)).high) FROM bench.features" 5)
+named_same=$(median_ms "${serial}SELECT sum(durpred.predict_duration($cols)) FROM bench.features" 5)
+psqlq -c "SELECT durpred.activate_model('bench33')" >/dev/null
+
 step "XGBoosterPredictFromDense once per row, on 100,000 rows, 3 runs"
 xgb=$(median_ms "${serial}SET durpred.evaluator = xgboost; SELECT sum(durpred.predict_duration($cols)) FROM bench.features WHERE ctid < '(1786,0)'::tid" 3)
 xgb_rows=$(psqlq -c "SELECT count(*) FROM bench.features WHERE ctid < '(1786,0)'::tid")
@@ -106,6 +121,9 @@ figure "trivial 25-argument C function, 1M rows (the floor)" "$floor ms" "median
 scoring "predict_duration(<25 columns>), 1M rows, 33 trees depth 8" "$named" 1000000 "$floor" \
 	"median of 5; targets: <= 6x the floor, >= 20x faster than XGBoost per row"
 scoring "predict_duration(record), 1M rows" "$record" 1000000 "$floor" "median of 5"
+figure "predict_interval(<25 columns>, 0.8), 1M rows, the same model with 4 x 5 interval bins" \
+	"$interval_named ms = $(ratio "$interval_named" "$named_same")x predict_duration(<25 columns>) on it ($named_same ms)" \
+	"median of 5; target <= 1.5x, at most 2x"
 scoring "predict_duration(jsonb), $jsonb_rows request bodies of 25 keys" "$jsonb" "$jsonb_rows" "$jsonb_floor" \
 	"median of 5; its floor: reading the bodies (count(body))"
 
@@ -285,6 +303,26 @@ figure "the trigger's cost per INSERT with a shadow model" \
 	"backend CPU above the $cwo us of an insert without the trigger, minimum of 3 x 5,000 autocommit inserts each; target <= 1.25"
 psqlq -c "DELETE FROM app.noteflow_run WHERE id > $last_demo_run" -c "TRUNCATE analytics.shadow_estimate" \
 	-c "VACUUM ANALYZE app.noteflow_run"
+
+# The same with the trigger on, the model with interval data (the trainer's,
+# whose estimates the log keeps with their 80 % interval) against the same
+# trees without it, alternately
+psqlq -c "SELECT durpred.install_model('bench_demo_plain', durpred.export_model(m.id), m.info - 'intervals')
+	FROM durpred.model m WHERE m.name = 'bench_demo'" >/dev/null
+iv_with=()
+iv_without=()
+for i in 1 2 3; do
+	psqlq -c "SELECT durpred.activate_model('bench_demo')" >/dev/null
+	iv_with+=("$(cpu_us)")
+	psqlq -c "SELECT durpred.activate_model('bench_demo_plain')" >/dev/null
+	iv_without+=("$(cpu_us)")
+done
+psqlq -c "SELECT durpred.activate_model('bench_demo')" >/dev/null
+ivw=$(printf '%s\n' "${iv_with[@]}" | sort -n | head -1)
+ivwo=$(printf '%s\n' "${iv_without[@]}" | sort -n | head -1)
+figure "the trigger with prediction intervals (logged) against without" \
+	"$ivw us per INSERT with intervals, $ivwo us without: $(ratio "$((ivw - cwo))" "$((ivwo - cwo))")x the trigger's own cost" \
+	"minimum of 3 x 5,000 autocommit inserts; the trigger's share (with minus without the trigger); target <= 1.1x"
 
 # --- the cost of a page's history --------------------------------------------
 # Three pages with 100, 10,000 and 100,000 finished runs (one every five

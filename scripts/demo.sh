@@ -97,8 +97,11 @@ step "exporting the training set to ${out#"$top"/}/data.csv"
 psqlq -v csv="$out/data.csv" -f extract/export_csv.sql
 echo "$(($(wc -l <"$out/data.csv") - 1)) rows, $(head -1 "$out/data.csv" | tr ',' '\n' | wc -l) columns"
 
-step "training: durpred-train --install demo --activate"
-"$trainer" --quiet -o "$out" --install demo --activate
+# --split time: the newest fifth of the runs is the test split, as the
+# future is for a deployed model; the prediction intervals are calibrated on
+# the fifth before it
+step "training: durpred-train --split time --install demo --activate"
+"$trainer" --quiet --split time -o "$out" --install demo --activate
 
 step "installing the serving trigger and views (extract/serving.sql)"
 psqlq -f extract/serving.sql

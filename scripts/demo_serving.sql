@@ -32,9 +32,13 @@ ORDER BY r.id;
 
 \echo
 \echo 'The queue, scored now (analytics.pending_run_estimates), soonest first:'
+\echo '(80 % sure to complete between earliest and latest)'
 SELECT run_id, page_id AS page, status,
 	   round(estimated_duration::numeric, 2) AS estimated_seconds, duration_category AS category,
-	   to_char(estimated_completion_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS completes_at_utc
+	   round(interval_low::numeric, 1) || ' - ' || round(interval_high::numeric, 1) AS interval_80,
+	   to_char(earliest_completion_at AT TIME ZONE 'UTC', 'HH24:MI:SS') AS earliest_utc,
+	   to_char(estimated_completion_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS completes_at_utc,
+	   to_char(latest_completion_at AT TIME ZONE 'UTC', 'HH24:MI:SS') AS latest_utc
 FROM analytics.pending_run_estimates
 LIMIT 10;
 SELECT count(*) AS queued_runs, count(estimated_duration) AS estimated
@@ -71,5 +75,27 @@ WHERE r.id = h.id;
 SELECT week, model_name AS model, model_version AS version, runs,
 	   round(mae::numeric, 2) AS mae, round(rmse::numeric, 2) AS rmse,
 	   round(bias::numeric, 2) AS bias, round(category_agreement::numeric, 3) AS category_agreement,
-	   round(late_share::numeric, 3) AS late_share
+	   round(late_share::numeric, 3) AS late_share,
+	   round(interval_coverage::numeric, 3) AS interval_coverage_80,
+	   round(interval_mean_width::numeric, 1) AS interval_mean_width
 FROM analytics.prediction_accuracy;
+
+\echo
+\echo 'The test split''s calibration table (durpred.model_info() -> intervals -> test):'
+\echo 'nominal against realised coverage per level, overall and per predicted category'
+SELECT coalesce(c.key, 'all') AS predicted_category,
+	   (coalesce(c.value, i.t -> 'overall') ->> 'runs')::int AS test_runs,
+	   round(l.nominal::numeric, 2) AS nominal,
+	   round(((coalesce(c.value, i.t -> 'overall') -> 'coverage') ->> (l.n - 1)::int)::numeric, 3) AS realised,
+	   round(((coalesce(c.value, i.t -> 'overall') -> 'mean_width') ->> (l.n - 1)::int)::numeric, 1) AS mean_width_s
+FROM (SELECT durpred.model_info() -> 'intervals' -> 'test' AS t) i
+CROSS JOIN LATERAL (SELECT NULL::text AS key, NULL::jsonb AS value
+					UNION ALL SELECT * FROM jsonb_each(i.t -> 'by_predicted_category')) c
+CROSS JOIN LATERAL jsonb_array_elements_text(durpred.model_info() -> 'intervals' -> 'levels')
+	WITH ORDINALITY AS l(nominal, n)
+WHERE (coalesce(c.value, i.t -> 'overall') ->> 'runs')::int > 0
+ORDER BY c.key IS NOT NULL, array_position(enum_range(NULL::durpred.duration_category)::text[], c.key), l.n;
+SELECT round((t -> 'interval_score' ->> 'model')::numeric, 2) AS interval_score_80,
+	   round((t -> 'interval_score' ->> 'constant_width')::numeric, 2) AS constant_width_baseline,
+	   round(100 * (t -> 'interval_score' ->> 'gain')::numeric, 1) AS gain_percent
+FROM (SELECT durpred.model_info() -> 'intervals' -> 'test' AS t) i;

@@ -406,13 +406,15 @@ AS $$
 			   'id', m.id,
 			   'name', m.name,
 			   'version', m.version,
-			   'created_at', m.created_at)
+			   'created_at', m.created_at,
+			   'has_prediction_intervals',
+			   COALESCE(m.info OPERATOR(pg_catalog.?) 'intervals', false))
 	FROM @extschema@.model m
 	WHERE m.id OPERATOR(pg_catalog.=) @extschema@.current_model_id()
 $$;
 
 COMMENT ON FUNCTION @extschema@.model_info() IS
-'the reference service''s /info for the model this session scores with: model_type, n_features, feature_columns, num_boost_round, params, metrics (the stored info wins), plus id, name, version, created_at';
+'the reference service''s /info for the model this session scores with: model_type, n_features, feature_columns, num_boost_round, params, metrics (the stored info wins), plus id, name, version, created_at and has_prediction_intervals';
 
 CREATE FUNCTION @extschema@.model_loaded()
 RETURNS pg_catalog.bool
@@ -1051,7 +1053,9 @@ AS $$
 			   'id', m.id,
 			   'name', m.name,
 			   'version', m.version,
-			   'created_at', m.created_at)
+			   'created_at', m.created_at,
+			   'has_prediction_intervals',
+			   COALESCE(m.info OPERATOR(pg_catalog.?) 'intervals', false))
 	FROM @extschema@.model m
 	WHERE m.id OPERATOR(pg_catalog.=) model_info.model_id
 $$;
@@ -1091,3 +1095,89 @@ $$;
 COMMENT ON FUNCTION @extschema@.check_health() IS
 'reads analytics.model_health; when its status is not ok, raises a WARNING and sends NOTIFY durpred_health with the row as JSON; returns the row as JSON';
 -- <<< issue 18
+
+--
+-- Prediction intervals (issue 17; src/interval.c).  The calibration table is part of
+-- a model's info (info.intervals, written by durpred-train), checked when
+-- the model is installed or loaded, so that it is versioned, exported,
+-- dumped and activated with the trees as one model version.
+--
+
+CREATE FUNCTION @extschema@.predict_interval(
+	start_hour pg_catalog.int4 DEFAULT NULL,
+	day_of_week pg_catalog.int4 DEFAULT NULL,
+	month pg_catalog.int4 DEFAULT NULL,
+	is_weekend pg_catalog.bool DEFAULT NULL,
+	is_business_hours pg_catalog.bool DEFAULT NULL,
+	total_blocks pg_catalog.int4 DEFAULT 0,
+	sql_blocks pg_catalog.int4 DEFAULT 0,
+	tableau_blocks pg_catalog.int4 DEFAULT 0,
+	email_blocks pg_catalog.int4 DEFAULT 0,
+	slack_blocks pg_catalog.int4 DEFAULT 0,
+	parameter_blocks pg_catalog.int4 DEFAULT 0,
+	code_blocks pg_catalog.int4 DEFAULT 0,
+	plotly_blocks pg_catalog.int4 DEFAULT 0,
+	kpi_blocks pg_catalog.int4 DEFAULT 0,
+	api_blocks pg_catalog.int4 DEFAULT 0,
+	writeback_blocks pg_catalog.int4 DEFAULT 0,
+	conditional_blocks pg_catalog.int4 DEFAULT 0,
+	loop_blocks pg_catalog.int4 DEFAULT 0,
+	ai_blocks pg_catalog.int4 DEFAULT 0,
+	storage_blocks pg_catalog.int4 DEFAULT 0,
+	historical_run_count pg_catalog.int4 DEFAULT 0,
+	historical_avg_duration pg_catalog.float8 DEFAULT NULL,
+	historical_median_duration pg_catalog.float8 DEFAULT NULL,
+	historical_stddev_duration pg_catalog.float8 DEFAULT NULL,
+	historical_failure_rate pg_catalog.float8 DEFAULT NULL,
+	coverage pg_catalog.float8 DEFAULT 0.8,
+	OUT low pg_catalog.float8,
+	OUT estimate pg_catalog.float8,
+	OUT high pg_catalog.float8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'durpred_predict_interval'
+-- not STRICT: NULL means a missing value, as in XGBoost
+LANGUAGE C STABLE PARALLEL SAFE COST 10;
+
+COMMENT ON FUNCTION @extschema@.predict_interval(pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.bool, pg_catalog.bool, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
+'predict_duration''s estimate (estimate) with its prediction interval at coverage 0.5, 0.8 (default), 0.9 or 0.95 (low, high); low and high are NULL for a model without interval data';
+
+CREATE FUNCTION @extschema@.predict_interval(
+	r record,
+	coverage pg_catalog.float8 DEFAULT 0.8,
+	OUT low pg_catalog.float8,
+	OUT estimate pg_catalog.float8,
+	OUT high pg_catalog.float8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'durpred_predict_interval_record'
+-- not STRICT: a NULL coverage is an error, not a NULL
+LANGUAGE C STABLE PARALLEL SAFE COST 10;
+
+COMMENT ON FUNCTION @extschema@.predict_interval(record, pg_catalog.float8) IS
+'the record form of predict_interval: a row whose fields are named like features; a NULL row gives NULL';
+
+CREATE FUNCTION @extschema@.predict_interval(
+	request pg_catalog.jsonb,
+	coverage pg_catalog.float8 DEFAULT 0.8,
+	OUT low pg_catalog.float8,
+	OUT estimate pg_catalog.float8,
+	OUT high pg_catalog.float8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'durpred_predict_interval_jsonb'
+LANGUAGE C STABLE PARALLEL SAFE COST 10;
+
+COMMENT ON FUNCTION @extschema@.predict_interval(pg_catalog.jsonb, pg_catalog.float8) IS
+'the jsonb form of predict_interval: the reference service''s request body; a NULL request gives NULL';
+
+CREATE FUNCTION @extschema@.predict_interval_with_model(
+	r record,
+	coverage pg_catalog.float8 DEFAULT 0.8,
+	OUT low pg_catalog.float8,
+	OUT estimate pg_catalog.float8,
+	OUT high pg_catalog.float8,
+	OUT model_id pg_catalog.int8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'durpred_predict_interval_with_model'
+LANGUAGE C STABLE PARALLEL SAFE COST 10;
+
+COMMENT ON FUNCTION @extschema@.predict_interval_with_model(record, pg_catalog.float8) IS
+'the record form of predict_interval with the id of the model that made the prediction, for serving; NULL when no model is active';

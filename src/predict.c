@@ -4,7 +4,8 @@
  *		SQL entry points for scoring: durpred.predict_duration() in its three
  *		forms, predict_json(), predict_with_model(), current_model_id() and
  *		model_loaded(); and for explaining: explain_duration() in the same
- *		three forms, and predict_json()'s top factors.
+ *		three forms, and predict_json()'s top factors.  The feature vectors
+ *		of the three forms are shared with predict_interval (predict.h).
  *
  * The hot path does no catalog or SPI access: CurrentModel() is one test
  * of a static flag until the registry changes, and the record form keeps the
@@ -32,6 +33,8 @@
 #include "durpred.h"
 #include "explain.h"
 #include "feature.h"
+#include "interval.h"
+#include "predict.h"
 #include "scorer.h"
 
 /* predict_json's top factors */
@@ -77,7 +80,8 @@ NamedFeatures(FunctionCallInfo fcinfo, float *x)
 	/*
 	 * argument i is feature i (keep in sync with
 	 * sql/durpred--0.1.0.sql:durpred.predict_duration and
-	 * sql/durpred--0.5.0.sql:durpred.explain_duration)
+	 * sql/durpred--0.5.0.sql:durpred.explain_duration and
+	 * durpred.predict_interval)
 	 */
 	for (i = 0; i < DURPRED_NUM_FEATURES; i++)
 		x[i] = PG_ARGISNULL(i) ? NAN : FeatureFromDatum(i, PG_GETARG_DATUM(i));
@@ -95,6 +99,16 @@ durpred_predict_duration(PG_FUNCTION_ARGS)
 
 	NamedFeatures(fcinfo, x);
 	PG_RETURN_FLOAT8(ScorerSeconds(CurrentModel(false)->scorer, x));
+}
+
+/*
+ * PredictNamedFeatures
+ *		See predict.h.
+ */
+void
+PredictNamedFeatures(FunctionCallInfo fcinfo, float *x)
+{
+	NamedFeatures(fcinfo, x);
 }
 
 /*
@@ -200,12 +214,13 @@ FieldValue(Oid type, Datum value)
 }
 
 /*
- * RecordFeatures
+ * PredictRecordFeatures
  *		Fills a feature vector from a row value, fields matched by name;
- *		absent fields take the named-argument defaults.
+ *		absent fields take the named-argument defaults.  Returns the call
+ *		site's result row type slot (see predict.h).
  */
-static void
-RecordFeatures(FunctionCallInfo fcinfo, HeapTupleHeader row, float *x)
+void	  **
+PredictRecordFeatures(FunctionCallInfo fcinfo, HeapTupleHeader row, float *x)
 {
 	RecordMap  *map = fcinfo->flinfo->fn_extra;
 	Oid			typid = HeapTupleHeaderGetTypeId(row);
@@ -234,6 +249,7 @@ RecordFeatures(FunctionCallInfo fcinfo, HeapTupleHeader row, float *x)
 		else
 			x[i] = FeatureValue(i, FieldValue(map->type[i], map->values[field]));
 	}
+	return &map->result_desc;
 }
 
 /*
@@ -248,7 +264,7 @@ durpred_predict_duration_record(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	RecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
+	PredictRecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
 	PG_RETURN_FLOAT8(ScorerSeconds(CurrentModel(false)->scorer, x));
 }
 
@@ -263,9 +279,19 @@ JsonbFeatures(Jsonb *request, float *x)
 {
 	CachedModel *model = CurrentModel(false);
 
+	PredictJsonbFeatures(model, request, x);
+	return model;
+}
+
+/*
+ * PredictJsonbFeatures
+ *		See predict.h.
+ */
+void
+PredictJsonbFeatures(const CachedModel *model, Jsonb *request, float *x)
+{
 	memcpy(x, model->scorer->defaults, sizeof(float) * DURPRED_VECTOR_LEN);
 	FeatureVectorFromJsonb(request, x, "request");
-	return model;
 }
 
 /*
@@ -478,6 +504,9 @@ durpred_predict_json(PG_FUNCTION_ARGS)
 	AppendJsonNumber(&buf, RoundToCents(seconds));
 	appendStringInfoString(&buf, ", ");
 	AppendJsonString(&buf, "recommendation", DurationCategoryRecommendation(category));
+	/* only a model with interval data has an interval (src/interval.c) */
+	if (model->scorer->intervals != NULL)
+		AppendJsonInterval(&buf, model->scorer->intervals, x, seconds);
 	if (explain)
 	{
 		Explanation e;
@@ -555,7 +584,7 @@ durpred_explain_duration_record(PG_FUNCTION_ARGS)
 		InitMaterializedSRF(fcinfo, 0);
 		return (Datum) 0;
 	}
-	RecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
+	PredictRecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
 	model = CurrentModel(false);
 	InitMaterializedSRF(fcinfo, 0);
 	return ReturnExplanation(fcinfo, model, x);
@@ -596,10 +625,11 @@ durpred_predict_with_model(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
+	void	  **slot;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	RecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
+	slot = PredictRecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
 	model = ServingModel();
 	if (model == NULL)
 		PG_RETURN_NULL();
@@ -607,8 +637,7 @@ durpred_predict_with_model(PG_FUNCTION_ARGS)
 	values[0] = Float8GetDatum(ScorerSeconds(model->scorer, x));
 	values[1] = Int64GetDatum(model->id);
 
-	/* RecordFeatures has left the call site's RecordMap in fn_extra */
-	tupdesc = CallResultDesc(fcinfo, &((RecordMap *) fcinfo->flinfo->fn_extra)->result_desc);
+	tupdesc = CallResultDesc(fcinfo, slot);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

@@ -29,6 +29,7 @@
 #include "booster.h"
 #include "evaluator.h"
 #include "explain.h"
+#include "interval.h"
 #include "model.h"
 #include "scorer.h"
 
@@ -362,6 +363,7 @@ ScorerBuild(const char *data, size_t len, Jsonb *info, int invalid_errcode,
 			FeatureVectorFromJsonb(JsonbValueToJsonb(defaults),
 								   scorer->defaults, "model defaults");
 		}
+		scorer->intervals = IntervalTableFromInfo(info);
 	}
 
 	MemoryContextSwitchTo(scratch);

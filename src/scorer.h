@@ -35,6 +35,7 @@ typedef struct Scorer
 	Explainer  *explainer;		/* built at the first explanation */
 	BoosterHandle booster;		/* NULL unless built with_booster */
 	float		defaults[DURPRED_VECTOR_LEN];	/* of the jsonb request form */
+	struct IntervalTable *intervals;	/* info.intervals (interval.h), or NULL */
 } Scorer;
 
 /* Which evaluator scores rows: durpred.evaluator. */
@@ -50,7 +51,8 @@ extern int	durpred_evaluator;
  * Validates model bytes, compiles the evaluator and checks it against
  * XGBoost on probe rows; with_booster also keeps XGBoost's booster of the
  * model, which durpred.evaluator = xgboost scores with.  info may be NULL;
- * its "defaults" are checked and kept.  invalid_errcode: see ModelParse.
+ * its "defaults" and "intervals" are checked and kept.  invalid_errcode:
+ * see ModelParse.
  *
  * The scorer lives in a new context under the current one, so that an
  * error anywhere frees it (and its booster) with the transaction; a caller

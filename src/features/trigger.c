@@ -34,7 +34,10 @@
  * Its arguments, all optional, are schema-qualified names:
  *
  *	 log		a table with columns run_id bigint, model_id bigint and
- *				estimated_duration float8 that gets a row for every estimate;
+ *				estimated_duration float8 that gets a row for every estimate,
+ *				and the estimate's 80 % interval where it has the columns
+ *				interval_low and interval_high float8 (NULL for a model
+ *				without interval data);
  *	 fallback	a function (page_id bigint, as_of timestamptz) returning rows
  *				of durpred.features, which computes the features where the
  *				tables cannot be read directly (PageFeatures raises 0A000:
@@ -56,6 +59,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -73,6 +77,7 @@
 #include "calls.h"
 #include "durpred.h"
 #include "feature.h"
+#include "interval.h"
 #include "features/app.h"
 #include "features/pagefeatures.h"
 #include "features/shadow.h"
@@ -113,13 +118,18 @@ typedef struct KeptPlan
 } KeptPlan;
 
 static KeptPlan log_plan;
-static KeptPlan shard_log_plan;	/* a statement of its own: with page_id */
+static KeptPlan log_interval_plan;
+/* the shard log's statements, with page_id */
+static KeptPlan shard_log_plan;
+static KeptPlan shard_log_interval_plan;
 static KeptPlan fallback_plan;
 
-/* An estimate, and the model that made it. */
+/* An estimate, its 80 % interval (NaN when none), and the model that made it. */
 typedef struct Estimate
 {
 	double		seconds;
+	double		low;
+	double		high;
 	int64		model_id;
 	TimestampTz completion;
 } Estimate;
@@ -385,6 +395,10 @@ Score(void *arg)
 		return;
 
 	estimate->seconds = ScorerSeconds(model->scorer, x);
+	estimate->low = estimate->high = NAN;
+	if (model->scorer->intervals != NULL)
+		IntervalOf(model->scorer->intervals, x, estimate->seconds,
+				   INTERVAL_DEFAULT_LEVEL, &estimate->low, &estimate->high);
 	estimate->model_id = model->id;
 	/*
 	 * as_of + seconds * interval '1 second', as SQL computes it (keep in sync
@@ -449,24 +463,62 @@ TryScore(Datum run, bool run_isnull, const char *fallback, const char *log, int6
 }
 
 /*
+ * LogHasInterval
+ *		Whether the log table has the columns of the 80 % interval
+ *		(interval_low, interval_high), looked up once per session and log.
+ */
+static bool
+LogHasInterval(const char *log)
+{
+	static char *checked = NULL;
+	static bool has = false;
+	Oid			relid;
+
+	if (checked != NULL && strcmp(checked, log) == 0)
+		return has;
+	(void) QualifiedName(log);	/* refuses an unqualified name first */
+	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(log)),
+							 NoLock, false);
+	has = get_attnum(relid, "interval_low") != InvalidAttrNumber &&
+		get_attnum(relid, "interval_high") != InvalidAttrNumber;
+	if (checked != NULL)
+		pfree(checked);
+	checked = MemoryContextStrdup(TopMemoryContext, log);
+	return has;
+}
+
+/*
  * LogEstimate
- *		Appends the estimate to the log table.
+ *		Appends the estimate and its 80 % interval to the log table.
  */
 static void
 LogEstimate(const char *log, int64 run, const Estimate *estimate)
 {
-	Oid			argtypes[3] = {INT8OID, INT8OID, FLOAT8OID};
-	Datum		args[3] = {Int64GetDatum(run), Int64GetDatum(estimate->model_id),
-	Float8GetDatum(estimate->seconds)};
+	Oid			argtypes[5] = {INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
+	Datum		args[5] = {Int64GetDatum(run), Int64GetDatum(estimate->model_id),
+		Float8GetDatum(estimate->seconds), Float8GetDatum(estimate->low),
+	Float8GetDatum(estimate->high)};
+	char		nulls[5] = {' ', ' ', ' ', isnan(estimate->low) ? 'n' : ' ',
+	isnan(estimate->high) ? 'n' : ' '};
 	SPIPlanPtr	plan;
 	int			rc;
 
 	SPI_connect();
-	/* keep in sync with extract/serving.sql:analytics.run_estimate */
-	plan = PreparedPlan(&log_plan, log,
-						"INSERT INTO %s (run_id, model_id, estimated_duration) VALUES ($1, $2, $3)",
-						3, argtypes);
-	rc = SPI_execute_plan(plan, args, NULL, false, 0);
+	/*
+	 * keep in sync with extract/serving.sql:analytics.run_estimate; a log
+	 * table of before 0.5.0, without the interval's columns, gets the
+	 * estimate alone
+	 */
+	if (LogHasInterval(log))
+		plan = PreparedPlan(&log_interval_plan, log,
+							"INSERT INTO %s (run_id, model_id, estimated_duration,"
+							" interval_low, interval_high) VALUES ($1, $2, $3, $4, $5)",
+							5, argtypes);
+	else
+		plan = PreparedPlan(&log_plan, log,
+							"INSERT INTO %s (run_id, model_id, estimated_duration) VALUES ($1, $2, $3)",
+							3, argtypes);
+	rc = SPI_execute_plan(plan, args, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	SPI_finish();
@@ -493,9 +545,13 @@ WriteShardLog(void *arg)
 	ShardLog   *l = arg;
 	AppShards	shards;
 	Oid			relid;
-	Oid			argtypes[4] = {INT8OID, INT8OID, FLOAT8OID, INT8OID};
-	Datum		args[4] = {Int64GetDatum(l->run), Int64GetDatum(l->estimate->model_id),
-	Float8GetDatum(l->estimate->seconds), Int64GetDatum(l->page)};
+	Oid			argtypes[6] = {INT8OID, INT8OID, FLOAT8OID, INT8OID, FLOAT8OID, FLOAT8OID};
+	Datum		args[6] = {Int64GetDatum(l->run), Int64GetDatum(l->estimate->model_id),
+		Float8GetDatum(l->estimate->seconds), Int64GetDatum(l->page),
+	Float8GetDatum(l->estimate->low), Float8GetDatum(l->estimate->high)};
+	char		nulls[6] = {' ', ' ', ' ', ' ', isnan(l->estimate->low) ? 'n' : ' ',
+	isnan(l->estimate->high) ? 'n' : ' '};
+	const char *name;
 	SPIPlanPtr	plan;
 	int			rc;
 
@@ -508,14 +564,25 @@ WriteShardLog(void *arg)
 						"the app tables are not distributed"),
 				 errhint("extract/serving.sql co-locates the log with app.noteflow_run.")));
 	relid = shards.relids[APP_TABLE_LOG];
+	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
 	SPI_connect();
-	/* keep in sync with extract/serving.sql:analytics.run_estimate */
-	plan = PreparedPlan(&shard_log_plan,
-						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												   get_rel_name(relid)),
-						"INSERT INTO %s (run_id, model_id, estimated_duration, page_id) VALUES ($1, $2, $3, $4)",
-						4, argtypes);
-	rc = SPI_execute_plan(plan, args, NULL, false, 0);
+	/*
+	 * keep in sync with extract/serving.sql:analytics.run_estimate; a log of
+	 * before 0.5.0 gets the estimate alone, as in LogEstimate
+	 */
+	if (get_attnum(relid, "interval_low") != InvalidAttrNumber &&
+		get_attnum(relid, "interval_high") != InvalidAttrNumber)
+		plan = PreparedPlan(&shard_log_interval_plan, name,
+							"INSERT INTO %s (run_id, model_id, estimated_duration, page_id,"
+							" interval_low, interval_high) VALUES ($1, $2, $3, $4, $5, $6)",
+							6, argtypes);
+	else
+		plan = PreparedPlan(&shard_log_plan, name,
+							"INSERT INTO %s (run_id, model_id, estimated_duration, page_id)"
+							" VALUES ($1, $2, $3, $4)",
+							4, argtypes);
+	rc = SPI_execute_plan(plan, args, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	SPI_finish();

@@ -369,6 +369,15 @@ model_info(const Dataset *data, const Split *split, const Options *opts,
 	/* read by analytics.feature_drift and analytics.model_health */
 	if (result->distribution != NULL)
 		json_object_set(info, "training_distribution", result->distribution);
+	if (result->intervals_json != NULL)
+	{
+		json_error_t error;
+		json_t	   *intervals = json_loads(result->intervals_json, 0, &error);
+
+		if (intervals == NULL)
+			pg_fatal("could not read the prediction intervals: %s", error.text);
+		json_object_set_new(info, "intervals", intervals);
+	}
 
 	text = json_dumps(info, JSON_INDENT(2));
 	if (text == NULL)

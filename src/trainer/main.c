@@ -21,6 +21,7 @@
 
 #include "db.h"
 #include "trainer.h"
+#include "interval.h"
 
 static const char *progname;
 
@@ -450,11 +451,16 @@ main(int argc, char **argv)
 				data.n, split.n_train, split.n_val, split.n_test, opts.split);
 
 	Train(&data, &split, &opts, &result);
+	result.intervals = FitIntervals(&data, &split, result.predictions);
+	if (result.intervals != NULL)
+		result.intervals_json = IntervalsJsonText(result.intervals);
 	result.distribution = TrainingDistribution(&data, &split, &result);
 	finished = IsoTimestampNow();
 
 	info = WriteArtifacts(&data, &split, &opts, &result, run_id, started, finished);
 	PrintComparison(&split, &result);
+	if (result.intervals != NULL)
+		PrintIntervals(result.intervals);
 	outcome = "trained";
 	if (opts.install_name != NULL)
 	{

@@ -135,6 +135,8 @@ typedef struct TrainResult
 	double		defaults[NUM_FEATURES]; /* training medians, NaN if none */
 	int			xgboost_version[3];
 	json_t	   *distribution;	/* drift.c's TrainingDistribution, or NULL */
+	struct IntervalFit *intervals;	/* interval.h; NULL when none */
+	char	   *intervals_json; /* model_info.json's "intervals", or NULL */
 } TrainResult;
 
 /* dataset.c */
