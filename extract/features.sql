@@ -429,13 +429,17 @@ SELECT q.run_id,
 	   q.created_at,
 	   q.started_at,
 	   q.as_of,
-	   p.predicted_duration AS estimated_duration,
-	   analytics.completion_at(q.as_of, p.predicted_duration) AS estimated_completion_at,
-	   p.model_id
+	   p.estimate AS estimated_duration,
+	   analytics.completion_at(q.as_of, p.estimate) AS estimated_completion_at,
+	   p.model_id,
+	   p.low AS interval_low,
+	   p.high AS interval_high,
+	   analytics.completion_at(q.as_of, p.low) AS earliest_completion_at,
+	   analytics.completion_at(q.as_of, p.high) AS latest_completion_at
 FROM analytics.queued_runs q
 LEFT JOIN LATERAL analytics.serving_page_features(q.page_id, q.as_of) f ON true
 -- NULL for a page that cannot be scored (f is NULL)
-LEFT JOIN LATERAL durpred.predict_with_model(f) p ON true;
+LEFT JOIN LATERAL durpred.predict_interval_with_model(f, 0.8) p ON true;
 
 CREATE OR REPLACE FUNCTION analytics.run_features_for(run_id bigint)
 RETURNS durpred.features
