@@ -35,34 +35,14 @@ typedef struct GateMetrics
 
 /*
  * gate_metrics
- *		MAE, RMSE and R^2 of predictions pred[i] of rows[i].
+ *		MAE, RMSE and R^2 of predictions pred[i] of rows[i], as the trainer
+ *		computes them for its own candidates.
  */
 static void
 gate_metrics(const Dataset *data, const size_t *rows, size_t n, const double *pred,
 			 GateMetrics *m)
 {
-	double		sum = 0,
-				sse = 0,
-				sae = 0,
-				sst = 0,
-				mean;
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-		sum += data->y[rows[i]];
-	mean = sum / n;
-	for (i = 0; i < n; i++)
-	{
-		double		y = data->y[rows[i]];
-		double		e = pred[i] - y;
-
-		sse += e * e;
-		sae += fabs(e);
-		sst += (y - mean) * (y - mean);
-	}
-	m->mae = sae / n;
-	m->rmse = sqrt(sse / n);
-	m->r2 = sst > 0 ? 1.0 - sse / sst : 0.0;
+	RegressionMetrics(data, rows, n, pred, &m->mae, &m->rmse, &m->r2);
 }
 
 static json_t *

@@ -182,12 +182,12 @@ mean_abs_shap(BoosterHandle b, const Dataset *data, const Split *split,
 }
 
 /*
- * split_metrics
- *		RMSE, MAE and R^2 of predictions on the rows of one split, in double.
+ * RegressionMetrics
+ *		See trainer.h.
  */
-static void
-split_metrics(const Dataset *data, const size_t *rows, size_t n, const float *pred,
-			  int which, Metrics *m)
+void
+RegressionMetrics(const Dataset *data, const size_t *rows, size_t n, const double *pred,
+				  double *mae, double *rmse, double *r2)
 {
 	double		sum = 0,
 				sse = 0,
@@ -202,15 +202,33 @@ split_metrics(const Dataset *data, const size_t *rows, size_t n, const float *pr
 	for (i = 0; i < n; i++)
 	{
 		double		y = data->y[rows[i]];
-		double		e = (double) pred[rows[i]] - y;
+		double		e = pred[i] - y;
 
 		sse += e * e;
 		sae += fabs(e);
 		sst += (y - mean) * (y - mean);
 	}
-	m->rmse[which] = sqrt(sse / n);
-	m->mae[which] = sae / n;
-	m->r2[which] = sst > 0 ? 1.0 - sse / sst : 0.0;
+	*mae = sae / n;
+	*rmse = sqrt(sse / n);
+	*r2 = sst > 0 ? 1.0 - sse / sst : 0.0;
+}
+
+/*
+ * split_metrics
+ *		RMSE, MAE and R^2 of the predictions (one per dataset row) on the
+ *		rows of one split.
+ */
+static void
+split_metrics(const Dataset *data, const size_t *rows, size_t n, const float *pred,
+			  int which, Metrics *m)
+{
+	double	   *own = pg_malloc(sizeof(double) * (n > 0 ? n : 1));
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		own[i] = pred[rows[i]];
+	RegressionMetrics(data, rows, n, own, &m->mae[which], &m->rmse[which], &m->r2[which]);
+	pg_free(own);
 }
 
 static void

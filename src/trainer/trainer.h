@@ -149,6 +149,13 @@ extern void SplitDataset(const Dataset *data, const Options *opts, Split *split)
 /* train.c */
 extern void Train(const Dataset *data, const Split *split, const Options *opts,
 				  TrainResult *result);
+/*
+ * MAE, RMSE and R^2 (0 where the targets do not vary) of predictions pred[i]
+ * of rows[i], in double: the one definition of the comparison table's and
+ * the promotion gate's metrics.
+ */
+extern void RegressionMetrics(const Dataset *data, const size_t *rows, size_t n,
+							  const double *pred, double *mae, double *rmse, double *r2);
 
 /* artifacts.c: WriteArtifacts returns the text of model_info.json */
 extern char *NewRunId(void);
