@@ -669,30 +669,15 @@ LANGUAGE C STABLE PARALLEL SAFE COST 10;
 COMMENT ON FUNCTION @extschema@.predict_interval_with_model(record, pg_catalog.float8) IS
 'the record form of predict_interval with the id of the model that made the prediction, for serving; NULL when no model is active';
 
--- model_info() says whether the model has interval data; the key comes
--- after the stored info, which cannot override it.
+-- model_info() is model_info(model_id) of the model this session scores
+-- with, which says whether the model has interval data (the key comes after
+-- the stored info, which cannot override it).
 CREATE OR REPLACE FUNCTION @extschema@.model_info()
 RETURNS pg_catalog.jsonb
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT pg_catalog.jsonb_build_object(
-			   'model_type', 'XGBoost Regressor',
-			   'n_features', m.n_features,
-			   'feature_columns', pg_catalog.to_jsonb(m.feature_names),
-			   'num_boost_round', m.n_trees OPERATOR(pg_catalog./) m.num_parallel_tree,
-			   'params', pg_catalog.jsonb_build_object('objective', m.objective),
-			   'metrics', '{}'::pg_catalog.jsonb)
-		   OPERATOR(pg_catalog.||) COALESCE(m.info, '{}')
-		   OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-			   'id', m.id,
-			   'name', m.name,
-			   'version', m.version,
-			   'created_at', m.created_at,
-			   'has_prediction_intervals',
-			   COALESCE(m.info OPERATOR(pg_catalog.?) 'intervals', false))
-	FROM @extschema@.model m
-	WHERE m.id OPERATOR(pg_catalog.=) @extschema@.current_model_id()
+	SELECT @extschema@.model_info(@extschema@.current_model_id())
 $$;
 
 COMMENT ON FUNCTION @extschema@.model_info() IS

@@ -389,9 +389,12 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.current_model_id() IS
 'id of the model this session scores with: the active one, or the newest version of the model named by durpred.model';
 
-CREATE FUNCTION @extschema@.model_info()
+-- The info of any installed model: drift and health read the training
+-- distribution and data window of the active model, which is not always
+-- the one this session scores with.
+CREATE FUNCTION @extschema@.model_info(model_id pg_catalog.int8)
 RETURNS pg_catalog.jsonb
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT pg_catalog.jsonb_build_object(
@@ -410,7 +413,20 @@ AS $$
 			   'has_prediction_intervals',
 			   COALESCE(m.info OPERATOR(pg_catalog.?) 'intervals', false))
 	FROM @extschema@.model m
-	WHERE m.id OPERATOR(pg_catalog.=) @extschema@.current_model_id()
+	WHERE m.id OPERATOR(pg_catalog.=) model_info.model_id
+$$;
+
+COMMENT ON FUNCTION @extschema@.model_info(pg_catalog.int8) IS
+'model_info() of any installed model by id; NULL when there is none';
+
+-- model_info() of the model this session scores with; the one definition of
+-- what it says is model_info(model_id) above
+CREATE FUNCTION @extschema@.model_info()
+RETURNS pg_catalog.jsonb
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@.model_info(@extschema@.current_model_id())
 $$;
 
 COMMENT ON FUNCTION @extschema@.model_info() IS
@@ -1032,36 +1048,6 @@ SELECT m.id, m.name, m.version, m.created_at, m.created_by, m.active,
 		ORDER BY r.started_at DESC LIMIT 1) AS training_run,
 	   m.shadow
 FROM @extschema@.model m;
-
--- The info of any installed model: drift and health read the training
--- distribution and data window of the active model, which is not always
--- the one this session scores with.
-CREATE FUNCTION @extschema@.model_info(model_id pg_catalog.int8)
-RETURNS pg_catalog.jsonb
-LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT pg_catalog.jsonb_build_object(
-			   'model_type', 'XGBoost Regressor',
-			   'n_features', m.n_features,
-			   'feature_columns', pg_catalog.to_jsonb(m.feature_names),
-			   'num_boost_round', m.n_trees OPERATOR(pg_catalog./) m.num_parallel_tree,
-			   'params', pg_catalog.jsonb_build_object('objective', m.objective),
-			   'metrics', '{}'::pg_catalog.jsonb)
-		   OPERATOR(pg_catalog.||) COALESCE(m.info, '{}')
-		   OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-			   'id', m.id,
-			   'name', m.name,
-			   'version', m.version,
-			   'created_at', m.created_at,
-			   'has_prediction_intervals',
-			   COALESCE(m.info OPERATOR(pg_catalog.?) 'intervals', false))
-	FROM @extschema@.model m
-	WHERE m.id OPERATOR(pg_catalog.=) model_info.model_id
-$$;
-
-COMMENT ON FUNCTION @extschema@.model_info(pg_catalog.int8) IS
-'model_info() of any installed model by id; NULL when there is none';
 
 -- The health check for a scheduler (pg_cron): reads analytics.model_health
 -- (extract/lifecycle.sql, through extract/serving.sql) and, when its status

@@ -68,3 +68,20 @@ CallInSubtransaction(void (*fn) (void *arg), void *arg)
 	PG_END_TRY();
 	return edata;
 }
+
+/*
+ * WarnInstead
+ *		See calls.h.
+ */
+void
+WarnInstead(ErrorData *edata, const char *what)
+{
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		ReThrowError(edata);
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("durpred: %s: %s", what, edata->message),
+			 edata->detail ? errdetail("%s", edata->detail) : 0,
+			 edata->hint ? errhint("%s", edata->hint) : 0));
+	FreeErrorData(edata);
+}

@@ -28,4 +28,12 @@ extern TupleDesc CallResultDesc(FunctionCallInfo fcinfo, void **slot);
  */
 extern ErrorData *CallInSubtransaction(void (*fn) (void *arg), void *arg);
 
+/*
+ * What the serving trigger does with such an error where nothing may fail
+ * the write: a cancel or a statement timeout is raised again, as in
+ * plpgsql; any other error becomes a WARNING "durpred: <what>: <message>",
+ * with its SQLSTATE, detail and hint.  Frees edata.
+ */
+extern void WarnInstead(ErrorData *edata, const char *what);
+
 #endif							/* DURPRED_CALLS_H */

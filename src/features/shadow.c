@@ -281,16 +281,7 @@ ShadowEstimate(const char *log, int64 run, int64 active_id, double active_second
 
 		if (edata != NULL)
 		{
-			/* a cancel or a statement timeout stops the statement */
-			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
-				ReThrowError(edata);
-			ereport(WARNING,
-					(errcode(edata->sqlerrcode),
-					 errmsg("durpred: no shadow estimate for run " INT64_FORMAT ": %s",
-							run, edata->message),
-					 edata->detail ? errdetail("%s", edata->detail) : 0,
-					 edata->hint ? errhint("%s", edata->hint) : 0));
-			FreeErrorData(edata);
+			WarnInstead(edata, psprintf("no shadow estimate for run " INT64_FORMAT, run));
 			return;
 		}
 	}

@@ -439,9 +439,6 @@ TryScore(Datum run, bool run_isnull, const char *fallback, const char *log, int6
 			memcpy(x, scoring.x, sizeof(scoring.x));
 			return scoring.made;
 		}
-		/* a cancel or a statement timeout stops the statement, as in plpgsql */
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
-			ReThrowError(edata);
 		if (scoring.direct && scoring.reading && fallback != NULL && !scoring.sharded &&
 			edata->sqlerrcode == ERRCODE_FEATURE_NOT_SUPPORTED)
 		{
@@ -450,14 +447,9 @@ TryScore(Datum run, bool run_isnull, const char *fallback, const char *log, int6
 			scoring.reading = false;
 			continue;
 		}
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("durpred: no estimate for run %s: %s",
-						run_isnull ? "without id" : psprintf(INT64_FORMAT, DatumGetInt64(run)),
-						edata->message),
-				 edata->detail ? errdetail("%s", edata->detail) : 0,
-				 edata->hint ? errhint("%s", edata->hint) : 0));
-		FreeErrorData(edata);
+		/* a cancel or a statement timeout stops the statement, as in plpgsql */
+		WarnInstead(edata, run_isnull ? "no estimate for run without id" :
+					psprintf("no estimate for run " INT64_FORMAT, DatumGetInt64(run)));
 		return false;
 	}
 }
@@ -599,17 +591,8 @@ TryLogOnShard(const char *log, int64 run, int64 page, const Estimate *estimate)
 	ShardLog	l = {.log = log, .run = run, .page = page, .estimate = estimate};
 	ErrorData  *edata = CallInSubtransaction(WriteShardLog, &l);
 
-	if (edata == NULL)
-		return;
-	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
-		ReThrowError(edata);
-	ereport(WARNING,
-			(errcode(edata->sqlerrcode),
-			 errmsg("durpred: the estimate of run " INT64_FORMAT " is not logged: %s",
-					run, edata->message),
-			 edata->detail ? errdetail("%s", edata->detail) : 0,
-			 edata->hint ? errhint("%s", edata->hint) : 0));
-	FreeErrorData(edata);
+	if (edata != NULL)
+		WarnInstead(edata, psprintf("the estimate of run " INT64_FORMAT " is not logged", run));
 }
 
 /*
