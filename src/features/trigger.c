@@ -117,11 +117,20 @@ typedef struct KeptPlan
 	SPIPlanPtr	plan;
 } KeptPlan;
 
-static KeptPlan log_plan;
-static KeptPlan log_interval_plan;
-/* the shard log's statements, with page_id */
-static KeptPlan shard_log_plan;
-static KeptPlan shard_log_interval_plan;
+/*
+ * The log's statements, [with page_id (a shard of the log on Citus)][with
+ * the interval's columns (a log of 0.5.0 on)]; keep in sync with
+ * extract/serving.sql:analytics.run_estimate.
+ */
+static KeptPlan log_plans[2][2];
+static const char *const log_statements[2][2] = {
+	{"INSERT INTO %s (run_id, model_id, estimated_duration) VALUES ($1, $2, $3)",
+		"INSERT INTO %s (run_id, model_id, estimated_duration, interval_low, interval_high)"
+	" VALUES ($1, $2, $3, $4, $5)"},
+	{"INSERT INTO %s (run_id, model_id, estimated_duration, page_id) VALUES ($1, $2, $3, $4)",
+		"INSERT INTO %s (run_id, model_id, estimated_duration, page_id, interval_low,"
+	" interval_high) VALUES ($1, $2, $3, $4, $5, $6)"}
+};
 static KeptPlan fallback_plan;
 
 /* An estimate, its 80 % interval (NaN when none), and the model that made it. */
@@ -455,9 +464,21 @@ TryScore(Datum run, bool run_isnull, const char *fallback, const char *log, int6
 }
 
 /*
+ * HasIntervalColumns
+ *		Whether a log table has the columns of the 80 % interval
+ *		(interval_low, interval_high).
+ */
+static bool
+HasIntervalColumns(Oid relid)
+{
+	return get_attnum(relid, "interval_low") != InvalidAttrNumber &&
+		get_attnum(relid, "interval_high") != InvalidAttrNumber;
+}
+
+/*
  * LogHasInterval
- *		Whether the log table has the columns of the 80 % interval
- *		(interval_low, interval_high), looked up once per session and log.
+ *		HasIntervalColumns of the log table named log, looked up once per
+ *		session and log.
  */
 static bool
 LogHasInterval(const char *log)
@@ -471,12 +492,49 @@ LogHasInterval(const char *log)
 	(void) QualifiedName(log);	/* refuses an unqualified name first */
 	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(log)),
 							 NoLock, false);
-	has = get_attnum(relid, "interval_low") != InvalidAttrNumber &&
-		get_attnum(relid, "interval_high") != InvalidAttrNumber;
+	has = HasIntervalColumns(relid);
 	if (checked != NULL)
 		pfree(checked);
 	checked = MemoryContextStrdup(TopMemoryContext, log);
 	return has;
+}
+
+/*
+ * InsertEstimate
+ *		Appends the estimate to the log table (a schema-qualified name): with
+ *		the page where with_page (a shard of the log, on Citus), and with its
+ *		80 % interval where with_interval (a log of before 0.5.0, without
+ *		the interval's columns, gets the estimate alone).  Inside SPI.
+ */
+static void
+InsertEstimate(const char *table, bool with_page, bool with_interval, int64 run,
+			   int64 page, const Estimate *estimate)
+{
+	Oid			argtypes[6];
+	Datum		args[6];
+	char		nulls[6];
+	int			n = 0;
+	int			rc;
+
+#define LOG_ARG(type, value, isnull) \
+	(argtypes[n] = (type), args[n] = (value), nulls[n] = (isnull) ? 'n' : ' ', n++)
+	LOG_ARG(INT8OID, Int64GetDatum(run), false);
+	LOG_ARG(INT8OID, Int64GetDatum(estimate->model_id), false);
+	LOG_ARG(FLOAT8OID, Float8GetDatum(estimate->seconds), false);
+	if (with_page)
+		LOG_ARG(INT8OID, Int64GetDatum(page), false);
+	if (with_interval)
+	{
+		LOG_ARG(FLOAT8OID, Float8GetDatum(estimate->low), isnan(estimate->low));
+		LOG_ARG(FLOAT8OID, Float8GetDatum(estimate->high), isnan(estimate->high));
+	}
+#undef LOG_ARG
+	rc = SPI_execute_plan(PreparedPlan(&log_plans[with_page][with_interval], table,
+									   log_statements[with_page][with_interval],
+									   n, argtypes),
+						  args, nulls, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 }
 
 /*
@@ -486,33 +544,8 @@ LogHasInterval(const char *log)
 static void
 LogEstimate(const char *log, int64 run, const Estimate *estimate)
 {
-	Oid			argtypes[5] = {INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
-	Datum		args[5] = {Int64GetDatum(run), Int64GetDatum(estimate->model_id),
-		Float8GetDatum(estimate->seconds), Float8GetDatum(estimate->low),
-	Float8GetDatum(estimate->high)};
-	char		nulls[5] = {' ', ' ', ' ', isnan(estimate->low) ? 'n' : ' ',
-	isnan(estimate->high) ? 'n' : ' '};
-	SPIPlanPtr	plan;
-	int			rc;
-
 	SPI_connect();
-	/*
-	 * keep in sync with extract/serving.sql:analytics.run_estimate; a log
-	 * table of before 0.5.0, without the interval's columns, gets the
-	 * estimate alone
-	 */
-	if (LogHasInterval(log))
-		plan = PreparedPlan(&log_interval_plan, log,
-							"INSERT INTO %s (run_id, model_id, estimated_duration,"
-							" interval_low, interval_high) VALUES ($1, $2, $3, $4, $5)",
-							5, argtypes);
-	else
-		plan = PreparedPlan(&log_plan, log,
-							"INSERT INTO %s (run_id, model_id, estimated_duration) VALUES ($1, $2, $3)",
-							3, argtypes);
-	rc = SPI_execute_plan(plan, args, nulls, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	InsertEstimate(log, false, LogHasInterval(log), run, 0, estimate);
 	SPI_finish();
 }
 
@@ -537,15 +570,6 @@ WriteShardLog(void *arg)
 	ShardLog   *l = arg;
 	AppShards	shards;
 	Oid			relid;
-	Oid			argtypes[6] = {INT8OID, INT8OID, FLOAT8OID, INT8OID, FLOAT8OID, FLOAT8OID};
-	Datum		args[6] = {Int64GetDatum(l->run), Int64GetDatum(l->estimate->model_id),
-		Float8GetDatum(l->estimate->seconds), Int64GetDatum(l->page),
-	Float8GetDatum(l->estimate->low), Float8GetDatum(l->estimate->high)};
-	char		nulls[6] = {' ', ' ', ' ', ' ', isnan(l->estimate->low) ? 'n' : ' ',
-	isnan(l->estimate->high) ? 'n' : ' '};
-	const char *name;
-	SPIPlanPtr	plan;
-	int			rc;
 
 	AppShardsFor(l->page, l->log, &shards);
 	if (shards.layout != APP_LAYOUT_SHARDS || !OidIsValid(shards.relids[APP_TABLE_LOG]))
@@ -556,27 +580,10 @@ WriteShardLog(void *arg)
 						"the app tables are not distributed"),
 				 errhint("extract/serving.sql co-locates the log with app.noteflow_run.")));
 	relid = shards.relids[APP_TABLE_LOG];
-	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
 	SPI_connect();
-	/*
-	 * keep in sync with extract/serving.sql:analytics.run_estimate; a log of
-	 * before 0.5.0 gets the estimate alone, as in LogEstimate
-	 */
-	if (get_attnum(relid, "interval_low") != InvalidAttrNumber &&
-		get_attnum(relid, "interval_high") != InvalidAttrNumber)
-		plan = PreparedPlan(&shard_log_interval_plan, name,
-							"INSERT INTO %s (run_id, model_id, estimated_duration, page_id,"
-							" interval_low, interval_high) VALUES ($1, $2, $3, $4, $5, $6)",
-							6, argtypes);
-	else
-		plan = PreparedPlan(&shard_log_plan, name,
-							"INSERT INTO %s (run_id, model_id, estimated_duration, page_id)"
-							" VALUES ($1, $2, $3, $4)",
-							4, argtypes);
-	rc = SPI_execute_plan(plan, args, nulls, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	InsertEstimate(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											  get_rel_name(relid)),
+				   true, HasIntervalColumns(relid), l->run, l->page, l->estimate);
 	SPI_finish();
 }
 
