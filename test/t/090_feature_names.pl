@@ -16,8 +16,9 @@
 #   - the lists in test/t/xgb_models.py, bench/bench.sql,
 #     test/t/020_differential.pl, and the README's feature table;
 #   - and no file among those places (nor scripts/bench.sh and the
-#     trainer, which read the names from the database) spells a block or
-#     history feature that does not exist.
+#     trainer, which read the names from the database, the other scripts
+#     of extract/, the C sources, the TAP and pgTAP tests and their Python
+#     helpers) spells a block or history feature that does not exist.
 #
 # Renaming a feature in one place alone makes it fail.
 use strict;
@@ -171,6 +172,14 @@ if (defined $differential && $differential =~ /my \@features = qw\(([^)]*)\)/)
 	names_agree([ split ' ', $1 ], '@features in test/t/020_differential.pl');
 }
 
+# the features whose drift analytics.feature_drift expects (extract/lifecycle.sql)
+my $lifecycle = file_text('extract/lifecycle.sql');
+my ($expected_list) = ($lifecycle // '') =~ /\bfeature IN \(([^)]*)\)/;
+my @expected_drift = ($expected_list // '') =~ /'(\w+)'/g;
+ok(@expected_drift > 0 && !grep({ !$is_name{$_} } @expected_drift),
+	'the features analytics.feature_drift expects to move are features')
+  or diag('extract/lifecycle.sql names: ' . join(', ', @expected_drift));
+
 # The README's feature table: the first table whose first column is headed
 # "feature" or "features".  Its first column names the features in
 # backquotes, in order, from the first to the last; an ellipsis between two
@@ -222,8 +231,8 @@ ok($table_ok, "the README's feature table names the 25 features in order, from t
 # parse shows here.
 my %not_features = map { $_ => 1 } qw(page_blocks unknown_blocks);
 my @stale;
-foreach my $file ('README.md', 'extract/features.sql', 'extract/serving.sql', 'extract/lifecycle.sql', 'extract/export_csv.sql',
-	'bench/bench.sql', 'scripts/bench.sh', 'test/t/xgb_models.py', 'test/t/020_differential.pl',
+foreach my $file ('README.md', 'doc/changing-a-feature.md', glob('extract/*.sql'), 'bench/bench.sql', 'scripts/bench.sh',
+	glob('test/t/*.p[ly]'), glob('test/pgtap/*.sql'),
 	glob('src/*.[ch]'), glob('src/features/*.[ch]'), glob('src/trainer/*.[ch]'))
 {
 	my $text = file_text($file);

@@ -35,12 +35,12 @@ $node->init;
 $node->start;
 $node->safe_psql('postgres', q{CREATE EXTENSION durpred});
 
-my @features = qw(start_hour day_of_week month is_weekend is_business_hours
-  total_blocks sql_blocks tableau_blocks email_blocks slack_blocks
-  parameter_blocks code_blocks plotly_blocks kpi_blocks api_blocks
-  writeback_blocks conditional_blocks loop_blocks ai_blocks storage_blocks
-  historical_run_count historical_avg_duration historical_median_duration
-  historical_stddev_duration historical_failure_rate);
+# the 25 feature names, in model column order, from the extension
+my @features = split /\n/, $node->safe_psql('postgres', q{
+	SELECT a.attname FROM pg_attribute a
+	WHERE a.attrelid = (SELECT typrelid FROM pg_type WHERE oid = 'durpred.features'::regtype)
+	  AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum});
+is(scalar(@features), 25, 'durpred.features names 25 features');
 my $named_args = join(', ', map { "$_ => p.$_" } @features);
 
 $node->safe_psql(
