@@ -17,6 +17,10 @@ use Test::More;
 use Time::HiRes qw(usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('cron');
+# make test installs postgresql-15-cron (make deps); make installcheck
+# against a server without it skips this suite
+my $pkglibdir = $node->config_data('--pkglibdir');
+plan skip_all => "pg_cron is not installed in $pkglibdir" unless -e "$pkglibdir/pg_cron.so";
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'pg_cron'
