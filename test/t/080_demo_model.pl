@@ -8,7 +8,8 @@
 # time and blocks (extract/demo_data.sql).  And train and serve agree: for
 # every one of the 50,000 runs, the installed model predicts from
 # analytics.run_features_for(id) exactly what it predicts from the run's
-# training row.
+# training row, and the serving trigger gives a run created at that run's
+# start the same estimate.
 use strict;
 use warnings;
 
@@ -50,6 +51,26 @@ is($node->safe_psql('postgres', q{
 		IS DISTINCT FROM durpred.predict_duration(analytics.run_features_for(f.run_id)))
 	FROM analytics.run_features f}),
 	'50000 0', 'every run: the same prediction from its training row and from run_features_for');
+
+# and what the serving trigger uses: a pending copy of every finished run,
+# created at the instant the run started, is estimated from the page's
+# history summary less the runs that finished since (its as-of instant is
+# in the past), and must get the prediction of the run's training row
+$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $db, '-f', 'extract/serving.sql' ],
+	'extract/serving.sql runs');
+$node->safe_psql('postgres', q{
+	CREATE TABLE copies AS
+	SELECT f.run_id, f.run_id + (SELECT max(id) FROM app.noteflow_run) AS copy_id
+	FROM analytics.run_features f;
+	INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
+	SELECT c.copy_id, r.notebook_page_id, r.workspace_id, 'pending', r.started_at
+	FROM copies c JOIN app.noteflow_run r ON r.id = c.run_id});
+is($node->safe_psql('postgres', q{
+	SELECT count(*) || ' ' || count(*) FILTER (WHERE r.estimated_duration IS DISTINCT FROM durpred.predict_duration(f))
+	FROM analytics.run_features f
+	JOIN copies c ON c.run_id = f.run_id
+	JOIN app.noteflow_run r ON r.id = c.copy_id}),
+	'50000 0', 'every run: the serving trigger estimates a run created at its start as its training row predicts');
 
 $node->stop;
 done_testing();
