@@ -91,7 +91,7 @@ include $(PGXS)
 PG_PROVE_FLAGS += -I test/t
 
 # Every object depends on every header (PGXS tracks no header dependencies).
-$(OBJS): $(wildcard src/*.h src/features/*.h)
+$(OBJS): $(wildcard src/*.h src/common/*.h src/features/*.h)
 
 # The trainer is a separate client program with its own PGXS makefile
 # (PGXS builds one module or one program per makefile); it is built once its

@@ -6,7 +6,9 @@
  *
  * The boundaries are inclusive at the top, as the reference service's
  * chain of "<=" tests: 5 s is quick, 30 s normal, 120 s moderate, 300 s
- * long, anything longer very_long.
+ * long, anything longer very_long.  They and the labels are defined once,
+ * in src/common/estimate.h, which the trainer shares; the descriptions and
+ * recommendations are here.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,27 +30,21 @@
 
 typedef struct CategoryInfo
 {
-	double		upper;			/* inclusive upper bound in seconds */
-	const char *label;
 	const char *description;
 	const char *recommendation;
 } CategoryInfo;
 
-/*
- * The labels are those of the enum (keep in sync with
- * sql/durpred--0.1.0.sql:durpred.duration_category, whose comment repeats
- * the boundaries).
- */
+/* in the order of DurationCategoryName's labels (common/estimate.h) */
 static const CategoryInfo categories[DURATION_CATEGORY_COUNT] = {
-	{5.0, "quick", "Quick execution (< 5s)",
+	{"Quick execution (< 5s)",
 	"No special handling needed"},
-	{30.0, "normal", "Normal execution (5-30s)",
+	{"Normal execution (5-30s)",
 	"Standard workflow - monitor for anomalies"},
-	{120.0, "moderate", "Moderate execution (30s-2min)",
+	{"Moderate execution (30s-2min)",
 	"Consider scheduling during off-peak hours"},
-	{300.0, "long", "Long execution (2-5min)",
+	{"Long execution (2-5min)",
 	"Recommend scheduling and resource optimization"},
-	{INFINITY, "very_long", "Very long execution (> 5min)",
+	{"Very long execution (> 5min)",
 	"Urgent: Review workflow complexity, consider breaking into smaller workflows"},
 };
 
@@ -68,20 +64,7 @@ DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_describe_duration);
 DurationCategory
 DurationCategoryOf(double seconds)
 {
-	int			i;
-
-	for (i = 0; i < DURATION_VERY_LONG; i++)
-	{
-		if (seconds <= categories[i].upper)
-			return (DurationCategory) i;
-	}
-	return DURATION_VERY_LONG;
-}
-
-const char *
-DurationCategoryLabel(DurationCategory category)
-{
-	return categories[category].label;
+	return (DurationCategory) DurationCategoryIndex(seconds);
 }
 
 const char *
@@ -167,10 +150,10 @@ DurationCategoryEnumDatum(FmgrInfo *flinfo, DurationCategory category)
 		{
 			cache->labels[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
 											   ObjectIdGetDatum(typid),
-											   CStringGetDatum(categories[i].label));
+											   CStringGetDatum(DurationCategoryName(i)));
 			if (!OidIsValid(cache->labels[i]))
 				elog(ERROR, "durpred.duration_category has no label \"%s\"",
-					 categories[i].label);
+					 DurationCategoryName(i));
 		}
 		flinfo->fn_extra = cache;
 	}

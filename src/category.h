@@ -11,9 +11,13 @@
 
 #include "fmgr.h"
 
+/* the boundaries and labels, shared with the trainer */
+#include "common/estimate.h"
+
 /*
  * The categories, in the order of the enum durpred.duration_category (keep
- * in sync with sql/durpred--0.1.0.sql:durpred.duration_category).
+ * in sync with sql/durpred--0.1.0.sql:durpred.duration_category): the
+ * indexes of common/estimate.h.
  */
 typedef enum DurationCategory
 {
@@ -24,12 +28,15 @@ typedef enum DurationCategory
 	DURATION_VERY_LONG
 } DurationCategory;
 
-#define DURATION_CATEGORY_COUNT (DURATION_VERY_LONG + 1)
+StaticAssertDecl(DURATION_VERY_LONG + 1 == DURATION_CATEGORY_COUNT,
+				 "the enum must have the categories of common/estimate.h");
 
-/* Category of a duration that is known to be neither NaN nor negative. */
+/*
+ * Category of a duration that is known to be neither NaN nor negative
+ * (DurationCategoryIndex); its label is DurationCategoryName's.
+ */
 extern DurationCategory DurationCategoryOf(double seconds);
 
-extern const char *DurationCategoryLabel(DurationCategory category);
 extern const char *DurationCategoryDescription(DurationCategory category);
 extern const char *DurationCategoryRecommendation(DurationCategory category);
 

@@ -13,7 +13,8 @@
  * estimate; the table travels in the model's info, so that it is
  * installed, versioned, exported, dumped and activated with the trees as
  * one model.  Here an estimate's interval at a level is, with lo and hi
- * the quantiles of its group's bin:
+ * the quantiles of its group's bin (src/common/estimate.h:IntervalOfValue,
+ * which the trainer reports on its test rows with):
  *
  *		low  = max(0, min(estimate, (estimate + offset) e^lo - offset))
  *		high = max(estimate, (estimate + offset) e^hi - offset)
@@ -49,11 +50,6 @@ DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_interval_record);
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_interval_jsonb);
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_predict_interval_with_model);
 
-/* keep in sync with src/trainer/interval.c:IntervalLevels */
-static const double interval_levels[INTERVAL_NUM_LEVELS] = {0.5, 0.8, 0.9, 0.95};
-
-#define INTERVAL_METHOD "log-ratio-quantiles"
-#define INTERVAL_FORMAT 2
 #define MAX_GROUPS 100
 #define MAX_BINS 10000
 #define MAX_OFFSET 1e6
@@ -288,7 +284,7 @@ IntervalTableFromInfo(Jsonb *info)
 	levels = ArrayOf(Member(obj, "levels"), "\"levels\"", INTERVAL_NUM_LEVELS,
 					 INTERVAL_NUM_LEVELS);
 	for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
-		if (Number(getIthJsonbValueFromContainer(levels, l), "\"levels\"") != interval_levels[l])
+		if (Number(getIthJsonbValueFromContainer(levels, l), "\"levels\"") != IntervalCoverage(l))
 			IntervalError("\"levels\" must be [0.5, 0.8, 0.9, 0.95]");
 
 	table = palloc0(sizeof(IntervalTable));
@@ -360,7 +356,7 @@ IntervalLevel(double coverage)
 	int			l;
 
 	for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
-		if (coverage == interval_levels[l])
+		if (coverage == IntervalCoverage(l))
 			return l;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -369,59 +365,16 @@ IntervalLevel(double coverage)
 	return 0;					/* keep compiler quiet */
 }
 
-double
-IntervalCoverage(int level)
-{
-	return interval_levels[level];
-}
-
 /*
  * IntervalOf
- *		See interval.h (keep the rule and the formula in sync with
- *		src/trainer/interval.c:IntervalOf, which reports on the test rows
- *		with it).  The group is the first whose "below" exceeds the value
- *		of its feature (a missing value counts as 0: the named-argument
- *		default of a count), the bin the first of the group whose upper
- *		bound is >= estimate.
+ *		See interval.h: the interval of common/estimate.h, whose rule and
+ *		formula durpred-train reports on its test rows with.
  */
 void
 IntervalOf(const IntervalTable *table, const float *x, double estimate, int level,
 		   double *low, double *high)
 {
-	double		value = x[table->group_feature];
-	int			g = 0;
-	int			lo,
-				hi;
-	double		l,
-				h;
-
-	if (isnan(value))
-		value = 0;
-	while (value >= table->group_below[g])
-		g++;					/* the last group's bound is +Inf */
-	lo = table->group_first[g];
-	hi = table->group_first[g + 1] - 1;
-	while (lo < hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (estimate <= table->upper[mid])
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	l = (estimate + table->offset) * exp(table->low[lo * INTERVAL_NUM_LEVELS + level]) -
-		table->offset;
-	h = (estimate + table->offset) * exp(table->high[lo * INTERVAL_NUM_LEVELS + level]) -
-		table->offset;
-	if (l > estimate)
-		l = estimate;
-	if (l < 0)
-		l = 0;
-	if (h < estimate)
-		h = estimate;
-	*low = l;
-	*high = h;
+	IntervalOfValue(table, x[table->group_feature], estimate, level, low, high);
 }
 
 /*
@@ -446,7 +399,7 @@ AppendJsonInterval(StringInfo buf, const IntervalTable *table, const float *x,
 				 errmsg("the prediction interval is not finite")));
 	double_to_shortest_decimal_buf(RoundToCents(l), low);
 	double_to_shortest_decimal_buf(RoundToCents(h), high);
-	double_to_shortest_decimal_buf(interval_levels[INTERVAL_DEFAULT_LEVEL], coverage);
+	double_to_shortest_decimal_buf(IntervalCoverage(INTERVAL_DEFAULT_LEVEL), coverage);
 	appendStringInfo(buf, ", \"prediction_interval\": {\"coverage\": %s, \"high\": %s, \"low\": %s}",
 					 coverage, high, low);
 }

@@ -497,7 +497,7 @@ durpred_predict_json(PG_FUNCTION_ARGS)
 
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
-	AppendJsonString(&buf, "duration_category", DurationCategoryLabel(category));
+	AppendJsonString(&buf, "duration_category", DurationCategoryName(category));
 	appendStringInfoString(&buf, ", ");
 	AppendJsonString(&buf, "duration_description", DurationCategoryDescription(category));
 	appendStringInfoString(&buf, ", \"predicted_duration\": ");

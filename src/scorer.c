@@ -27,6 +27,7 @@
 #include "utils/memutils.h"
 
 #include "booster.h"
+#include "common/estimate.h"
 #include "evaluator.h"
 #include "explain.h"
 #include "interval.h"
@@ -501,7 +502,8 @@ ScorerPredict(const Scorer *scorer, const float *x)
 /*
  * ScorerSeconds
  *		The prediction as float8 seconds, clamped at 0 as the reference
- *		service does.
+ *		service does (EstimateSeconds, which the trainer's estimates are
+ *		too); a NaN prediction is an error.
  */
 double
 ScorerSeconds(const Scorer *scorer, const float *x)
@@ -512,7 +514,7 @@ ScorerSeconds(const Scorer *scorer, const float *x)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("the model's prediction is NaN")));
-	return d > 0 ? d : 0.0;
+	return EstimateSeconds(d);
 }
 
 /*

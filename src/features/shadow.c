@@ -51,6 +51,7 @@
 
 #include "cache.h"
 #include "calls.h"
+#include "common/estimate.h"
 #include "features/shadow.h"
 
 /*
@@ -271,7 +272,7 @@ ShadowEstimate(const char *log, int64 run, int64 active_id, double active_second
 							run)));
 			return;
 		}
-		s.seconds = s.seconds > 0 ? s.seconds : 0.0;	/* as ScorerSeconds */
+		s.seconds = EstimateSeconds(s.seconds); /* as ScorerSeconds */
 		s.model_id = model->id;
 		s.made = true;
 	}

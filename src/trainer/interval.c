@@ -45,8 +45,10 @@
  * interval: estimate -/+ q, q the ceil((n+1) 0.8)-th smallest absolute
  * residual of all validation rows (low clamped at 0, as a duration is).
  *
- * The server computes the same interval from the same table:
- * src/interval.c (keep the formula in sync with IntervalOf there).
+ * The server computes the same interval from the same table: the table's
+ * layout, the levels, the categories, the served estimate and the interval
+ * of an estimate are defined once, in src/common/estimate.h, which both
+ * include.
  *
  *-------------------------------------------------------------------------
  */
@@ -60,11 +62,6 @@
 #include "trainer.h"
 #include "interval.h"
 
-/* keep in sync with src/interval.c:interval_levels */
-const double IntervalLevels[N_LEVELS] = {0.5, 0.8, 0.9, 0.95};
-
-#define INTERVAL_METHOD "log-ratio-quantiles"
-#define INTERVAL_FORMAT 2
 #define INTERVAL_OFFSET 1.0
 /* the feature of the groups, and their bounds (exclusive) */
 #define GROUP_FEATURE "historical_run_count"
@@ -77,12 +74,6 @@ static const double group_bounds[MAX_GROUPS - 1] = {3, 10, 30};
 /* the level of the interval score and of the baseline */
 #define SCORE_LEVEL 1				/* 0.8 */
 #define SCORE_ALPHA 0.2
-
-/* the upper bounds of the categories, inclusive (keep in sync with src/category.c:categories) */
-static const double category_upper[N_CATEGORIES] = {5, 30, 120, 300, INFINITY};
-static const char *const category_label[N_CATEGORIES] = {
-	"quick", "normal", "moderate", "long", "very_long"
-};
 
 /* what the rows being sorted are sorted by (qsort has no context argument) */
 static const double *sort_key;
@@ -109,82 +100,14 @@ compare_doubles(const void *a, const void *b)
 }
 
 /*
- * Estimate
- *		The served estimate of a prediction: as float8, clamped at 0 (as
- *		ScorerSeconds in src/scorer.c).
- */
-static double
-Estimate(float prediction)
-{
-	double		d = prediction;
-
-	return d > 0 ? d : 0.0;
-}
-
-static int
-CategoryOf(double seconds)
-{
-	int			c;
-
-	for (c = 0; c < N_CATEGORIES - 1; c++)
-		if (seconds <= category_upper[c])
-			return c;
-	return N_CATEGORIES - 1;
-}
-
-/*
  * GroupValue
- *		A row's value of the groups' feature: a missing one counts as 0.
+ *		A row's value of the groups' feature (NaN when missing, which
+ *		IntervalGroup counts as 0).
  */
 static double
 GroupValue(const Dataset *data, const IntervalFit *fit, size_t row)
 {
-	float		v = data->x[row * NUM_FEATURES + fit->group_feature];
-
-	return isnan(v) ? 0.0 : v;
-}
-
-/*
- * IntervalOf
- *		The interval of an estimate at a level, for a row whose groups'
- *		feature is value (keep in sync with src/interval.c:IntervalOf).
- */
-static void
-IntervalOf(const IntervalFit *fit, double value, double estimate, int level,
-		   double *low, double *high)
-{
-	int			g = 0;
-	int			lo,
-				hi;
-	const IntervalBin *bin;
-	double		l,
-				h;
-
-	while (value >= fit->group_below[g])
-		g++;					/* the last group's bound is +Inf */
-	lo = fit->group_first[g];
-	hi = fit->group_first[g + 1] - 1;
-	/* the group's first bin whose upper bound is >= estimate */
-	while (lo < hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (estimate <= fit->bins[mid].upper)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	bin = &fit->bins[lo];
-	l = (estimate + fit->offset) * exp(bin->low[level]) - fit->offset;
-	h = (estimate + fit->offset) * exp(bin->high[level]) - fit->offset;
-	if (l > estimate)
-		l = estimate;
-	if (l < 0)
-		l = 0;
-	if (h < estimate)
-		h = estimate;
-	*low = l;
-	*high = h;
+	return data->x[row * NUM_FEATURES + fit->table.group_feature];
 }
 
 /*
@@ -223,14 +146,15 @@ Quantile(const double *sorted, size_t n, double q)
 
 /*
  * CalibrateBin
- *		The residual quantiles of the rows order[s..e) of the validation
- *		rows: at level c, the (1-c)/2 and (1+c)/2 quantiles.
+ *		The residual quantiles of bin b from the rows order[s..e) of the
+ *		validation rows: at level c, the (1-c)/2 and (1+c)/2 quantiles.
  */
 static void
 CalibrateBin(const Dataset *data, const float *pred, const size_t *order,
-			 size_t s, size_t e, double offset, IntervalBin *bin)
+			 size_t s, size_t e, IntervalFit *fit, int b)
 {
 	size_t		n = e - s;
+	double		offset = fit->table.offset;
 	double	   *r = pg_malloc(n * sizeof(double));
 	size_t		i;
 	int			l;
@@ -239,16 +163,16 @@ CalibrateBin(const Dataset *data, const float *pred, const size_t *order,
 	{
 		size_t		row = order[s + i];
 
-		r[i] = log(data->y[row] + offset) - log(Estimate(pred[row]) + offset);
+		r[i] = log(data->y[row] + offset) - log(EstimateSeconds(pred[row]) + offset);
 	}
 	qsort(r, n, sizeof(double), compare_doubles);
-	bin->n = n;
-	for (l = 0; l < N_LEVELS; l++)
+	fit->bin_rows[b] = n;
+	for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
 	{
-		double		a = 1.0 - IntervalLevels[l];
+		double		a = 1.0 - IntervalCoverage(l);
 
-		bin->low[l] = Quantile(r, n, a / 2);
-		bin->high[l] = Quantile(r, n, 1 - a / 2);
+		fit->table.low[b * INTERVAL_NUM_LEVELS + l] = Quantile(r, n, a / 2);
+		fit->table.high[b * INTERVAL_NUM_LEVELS + l] = Quantile(r, n, 1 - a / 2);
 	}
 	pg_free(r);
 }
@@ -257,36 +181,36 @@ CalibrateBin(const Dataset *data, const float *pred, const size_t *order,
  * MakeBins
  *		Cuts the validation rows of a group, sorted by estimate, into bins
  *		of about aim rows within the categories, and calibrates each; they
- *		are appended to fit->bins.
+ *		are appended to the bins of fit->table.
  */
 static void
 MakeBins(const Dataset *data, const float *pred, const size_t *order, size_t n,
 		 const double *estimate, size_t aim, IntervalFit *fit)
 {
-	size_t		span_start[N_CATEGORIES + 1];
-	double		span_upper[N_CATEGORIES];
+	size_t		span_start[DURATION_CATEGORY_COUNT + 1];
+	double		span_upper[DURATION_CATEGORY_COUNT];
 	int			n_spans = 0;
 	size_t		s = 0;
 	int			c;
 	int			g;
 
 	/* spans: the categories, too small ones merged with the next */
-	for (c = 0; c < N_CATEGORIES; c++)
+	for (c = 0; c < DURATION_CATEGORY_COUNT; c++)
 	{
 		size_t		e = s;
 
-		while (e < n && estimate[order[e]] <= category_upper[c])
+		while (e < n && estimate[order[e]] <= DurationCategoryUpper(c))
 			e++;
 		if (n_spans > 0 && span_start[n_spans] - span_start[n_spans - 1] < MIN_BIN_ROWS)
 		{
 			/* the previous span is too small: this category joins it */
 			span_start[n_spans] = e;
-			span_upper[n_spans - 1] = category_upper[c];
+			span_upper[n_spans - 1] = DurationCategoryUpper(c);
 		}
-		else if (e > s || c == N_CATEGORIES - 1)
+		else if (e > s || c == DURATION_CATEGORY_COUNT - 1)
 		{
 			span_start[n_spans] = s;
-			span_upper[n_spans] = category_upper[c];
+			span_upper[n_spans] = DurationCategoryUpper(c);
 			n_spans++;
 			span_start[n_spans] = e;
 		}
@@ -313,7 +237,7 @@ MakeBins(const Dataset *data, const float *pred, const size_t *order, size_t n,
 		while (s < ge)
 		{
 			size_t		e = s + size;
-			IntervalBin *bin = &fit->bins[fit->n_bins];
+			int			b = fit->table.num_bins;
 
 			if (e >= ge || ge - e < MIN_BIN_ROWS)
 				e = ge;
@@ -322,9 +246,9 @@ MakeBins(const Dataset *data, const float *pred, const size_t *order, size_t n,
 				e++;
 			if (e < ge && ge - e < MIN_BIN_ROWS)
 				e = ge;
-			CalibrateBin(data, pred, order, s, e, fit->offset, bin);
-			bin->upper = e == ge ? span_upper[g] : estimate[order[e - 1]];
-			fit->n_bins++;
+			CalibrateBin(data, pred, order, s, e, fit, b);
+			fit->table.upper[b] = e == ge ? span_upper[g] : estimate[order[e - 1]];
+			fit->table.num_bins++;
 			s = e;
 		}
 	}
@@ -343,7 +267,7 @@ MakeGroups(const Dataset *data, const Split *split, IntervalFit *fit)
 	int			g;
 	size_t		i;
 
-	fit->n_groups = MAX_GROUPS;
+	fit->table.num_groups = MAX_GROUPS;
 	for (g = 0; g < MAX_GROUPS - 1; g++)
 		fit->group_below[g] = group_bounds[g];
 	fit->group_below[MAX_GROUPS - 1] = INFINITY;
@@ -353,24 +277,19 @@ MakeGroups(const Dataset *data, const Split *split, IntervalFit *fit)
 
 		memset(fit->group_rows, 0, sizeof(fit->group_rows));
 		for (i = 0; i < split->n_val; i++)
-		{
-			double		v = GroupValue(data, fit, split->val[i]);
-
-			for (g = 0; v >= fit->group_below[g]; g++)
-				;
-			fit->group_rows[g]++;
-		}
-		for (g = 0; g < fit->n_groups && small < 0; g++)
+			fit->group_rows[IntervalGroup(&fit->table,
+										  GroupValue(data, fit, split->val[i]))]++;
+		for (g = 0; g < fit->table.num_groups && small < 0; g++)
 			if (fit->group_rows[g] < MIN_GROUP_ROWS)
 				small = g;
-		if (small < 0 || fit->n_groups == 1)
+		if (small < 0 || fit->table.num_groups == 1)
 			break;
 		/* drop the bound between the small group and its neighbour */
-		if (small == fit->n_groups - 1)
+		if (small == fit->table.num_groups - 1)
 			small--;
-		for (g = small; g < fit->n_groups - 1; g++)
+		for (g = small; g < fit->table.num_groups - 1; g++)
 			fit->group_below[g] = fit->group_below[g + 1];
-		fit->n_groups--;
+		fit->table.num_groups--;
 	}
 }
 
@@ -388,6 +307,7 @@ FitIntervals(const Dataset *data, const Split *split, const float *pred)
 	size_t	   *order;
 	double	   *abs_res;
 	size_t		n = split->n_val;
+	size_t		max_bins;
 	size_t		i;
 	int			l,
 				c,
@@ -404,52 +324,53 @@ FitIntervals(const Dataset *data, const Split *split, const float *pred)
 		pg_free(estimate);
 		return NULL;
 	}
-	if ((n + 1) * (1 - IntervalLevels[N_LEVELS - 1]) / 2 < 1)
+	if ((n + 1) * (1 - IntervalCoverage(INTERVAL_NUM_LEVELS - 1)) / 2 < 1)
 	{
 		pg_log_warning("no prediction intervals: %zu validation rows are too few to calibrate a %g interval",
-					   n, IntervalLevels[N_LEVELS - 1]);
+					   n, IntervalCoverage(INTERVAL_NUM_LEVELS - 1));
 		pg_free(estimate);
 		return NULL;
 	}
 	pg_log_info("calibrating prediction intervals on %zu validation rows", n);
 	fit = pg_malloc0(sizeof(IntervalFit));
-	fit->offset = INTERVAL_OFFSET;
-	fit->group_feature = feature;
+	fit->table.offset = INTERVAL_OFFSET;
+	fit->table.group_feature = feature;
+	fit->table.group_below = fit->group_below;
+	fit->table.group_first = fit->group_first;
 	fit->n_calibration = n;
 	for (i = 0; i < data->n; i++)
-		estimate[i] = Estimate(pred[i]);
+		estimate[i] = EstimateSeconds(pred[i]);
 
 	order = pg_malloc(n * sizeof(size_t));
 	MakeGroups(data, split, fit);
-	fit->bins = pg_malloc0(sizeof(IntervalBin) *
-						   (n / MIN_BIN_ROWS + fit->n_groups * (N_CATEGORIES + 1)));
-	for (g = 0; g < fit->n_groups; g++)
+	max_bins = n / MIN_BIN_ROWS + fit->table.num_groups * (DURATION_CATEGORY_COUNT + 1);
+	fit->table.upper = pg_malloc0(sizeof(double) * max_bins);
+	fit->table.low = pg_malloc0(sizeof(double) * max_bins * INTERVAL_NUM_LEVELS);
+	fit->table.high = pg_malloc0(sizeof(double) * max_bins * INTERVAL_NUM_LEVELS);
+	fit->bin_rows = pg_malloc0(sizeof(size_t) * max_bins);
+	for (g = 0; g < fit->table.num_groups; g++)
 	{
 		size_t		m = 0;
 
 		/* the group's rows, sorted by estimate */
 		for (i = 0; i < n; i++)
-		{
-			double		v = GroupValue(data, fit, split->val[i]);
-
-			if ((g == 0 || v >= fit->group_below[g - 1]) && v < fit->group_below[g])
+			if (IntervalGroup(&fit->table, GroupValue(data, fit, split->val[i])) == g)
 				order[m++] = split->val[i];
-		}
 		Assert(m == fit->group_rows[g]);
 		sort_key = estimate;
 		qsort(order, m, sizeof(size_t), by_key);
-		fit->group_first[g] = fit->n_bins;
+		fit->group_first[g] = fit->table.num_bins;
 		MakeBins(data, pred, order, m, estimate,
-				 Max((size_t) MIN_BIN_ROWS, m / Max(1, BINS_AIMED / fit->n_groups)), fit);
+				 Max((size_t) MIN_BIN_ROWS, m / Max(1, BINS_AIMED / fit->table.num_groups)), fit);
 	}
-	fit->group_first[fit->n_groups] = fit->n_bins;
+	fit->group_first[fit->table.num_groups] = fit->table.num_bins;
 
 	/* the baseline: one half-width for all */
 	abs_res = pg_malloc(n * sizeof(double));
 	for (i = 0; i < n; i++)
 		abs_res[i] = fabs((double) data->y[split->val[i]] - estimate[split->val[i]]);
 	qsort(abs_res, n, sizeof(double), compare_doubles);
-	k = ceil((n + 1) * IntervalLevels[SCORE_LEVEL]);
+	k = ceil((n + 1) * IntervalCoverage(SCORE_LEVEL));
 	fit->baseline_half_width = abs_res[(size_t) Min(k, (double) n) - 1];
 	pg_free(abs_res);
 
@@ -460,24 +381,21 @@ FitIntervals(const Dataset *data, const Split *split, const float *pred)
 		double		y = data->y[row];
 		double		p = estimate[row];
 		double		v = GroupValue(data, fit, row);
-		IntervalReport *cat = &fit->category[CategoryOf(p)];
-		IntervalReport *grp;
+		IntervalReport *cat = &fit->category[DurationCategoryIndex(p)];
+		IntervalReport *grp = &fit->group[IntervalGroup(&fit->table, v)];
 		double		bl = Max(0.0, p - fit->baseline_half_width);
 		double		bh = p + fit->baseline_half_width;
 
-		for (g = 0; v >= fit->group_below[g]; g++)
-			;
-		grp = &fit->group[g];
 		fit->test.n++;
 		cat->n++;
 		grp->n++;
-		for (l = 0; l < N_LEVELS; l++)
+		for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
 		{
 			double		lo,
 						hi;
 			bool		in;
 
-			IntervalOf(fit, v, p, l, &lo, &hi);
+			IntervalOfValue(&fit->table, v, p, l, &lo, &hi);
 			in = lo <= y && y <= hi;
 			fit->test.coverage[l] += in;
 			fit->test.width[l] += hi - lo;
@@ -492,18 +410,18 @@ FitIntervals(const Dataset *data, const Split *split, const float *pred)
 		fit->baseline_width += bh - bl;
 		fit->baseline_winkler += IntervalScore(bl, bh, y, SCORE_ALPHA);
 	}
-	for (l = 0; l < N_LEVELS; l++)
+	for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
 	{
 		fit->test.coverage[l] /= fit->test.n;
 		fit->test.width[l] /= fit->test.n;
-		for (c = 0; c < N_CATEGORIES; c++)
+		for (c = 0; c < DURATION_CATEGORY_COUNT; c++)
 		{
 			if (fit->category[c].n == 0)
 				continue;
 			fit->category[c].coverage[l] /= fit->category[c].n;
 			fit->category[c].width[l] /= fit->category[c].n;
 		}
-		for (g = 0; g < fit->n_groups; g++)
+		for (g = 0; g < fit->table.num_groups; g++)
 		{
 			if (fit->group[g].n == 0)
 				continue;
@@ -529,7 +447,7 @@ report_json(const IntervalReport *r)
 	json_t	   *width = json_array();
 	int			l;
 
-	for (l = 0; l < N_LEVELS; l++)
+	for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
 	{
 		json_array_append_new(cov, r->n > 0 ? json_real(r->coverage[l]) : json_null());
 		json_array_append_new(width, r->n > 0 ? json_real(r->width[l]) : json_null());
@@ -563,9 +481,9 @@ IntervalsJson(const IntervalFit *fit)
 				c,
 				g;
 
-	for (l = 0; l < N_LEVELS; l++)
-		json_array_append_new(levels, json_real(IntervalLevels[l]));
-	for (g = 0; g < fit->n_groups; g++)
+	for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
+		json_array_append_new(levels, json_real(IntervalCoverage(l)));
+	for (g = 0; g < fit->table.num_groups; g++)
 	{
 		json_t	   *jg = json_object();
 		json_t	   *bins = json_array();
@@ -574,18 +492,18 @@ IntervalsJson(const IntervalFit *fit)
 
 		for (b = fit->group_first[g]; b < fit->group_first[g + 1]; b++)
 		{
-			const IntervalBin *bin = &fit->bins[b];
+			double		upper = fit->table.upper[b];
 			json_t	   *jb = json_object();
 			json_t	   *lo = json_array();
 			json_t	   *hi = json_array();
 
-			for (l = 0; l < N_LEVELS; l++)
+			for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
 			{
-				json_array_append_new(lo, json_real(bin->low[l]));
-				json_array_append_new(hi, json_real(bin->high[l]));
+				json_array_append_new(lo, json_real(fit->table.low[b * INTERVAL_NUM_LEVELS + l]));
+				json_array_append_new(hi, json_real(fit->table.high[b * INTERVAL_NUM_LEVELS + l]));
 			}
-			json_object_set_new(jb, "upper", isfinite(bin->upper) ? json_real(bin->upper) : json_null());
-			json_object_set_new(jb, "rows", json_integer((json_int_t) bin->n));
+			json_object_set_new(jb, "upper", isfinite(upper) ? json_real(upper) : json_null());
+			json_object_set_new(jb, "rows", json_integer((json_int_t) fit->bin_rows[b]));
 			json_object_set_new(jb, "low", lo);
 			json_object_set_new(jb, "high", hi);
 			json_array_append_new(bins, jb);
@@ -601,8 +519,8 @@ IntervalsJson(const IntervalFit *fit)
 	}
 
 	json_object_set_new(test, "overall", report_json(&fit->test));
-	for (c = 0; c < N_CATEGORIES; c++)
-		json_object_set_new(cats, category_label[c], report_json(&fit->category[c]));
+	for (c = 0; c < DURATION_CATEGORY_COUNT; c++)
+		json_object_set_new(cats, DurationCategoryName(c), report_json(&fit->category[c]));
 	json_object_set_new(test, "by_predicted_category", cats);
 	json_object_set_new(test, "by_history_group", test_groups);
 	json_object_set_new(baseline, "method", json_string("constant-width split-conformal on absolute residuals"));
@@ -618,7 +536,7 @@ IntervalsJson(const IntervalFit *fit)
 
 	json_object_set_new(o, "method", json_string(INTERVAL_METHOD));
 	json_object_set_new(o, "format", json_integer(INTERVAL_FORMAT));
-	json_object_set_new(o, "offset", json_real(fit->offset));
+	json_object_set_new(o, "offset", json_real(fit->table.offset));
 	json_object_set_new(o, "levels", levels);
 	json_object_set_new(o, "calibration_rows", json_integer((json_int_t) fit->n_calibration));
 	json_object_set_new(o, "group_by", json_string(GROUP_FEATURE));
@@ -656,16 +574,17 @@ PrintIntervals(const IntervalFit *fit)
 				c;
 
 	printf("\nPrediction intervals (%s, %d groups by %s, %d bins, calibrated on %zu validation rows)\n",
-		   INTERVAL_METHOD, fit->n_groups, GROUP_FEATURE, fit->n_bins, fit->n_calibration);
+		   INTERVAL_METHOD, fit->table.num_groups, GROUP_FEATURE, fit->table.num_bins,
+		   fit->n_calibration);
 	printf("Test rows: realised coverage (mean width, s) per nominal level\n\n");
 	printf("%-19s | %6s |", "Predicted category", "runs");
-	for (l = 0; l < N_LEVELS; l++)
-		printf("  %4.2f%10s", IntervalLevels[l], "");
+	for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
+		printf("  %4.2f%10s", IntervalCoverage(l), "");
 	printf("\n--------------------+--------+");
-	for (l = 0; l < N_LEVELS; l++)
+	for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
 		printf("----------------");
 	printf("\n");
-	for (c = -1; c < N_CATEGORIES + fit->n_groups; c++)
+	for (c = -1; c < DURATION_CATEGORY_COUNT + fit->table.num_groups; c++)
 	{
 		const IntervalReport *r;
 		char		label[64];
@@ -675,14 +594,14 @@ PrintIntervals(const IntervalFit *fit)
 			r = &fit->test;
 			snprintf(label, sizeof(label), "all");
 		}
-		else if (c < N_CATEGORIES)
+		else if (c < DURATION_CATEGORY_COUNT)
 		{
 			r = &fit->category[c];
-			snprintf(label, sizeof(label), "%s", category_label[c]);
+			snprintf(label, sizeof(label), "%s", DurationCategoryName(c));
 		}
 		else
 		{
-			int			g = c - N_CATEGORIES;
+			int			g = c - DURATION_CATEGORY_COUNT;
 
 			r = &fit->group[g];
 			if (g == 0)
@@ -694,7 +613,7 @@ PrintIntervals(const IntervalFit *fit)
 						 fit->group_below[g] - 1);
 		}
 		printf("%-19s | %6zu |", label, r->n);
-		for (l = 0; l < N_LEVELS; l++)
+		for (l = 0; l < INTERVAL_NUM_LEVELS; l++)
 		{
 			if (r->n == 0)
 				printf("  %14s", "-");

@@ -15,30 +15,15 @@
 
 #include <jansson.h>
 
-/*
- * The coverage levels, narrowest first.  Keep in sync with
- * src/interval.c:interval_levels.
- */
-#define N_LEVELS 4
-extern const double IntervalLevels[N_LEVELS];
-
-/* the predicted categories (keep in sync with src/category.c:categories) */
-#define N_CATEGORIES 5
-
-typedef struct IntervalBin
-{
-	double		upper;			/* largest estimate of the bin; INFINITY last */
-	size_t		n;				/* calibration rows */
-	double		low[N_LEVELS];	/* log-space residual quantiles */
-	double		high[N_LEVELS];
-} IntervalBin;
+/* the levels, the categories, the table and the interval of an estimate */
+#include "common/estimate.h"
 
 /* Realised coverage and mean width of some test rows, per level. */
 typedef struct IntervalReport
 {
 	size_t		n;
-	double		coverage[N_LEVELS];
-	double		width[N_LEVELS];
+	double		coverage[INTERVAL_NUM_LEVELS];
+	double		width[INTERVAL_NUM_LEVELS];
 } IntervalReport;
 
 /* the most groups of runs by history (see interval.c) */
@@ -46,19 +31,17 @@ typedef struct IntervalReport
 
 typedef struct IntervalFit
 {
-	double		offset;			/* seconds added before the log */
-	int			group_feature;	/* column of historical_run_count */
-	int			n_groups;
-	double		group_below[MAX_GROUPS];	/* last INFINITY */
+	/* what serving needs, as the server reads it from the model's info */
+	IntervalTable table;
+	double		group_below[MAX_GROUPS];	/* table.group_below; last INFINITY */
+	int			group_first[MAX_GROUPS + 1];	/* table.group_first */
 	size_t		group_rows[MAX_GROUPS]; /* calibration rows */
-	int			group_first[MAX_GROUPS + 1];	/* each group's first bin */
-	int			n_bins;			/* of all groups */
-	IntervalBin *bins;
+	size_t	   *bin_rows;		/* calibration rows of each bin */
 	size_t		n_calibration;
 
 	/* on the test rows */
 	IntervalReport test;
-	IntervalReport category[N_CATEGORIES];
+	IntervalReport category[DURATION_CATEGORY_COUNT];
 	IntervalReport group[MAX_GROUPS];
 	double		winkler;		/* mean interval score at alpha 0.2 */
 	/* the constant-width split-conformal baseline at 0.8 */
