@@ -504,7 +504,8 @@ durpred_predict_interval_jsonb(PG_FUNCTION_ARGS)
 /*
  * durpred_predict_interval_with_model
  *		The record form with the id of the model, for serving (the scored
- *		queue): no active model gives NULL, as predict_with_model.
+ *		queue): a NULL row or no active model gives NULL, as
+ *		predict_with_model (PredictServingFeatures).
  */
 Datum
 durpred_predict_interval_with_model(PG_FUNCTION_ARGS)
@@ -514,10 +515,7 @@ durpred_predict_interval_with_model(PG_FUNCTION_ARGS)
 	CachedModel *model;
 	void	  **slot;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	slot = PredictRecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
-	model = ServingModel();
+	model = PredictServingFeatures(fcinfo, x, &slot);
 	if (model == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(IntervalRow(fcinfo, slot, model, x, level, true));

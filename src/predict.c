@@ -253,6 +253,21 @@ PredictRecordFeatures(FunctionCallInfo fcinfo, HeapTupleHeader row, float *x)
 }
 
 /*
+ * PredictServingFeatures
+ *		See predict.h.  A NULL row is not scored; the features are read
+ *		before the model is looked up, so that a malformed row is an error
+ *		whether or not a model is active.
+ */
+CachedModel *
+PredictServingFeatures(FunctionCallInfo fcinfo, float *x, void ***slot)
+{
+	if (PG_ARGISNULL(0))
+		return NULL;
+	*slot = PredictRecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
+	return ServingModel();
+}
+
+/*
  * durpred_predict_duration_record
  *		The record form: any row value whose fields are named like features.
  *		A NULL row gives NULL.
@@ -522,17 +537,22 @@ durpred_predict_json(PG_FUNCTION_ARGS)
  * ReturnExplanation
  *		explain_duration's rows for a feature vector: (feature, value,
  *		contribution) for each of the model's inputs, by descending absolute
- *		contribution, then ('base_value', NULL, base value).
+ *		contribution, then ('base_value', NULL, base value).  A NULL model
+ *		(the record or jsonb form's NULL argument) gives no rows.
  */
 static Datum
 ReturnExplanation(FunctionCallInfo fcinfo, CachedModel *model, const float *x)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ReturnSetInfo *rsinfo;
 	Explanation e;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 	int			i;
 
+	InitMaterializedSRF(fcinfo, 0);
+	if (model == NULL)
+		return (Datum) 0;
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Explain(model, x, &e);
 	/* keep in sync with sql/durpred--0.5.0.sql:durpred.explain_duration's result */
 	for (i = 0; i < e.num; i++)
@@ -561,12 +581,9 @@ Datum
 durpred_explain_duration(PG_FUNCTION_ARGS)
 {
 	float		x[DURPRED_VECTOR_LEN];
-	CachedModel *model;
 
 	NamedFeatures(fcinfo, x);
-	model = CurrentModel(false);
-	InitMaterializedSRF(fcinfo, 0);
-	return ReturnExplanation(fcinfo, model, x);
+	return ReturnExplanation(fcinfo, CurrentModel(false), x);
 }
 
 /*
@@ -577,17 +594,11 @@ Datum
 durpred_explain_duration_record(PG_FUNCTION_ARGS)
 {
 	float		x[DURPRED_VECTOR_LEN];
-	CachedModel *model;
 
 	if (PG_ARGISNULL(0))
-	{
-		InitMaterializedSRF(fcinfo, 0);
-		return (Datum) 0;
-	}
+		return ReturnExplanation(fcinfo, NULL, NULL);
 	PredictRecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
-	model = CurrentModel(false);
-	InitMaterializedSRF(fcinfo, 0);
-	return ReturnExplanation(fcinfo, model, x);
+	return ReturnExplanation(fcinfo, CurrentModel(false), x);
 }
 
 /*
@@ -598,16 +609,10 @@ Datum
 durpred_explain_duration_jsonb(PG_FUNCTION_ARGS)
 {
 	float		x[DURPRED_VECTOR_LEN];
-	CachedModel *model;
 
 	if (PG_ARGISNULL(0))
-	{
-		InitMaterializedSRF(fcinfo, 0);
-		return (Datum) 0;
-	}
-	model = JsonbFeatures(PG_GETARG_JSONB_P(0), x);
-	InitMaterializedSRF(fcinfo, 0);
-	return ReturnExplanation(fcinfo, model, x);
+		return ReturnExplanation(fcinfo, NULL, NULL);
+	return ReturnExplanation(fcinfo, JsonbFeatures(PG_GETARG_JSONB_P(0), x), x);
 }
 
 /*
@@ -627,10 +632,7 @@ durpred_predict_with_model(PG_FUNCTION_ARGS)
 	bool		nulls[2] = {false, false};
 	void	  **slot;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	slot = PredictRecordFeatures(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), x);
-	model = ServingModel();
+	model = PredictServingFeatures(fcinfo, x, &slot);
 	if (model == NULL)
 		PG_RETURN_NULL();
 	/* keep in sync with sql/durpred--0.1.0.sql:durpred.predict_with_model's OUT arguments */

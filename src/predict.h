@@ -28,6 +28,14 @@ extern void PredictNamedFeatures(FunctionCallInfo fcinfo, float *x);
 extern void **PredictRecordFeatures(FunctionCallInfo fcinfo, HeapTupleHeader row,
 									float *x);
 
+/*
+ * The record form for serving (predict_with_model and
+ * predict_interval_with_model): the features of argument 0, and the model
+ * that serves them (ServingModel); NULL, the functions' answer, for a NULL
+ * row or no active model.  *slot: as PredictRecordFeatures's.
+ */
+extern CachedModel *PredictServingFeatures(FunctionCallInfo fcinfo, float *x, void ***slot);
+
 /* The jsonb form: absent features take the model's defaults. */
 extern void PredictJsonbFeatures(const CachedModel *model, Jsonb *request, float *x);
 
