@@ -289,9 +289,9 @@ BEGIN
 	IF name IS NULL THEN
 		RAISE EXCEPTION 'model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	SELECT m.id INTO newest FROM @extschema@.model m
-	WHERE m.name OPERATOR(pg_catalog.=) activate_model.name
-	ORDER BY m.version DESC LIMIT 1;
+	-- the newest version of the name: the one rule of newest_model_id,
+	-- which activate_model(text) and set_shadow_model(text) share
+	newest := @extschema@.newest_model_id(name);
 	IF newest IS NULL THEN
 		RAISE EXCEPTION 'model "%" does not exist', name
 			USING ERRCODE = 'undefined_object',
@@ -995,9 +995,9 @@ BEGIN
 	IF name IS NULL THEN
 		RAISE EXCEPTION 'model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	SELECT m.id INTO newest FROM @extschema@.model m
-	WHERE m.name OPERATOR(pg_catalog.=) set_shadow_model.name
-	ORDER BY m.version DESC LIMIT 1;
+	-- the newest version of the name: the one rule of newest_model_id,
+	-- which activate_model(text) and set_shadow_model(text) share
+	newest := @extschema@.newest_model_id(name);
 	IF newest IS NULL THEN
 		RAISE EXCEPTION 'model "%" does not exist', name
 			USING ERRCODE = 'undefined_object',
@@ -1167,3 +1167,25 @@ LANGUAGE C STABLE PARALLEL SAFE COST 10;
 
 COMMENT ON FUNCTION @extschema@.predict_interval_with_model(record, pg_catalog.float8) IS
 'the record form of predict_interval with the id of the model that made the prediction, for serving; NULL when no model is active';
+
+-- >>> issue 14: which model a name means, defined once.
+-- activate_model(text) and set_shadow_model(text) take the newest version
+-- of a name; each keeps its own errors.  src/cache.c (Resolve) answers the
+-- same question for durpred.model in C, on the hot path, without SQL: keep
+-- it in sync with newest_model_id.
+CREATE FUNCTION @extschema@.newest_model_id(name pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT m.id FROM @extschema@.model m
+	WHERE m.name OPERATOR(pg_catalog.=) newest_model_id.name
+	ORDER BY m.version DESC LIMIT 1
+$$;
+
+COMMENT ON FUNCTION @extschema@.newest_model_id(pg_catalog.text) IS
+'internal: the id of the newest version of the named model, or NULL; the rule of activate_model(text) and set_shadow_model(text)';
+
+-- internal: its callers run as the owner; EXECUTE not granted to PUBLIC
+REVOKE EXECUTE ON FUNCTION @extschema@.newest_model_id(pg_catalog.text) FROM PUBLIC;
+-- <<< issue 14

@@ -368,6 +368,9 @@ LoadIntoSlot(HeapTuple tuple, TupleDesc desc, const ModelColumns *col,
  *		Reads durpred.model to answer which model is active (name NULL), or
  *		the shadow model (name NULL, answer the shadow's), or which is the
  *		newest version of the model of that name, loading it if needed.
+ *		The newest version is the highest one of the name: keep in sync
+ *		with sql/durpred--0.5.0.sql:newest_model_id, the rule of
+ *		activate_model(text) and set_shadow_model(text).
  */
 static void
 Resolve(Answer *answer, const char *name)

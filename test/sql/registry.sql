@@ -60,4 +60,16 @@ FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'durpred';
 -- the statement trigger that tells other backends
 SELECT tgname, tgtype FROM pg_trigger WHERE tgrelid = 'durpred.model'::regclass;
 
+-- which model a name means: the highest version, whatever the ids, the
+-- same for activate_model(text) (newest_model_id) and durpred.model
+-- (src/cache.c), which must not drift apart
+SELECT durpred.install_model('renumbered', pg_temp.tiny_bytes()) AS old_id \gset
+SELECT durpred.install_model('renumbered', pg_temp.tiny_bytes()) AS new_id \gset
+UPDATE durpred.model SET version = version + 10 WHERE id = :old_id;
+SET durpred.model = 'renumbered';
+SELECT durpred.current_model_id() = :old_id AS setting_scores_highest_version;
+RESET durpred.model;
+SELECT durpred.activate_model('renumbered') = :old_id AS activates_highest_version;
+SELECT has_function_privilege('public', 'durpred.newest_model_id(text)', 'EXECUTE') AS public_may_call_internal;
+
 DROP EXTENSION durpred;
