@@ -383,7 +383,11 @@ COMMENT ON FUNCTION analytics.completion_at(timestamptz, float8) IS
 -- active model) and its estimated completion (NULL also where
 -- analytics.completion_at gives none).  analytics.pending_run_estimates
 -- (extract/serving.sql) shows it, soonest first; analytics.excluded_runs
--- lists the runs that have an estimate but no completion.
+-- lists the runs that have an estimate but no completion.  Its columns are
+-- spelt twice, here and in the Citus form below, which scores the queue
+-- another way: keep them in sync with it (CREATE OR REPLACE VIEW refuses a
+-- Citus form whose columns differ, except for columns added at the end;
+-- test/t/140_citus.pl compares the queue on Citus and on one server).
 CREATE OR REPLACE VIEW analytics.queued_run_estimates AS
 SELECT q.run_id,
 	   q.page_id,
@@ -419,7 +423,9 @@ COMMENT ON VIEW analytics.queued_run_estimates IS
 -- not be pushed down, nor would its record column travel), and
 -- run_features_for in PL/pgSQL with the run's id
 -- in the statement (Citus plans no SQL function with parameters over
--- distributed tables).
+-- distributed tables).  The columns and their expressions are the
+-- single-server form's: keep in sync with analytics.queued_run_estimates
+-- above.
 \if :durpred_citus
 CREATE OR REPLACE VIEW analytics.queued_run_estimates AS
 SELECT q.run_id,

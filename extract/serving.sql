@@ -159,7 +159,10 @@ COMMENT ON VIEW analytics.pending_run_estimates IS
 -- follow the distribution column), gathered on the coordinator (OFFSET 0
 -- makes Citus run that part first), and summed there in run order, as
 -- below, so that the sums of floats come to the same bits as on a single
--- server, whatever the shards.
+-- server, whatever the shards.  The two forms read the log differently
+-- (the Citus log has the page's column to join on) and spell the same
+-- columns and aggregates: keep each in sync with the other (the \else
+-- branch below; test/t/140_citus.pl compares their rows).
 \if :durpred_citus
 CREATE OR REPLACE VIEW analytics.prediction_accuracy AS
 SELECT a.week,
@@ -197,6 +200,8 @@ LEFT JOIN durpred.models m ON m.id = a.model_id
 GROUP BY 1, 2, 3, 4
 ORDER BY a.week, a.model_id;
 \else
+-- the single-server form: keep its columns and aggregates in sync with the
+-- Citus form above
 CREATE OR REPLACE VIEW analytics.prediction_accuracy AS
 SELECT pg_catalog.date_trunc('week', o.finished_at AT TIME ZONE 'UTC')::date AS week,
 	   e.model_id,
