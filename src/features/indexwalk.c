@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/features/indexwalk.c
+ *		The one walk over an index scan of the direct reads: the rows of a
+ *		btree scan that are visible to a snapshot, their values from the
+ *		index tuple or from the heap tuple.
+ *
+ * The serving path reads app.noteflow_run and its neighbours through their
+ * indexes without the executor: the keyed reads of durpred.page_features
+ * (pagefeatures.c: NextKeyed), the duration index scans of the history
+ * summary and the tail of a page's history (summary.c: DurationScanNext,
+ * ReadTail).  Each walks its scan here.
+ *
+ * This mirrors PostgreSQL 15's IndexOnlyNext
+ * (src/backend/executor/nodeIndexonlyscan.c), checked against upstream's
+ * source (its loop is the same in PostgreSQL 14 and in the current master):
+ * for each TID of the scan, CHECK_FOR_INTERRUPTS; where the visibility map
+ * says the heap page is all visible, the index tuple is the row, and the
+ * page gets the predicate lock that the heap fetch would have taken (at
+ * page level, as upstream does); else index_fetch_heap checks the row's
+ * visibility (and takes the tuple's predicate lock), skipping an index
+ * entry without a visible version.  The values come from the index tuple
+ * either way ("in any case, we'll use the index tuple not the heap tuple as
+ * the data source", upstream says).  What upstream does and this does not
+ * need: a recheck of lossy quals and xs_hitup (btree returns neither), the
+ * error for a HOT chain under a non-MVCC snapshot (the reads use the
+ * statement's MVCC snapshot), instrumentation.
+ *
+ * A walk whose values are not all in the index (from_index false) is an
+ * index scan, as nodeIndexscan.c's IndexNext does it through
+ * index_getnext_slot: every row is fetched from the heap, the visibility
+ * map is not read, and the values are the heap tuple's.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/tableam.h"
+#include "access/visibilitymap.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/predicate.h"
+
+#include "features/indexwalk.h"
+
+/*
+ * IndexWalkBegin
+ *		See indexwalk.h.  The index tuples are asked for only where the
+ *		values come from them.
+ */
+void
+IndexWalkBegin(IndexWalk *walk, Relation heap, Relation index, Snapshot snapshot,
+			   ScanKey keys, int nkeys, ScanDirection dir, bool from_index)
+{
+	walk->heap = heap;
+	walk->snapshot = snapshot;
+	walk->dir = dir;
+	walk->from_index = from_index;
+	walk->vmbuffer = InvalidBuffer;
+	walk->slot = table_slot_create(heap, NULL);
+	walk->scan = index_beginscan(heap, index, snapshot, nkeys, 0);
+	walk->scan->xs_want_itup = from_index;
+	index_rescan(walk->scan, keys, nkeys, NULL, 0);
+}
+
+/*
+ * IndexWalkNext
+ *		See indexwalk.h: IndexOnlyNext's loop (the file's header comment).
+ */
+bool
+IndexWalkNext(IndexWalk *walk)
+{
+	ItemPointer tid;
+
+	while ((tid = index_getnext_tid(walk->scan, walk->dir)) != NULL)
+	{
+		/* a page's history can be long: a cancel stops it, as the executor would */
+		CHECK_FOR_INTERRUPTS();
+		if (!walk->from_index)
+		{
+			if (!index_fetch_heap(walk->scan, walk->slot))
+				continue;		/* no version visible to the snapshot */
+			return true;
+		}
+		if (VM_ALL_VISIBLE(walk->heap, ItemPointerGetBlockNumber(tid), &walk->vmbuffer))
+		{
+			/* no heap access: lock the page as the heap fetch would */
+			PredicateLockPage(walk->heap, ItemPointerGetBlockNumber(tid), walk->snapshot);
+		}
+		else if (!index_fetch_heap(walk->scan, walk->slot))
+			continue;			/* no version visible to the snapshot */
+		index_deform_tuple(walk->scan->xs_itup, walk->scan->xs_itupdesc,
+						   walk->values, walk->isnull);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * IndexWalkEnd
+ *		See indexwalk.h.  The relations stay open, with their locks.
+ */
+void
+IndexWalkEnd(IndexWalk *walk)
+{
+	index_endscan(walk->scan);
+	if (walk->vmbuffer != InvalidBuffer)
+		ReleaseBuffer(walk->vmbuffer);
+	ExecDropSingleTupleTableSlot(walk->slot);
+}
