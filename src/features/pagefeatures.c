@@ -34,7 +34,9 @@
  * valid btree index without a predicate whose first column is the key
  * (notebook_page.id, block.notebook_page_id, noteflow_run.notebook_page_id).
  * Where a deployment maps the tables with views, or lacks an index, the
- * function raises 0A000 and the caller uses analytics.page_features().
+ * function raises 0A000 and the caller uses analytics.page_features():
+ * durpred.page_features(page_id, as_of, fallback) and the serving trigger
+ * call that fallback through FallbackFeatures, defined here once for both.
  *
  *-------------------------------------------------------------------------
  */
@@ -624,14 +626,19 @@ IsFeaturesRow(TupleDesc desc)
 	return true;
 }
 
+/* The fallback's statement: its rows for the page and the instant. */
+#define FALLBACK_QUERY "SELECT * FROM %s($1, $2)"
+
 /*
  * FallbackFeatures
- *		The features from the first row of the SQL function fallback(page,
- *		as_of), which returns rows of durpred.features; false when it gives
- *		none.  Planned with the search_path pinned.
+ *		See pagefeatures.h.  The search_path is pinned while the statement
+ *		is planned and run, as SECURITY DEFINER code should have it (the
+ *		trigger runs it as the table's owner, on behalf of any writer); it
+ *		reads with the statement's snapshot, as the direct reads do.
  */
-static bool
-FallbackFeatures(Oid fallback, int64 page, TimestampTz as_of, Datum *values, bool *nulls)
+bool
+FallbackFeatures(const char *function, const char *shown, KeptPlan *kept,
+				 int64 page, TimestampTz as_of, Datum *values, bool *nulls)
 {
 	Oid			argtypes[2] = {INT8OID, TIMESTAMPTZOID};
 	Datum		args[2] = {Int64GetDatum(page), TimestampTzGetDatum(as_of)};
@@ -639,26 +646,30 @@ FallbackFeatures(Oid fallback, int64 page, TimestampTz as_of, Datum *values, boo
 	bool		found;
 	int			rc;
 
-	char	   *name = get_func_name(fallback);
-
-	if (name == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("fallback function with OID %u does not exist", fallback)));
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	SPI_connect();
-	rc = SPI_execute_with_args(psprintf("SELECT * FROM %s($1, $2)",
-										quote_qualified_identifier(get_namespace_name(get_func_namespace(fallback)),
-																   name)),
-							   2, argtypes, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	if (kept != NULL)
+	{
+		SPIPlanPtr	plan = KeptPlanFor(kept, function);
+
+		if (plan == NULL)
+			plan = KeepPlan(kept, function, psprintf(FALLBACK_QUERY, function), 2, argtypes);
+		rc = SPI_execute_plan(plan, args, NULL, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	}
+	else
+	{
+		rc = SPI_execute_with_args(psprintf(FALLBACK_QUERY, function),
+								   2, argtypes, args, NULL, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	}
 	if (!IsFeaturesRow(SPI_tuptable->tupdesc))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("function %s does not return rows of durpred.features",
-						format_procedure(fallback))));
+				 errmsg("function %s does not return rows of durpred.features", shown)));
 	found = SPI_processed > 0;
 	/* the features are all passed by value: they outlive SPI's memory */
 	if (found)
@@ -687,6 +698,23 @@ durpred_page_features(PG_FUNCTION_ARGS)
 }
 
 /*
+ * FallbackName
+ *		The name of the function fallback, schema-qualified and quoted for
+ *		a statement; 42883 where there is none.
+ */
+static char *
+FallbackName(Oid fallback)
+{
+	char	   *name = get_func_name(fallback);
+
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("fallback function with OID %u does not exist", fallback)));
+	return quote_qualified_identifier(get_namespace_name(get_func_namespace(fallback)), name);
+}
+
+/*
  * durpred_page_features_or
  *		durpred.page_features(page_id, as_of, fallback regprocedure): the
  *		features read directly where the app tables allow it, else the
@@ -712,8 +740,10 @@ durpred_page_features_or(PG_FUNCTION_ARGS)
 			break;
 		case PAGE_UNSUPPORTED:
 		default:
-			found = FallbackFeatures(PG_GETARG_OID(2), PG_GETARG_INT64(0),
-									 PG_GETARG_TIMESTAMPTZ(1), values, nulls);
+			found = FallbackFeatures(FallbackName(PG_GETARG_OID(2)),
+									 format_procedure(PG_GETARG_OID(2)), NULL,
+									 PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1),
+									 values, nulls);
 			break;
 	}
 	if (!found)
