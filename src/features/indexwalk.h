@@ -11,10 +11,14 @@
 #define DURPRED_FEATURES_INDEXWALK_H
 
 #include "access/genam.h"
+#include "access/relscan.h"
 #include "access/sdir.h"
 #include "access/skey.h"
+#include "access/visibilitymap.h"
 #include "executor/tuptable.h"
+#include "miscadmin.h"
 #include "storage/buf.h"
+#include "storage/predicate.h"
 #include "utils/rel.h"
 #include "utils/snapshot.h"
 
@@ -45,8 +49,40 @@ typedef struct IndexWalk
 extern void IndexWalkBegin(IndexWalk *walk, Relation heap, Relation index, Snapshot snapshot,
 						   ScanKey keys, int nkeys, ScanDirection dir, bool from_index);
 
-/* The next row visible to the snapshot; false at the end of the scan. */
-extern bool IndexWalkNext(IndexWalk *walk);
+/*
+ * IndexWalkNext
+ *		The next row visible to the snapshot; false at the end of the scan.
+ *		PostgreSQL 15's IndexOnlyNext loop (indexwalk.c says how); inline,
+ *		since it runs once per index entry.
+ */
+static inline bool
+IndexWalkNext(IndexWalk *walk)
+{
+	ItemPointer tid;
+
+	while ((tid = index_getnext_tid(walk->scan, walk->dir)) != NULL)
+	{
+		/* a page's history can be long: a cancel stops it, as the executor would */
+		CHECK_FOR_INTERRUPTS();
+		if (!walk->from_index)
+		{
+			if (!index_fetch_heap(walk->scan, walk->slot))
+				continue;		/* no version visible to the snapshot */
+			return true;
+		}
+		if (VM_ALL_VISIBLE(walk->heap, ItemPointerGetBlockNumber(tid), &walk->vmbuffer))
+		{
+			/* no heap access: lock the page as the heap fetch would */
+			PredicateLockPage(walk->heap, ItemPointerGetBlockNumber(tid), walk->snapshot);
+		}
+		else if (!index_fetch_heap(walk->scan, walk->slot))
+			continue;			/* no version visible to the snapshot */
+		index_deform_tuple(walk->scan->xs_itup, walk->scan->xs_itupdesc,
+						   walk->values, walk->isnull);
+		return true;
+	}
+	return false;
+}
 
 /* The current row's attribute attno, of a walk without from_index. */
 static inline Datum
