@@ -13,18 +13,20 @@
  *
  * This mirrors PostgreSQL 15's IndexOnlyNext
  * (src/backend/executor/nodeIndexonlyscan.c), checked against upstream's
- * source (its loop is the same in PostgreSQL 14 and in the current master):
- * for each TID of the scan, CHECK_FOR_INTERRUPTS; where the visibility map
- * says the heap page is all visible, the index tuple is the row, and the
- * page gets the predicate lock that the heap fetch would have taken (at
- * page level, as upstream does); else index_fetch_heap checks the row's
- * visibility (and takes the tuple's predicate lock), skipping an index
- * entry without a visible version.  The values come from the index tuple
- * either way ("in any case, we'll use the index tuple not the heap tuple as
- * the data source", upstream says).  What upstream does and this does not
- * need: a recheck of lossy quals and xs_hitup (btree returns neither), the
- * error for a HOT chain under a non-MVCC snapshot (the reads use the
- * statement's MVCC snapshot), instrumentation.
+ * source of PostgreSQL 14 and of the current master, between which the loop
+ * did not change: for each TID of the scan, CHECK_FOR_INTERRUPTS; where the
+ * visibility map says the heap page is all visible, the index tuple is the
+ * row, and the page gets the predicate lock that the heap fetch would have
+ * taken (at page level, as upstream does); else index_fetch_heap checks the
+ * row's visibility (and takes the tuple's predicate lock), skipping an
+ * index entry without a visible version.  The values come from the index
+ * tuple either way ("in any case, we'll use the index tuple not the heap
+ * tuple as the data source", upstream says): a heap tuple that a HOT chain
+ * reaches has the index tuple's values in every indexed column.  What
+ * upstream does and this does not need: a recheck of lossy quals and
+ * xs_hitup (btree returns neither), the error for a HOT chain under a
+ * non-MVCC snapshot (the reads use the statement's MVCC snapshot),
+ * instrumentation.
  *
  * A walk whose values are not all in the index (from_index false) is an
  * index scan, as nodeIndexscan.c's IndexNext does it through
