@@ -35,6 +35,7 @@ OBJS = \
 	src/scorer.o \
 	src/features/blocks.o \
 	src/features/history.o \
+	src/features/indexwalk.o \
 	src/features/pagefeatures.o \
 	src/features/pg_mirror.o \
 	src/features/shadow.o \

@@ -2,8 +2,9 @@
  *
  * src/calls.c
  *		How durpred's C functions are called and call: the result row type
- *		of a SQL function (CallResultDesc), and a function run in a
- *		subtransaction (CallInSubtransaction).
+ *		of a SQL function (CallResultDesc), a function run in a
+ *		subtransaction (CallInSubtransaction), and a statement kept for the
+ *		session (KeepPlan).
  *
  *-------------------------------------------------------------------------
  */
@@ -84,4 +85,27 @@ WarnInstead(ErrorData *edata, const char *what)
 			 edata->detail ? errdetail("%s", edata->detail) : 0,
 			 edata->hint ? errhint("%s", edata->hint) : 0));
 	FreeErrorData(edata);
+}
+
+/*
+ * KeepPlan
+ *		See calls.h.
+ */
+SPIPlanPtr
+KeepPlan(KeptPlan *kept, const char *key, const char *query, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	if (kept->plan != NULL)
+	{
+		SPI_freeplan(kept->plan);
+		pfree(kept->key);
+	}
+	kept->plan = plan;
+	kept->key = MemoryContextStrdup(TopMemoryContext, key);
+	return plan;
 }

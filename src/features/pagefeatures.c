@@ -10,7 +10,7 @@
  * because the trigger computes them for every new run: run by the
  * executor, that query costs more than the insert it serves, most of it in
  * setting up its scans, joins and aggregates again for every execution.
- * Here the three index scans run directly:
+ * Here the three index scans run directly (walked by indexwalk.c):
  *
  *	 app.notebook_page	the page must exist (else: no features, NULL);
  *	 app.block			its blocks counted by type (a block of a type the
@@ -34,7 +34,9 @@
  * valid btree index without a predicate whose first column is the key
  * (notebook_page.id, block.notebook_page_id, noteflow_run.notebook_page_id).
  * Where a deployment maps the tables with views, or lacks an index, the
- * function raises 0A000 and the caller uses analytics.page_features().
+ * function raises 0A000 and the caller uses analytics.page_features():
+ * durpred.page_features(page_id, as_of, fallback) and the serving trigger
+ * call that fallback through FallbackFeatures, defined here once for both.
  *
  *-------------------------------------------------------------------------
  */
@@ -44,22 +46,17 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/stratnum.h"
-#include "access/tableam.h"
 #include "access/transam.h"
-#include "access/visibilitymap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_collation_d.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_opfamily_d.h"
 #include "catalog/pg_type_d.h"
-#include "executor/tuptable.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
-#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
-#include "storage/predicate.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -77,6 +74,7 @@
 #include "features/app.h"
 #include "features/blocks.h"
 #include "features/history.h"
+#include "features/indexwalk.h"
 #include "features/pagefeatures.h"
 #include "features/pg_mirror.h"
 #include "features/shards.h"
@@ -99,22 +97,19 @@ typedef enum PageRead
 /*
  * A table read through an index on its key column: the rows whose key has
  * a value, with the columns asked for.  When the index holds them all, they
- * come from the index tuples of the heap pages that are all visible, as in
- * an index-only scan.
+ * come from the index tuples, as in an index-only scan (indexwalk.c).
  */
 typedef struct KeyedTable
 {
 	Relation	rel;
 	Relation	index;
-	TupleTableSlot *slot;
-	IndexScanDesc scan;
-	Snapshot	snapshot;
+	IndexWalk	walk;
+	bool		walking;		/* walk was begun */
 	int			ncolumns;
 	AttrNumber	attnos[MAX_COLUMNS];	/* in the table */
 	int			index_columns[MAX_COLUMNS]; /* in the index, from 0 */
 	bool		index_only;
 	RegProcedure bound_proc;	/* <= on the index's second column, or 0 */
-	Buffer		vmbuffer;
 	Datum		values[MAX_COLUMNS];	/* the current row's columns */
 	bool		isnull[MAX_COLUMNS];
 } KeyedTable;
@@ -347,9 +342,7 @@ OpenKeyed(KeyedTable *t, const char *name, Oid shard, const char *key, const cha
 	t->ncolumns = ncolumns;
 	t->index_only = IndexHolds(t->index, ncolumns, t->attnos, t->index_columns);
 	t->bound_proc = BoundProc(t->index, boundattno);
-	t->slot = table_slot_create(t->rel, NULL);
-	t->scan = NULL;
-	t->vmbuffer = InvalidBuffer;
+	t->walking = false;
 	return true;
 }
 
@@ -369,10 +362,9 @@ BeginKeyed(KeyedTable *t, Snapshot snapshot, int64 value, TimestampTz limit)
 	if (OidIsValid(t->bound_proc))
 		ScanKeyInit(&skeys[nkeys++], 2, BTLessEqualStrategyNumber, t->bound_proc,
 					TimestampTzGetDatum(limit));
-	t->snapshot = snapshot;
-	t->scan = index_beginscan(t->rel, t->index, snapshot, nkeys, 0);
-	t->scan->xs_want_itup = t->index_only;
-	index_rescan(t->scan, skeys, nkeys, NULL, 0);
+	IndexWalkBegin(&t->walk, t->rel, t->index, snapshot, skeys, nkeys,
+				   ForwardScanDirection, t->index_only);
+	t->walking = true;
 }
 
 /*
@@ -383,50 +375,31 @@ BeginKeyed(KeyedTable *t, Snapshot snapshot, int64 value, TimestampTz limit)
 static bool
 NextKeyed(KeyedTable *t)
 {
-	ItemPointer tid;
-
-	while ((tid = index_getnext_tid(t->scan, ForwardScanDirection)) != NULL)
+	if (!IndexWalkNext(&t->walk))
+		return false;
+	for (int i = 0; i < t->ncolumns; i++)
 	{
-		/* a page's history can be long: a cancel stops it, as the executor would */
-		CHECK_FOR_INTERRUPTS();
-		if (t->index_only &&
-			VM_ALL_VISIBLE(t->rel, ItemPointerGetBlockNumber(tid), &t->vmbuffer))
+		if (t->index_only)
 		{
-			Datum		values[INDEX_MAX_KEYS];
-			bool		isnull[INDEX_MAX_KEYS];
-
-			/* no heap access: lock the page as the heap fetch would */
-			PredicateLockPage(t->rel, ItemPointerGetBlockNumber(tid), t->snapshot);
-			index_deform_tuple(t->scan->xs_itup, t->scan->xs_itupdesc, values, isnull);
-			for (int i = 0; i < t->ncolumns; i++)
-			{
-				t->values[i] = values[t->index_columns[i]];
-				t->isnull[i] = isnull[t->index_columns[i]];
-			}
-			return true;
+			t->values[i] = t->walk.values[t->index_columns[i]];
+			t->isnull[i] = t->walk.isnull[t->index_columns[i]];
 		}
-		if (!index_fetch_heap(t->scan, t->slot))
-			continue;			/* no version visible to the snapshot */
-		for (int i = 0; i < t->ncolumns; i++)
-			t->values[i] = slot_getattr(t->slot, t->attnos[i], &t->isnull[i]);
-		return true;
+		else
+			t->values[i] = IndexWalkHeapValue(&t->walk, t->attnos[i], &t->isnull[i]);
 	}
-	return false;
+	return true;
 }
 
 /*
  * CloseKeyed
- *		Ends the scan and releases the buffer pin; the locks stay until the
- *		end of the transaction, as a query's do.
+ *		Ends the walk, if begun, and closes the table and its index; the
+ *		locks stay until the end of the transaction, as a query's do.
  */
 static void
 CloseKeyed(KeyedTable *t)
 {
-	if (t->scan != NULL)
-		index_endscan(t->scan);
-	if (t->vmbuffer != InvalidBuffer)
-		ReleaseBuffer(t->vmbuffer);
-	ExecDropSingleTupleTableSlot(t->slot);
+	if (t->walking)
+		IndexWalkEnd(&t->walk);
 	index_close(t->index, NoLock);
 	relation_close(t->rel, NoLock);
 }
@@ -653,14 +626,19 @@ IsFeaturesRow(TupleDesc desc)
 	return true;
 }
 
+/* The fallback's statement: its rows for the page and the instant. */
+#define FALLBACK_QUERY "SELECT * FROM %s($1, $2)"
+
 /*
  * FallbackFeatures
- *		The features from the first row of the SQL function fallback(page,
- *		as_of), which returns rows of durpred.features; false when it gives
- *		none.  Planned with the search_path pinned.
+ *		See pagefeatures.h.  The search_path is pinned while the statement
+ *		is planned and run, as SECURITY DEFINER code should have it (the
+ *		trigger runs it as the table's owner, on behalf of any writer); it
+ *		reads with the statement's snapshot, as the direct reads do.
  */
-static bool
-FallbackFeatures(Oid fallback, int64 page, TimestampTz as_of, Datum *values, bool *nulls)
+bool
+FallbackFeatures(const char *function, const char *shown, KeptPlan *kept,
+				 int64 page, TimestampTz as_of, Datum *values, bool *nulls)
 {
 	Oid			argtypes[2] = {INT8OID, TIMESTAMPTZOID};
 	Datum		args[2] = {Int64GetDatum(page), TimestampTzGetDatum(as_of)};
@@ -668,26 +646,30 @@ FallbackFeatures(Oid fallback, int64 page, TimestampTz as_of, Datum *values, boo
 	bool		found;
 	int			rc;
 
-	char	   *name = get_func_name(fallback);
-
-	if (name == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("fallback function with OID %u does not exist", fallback)));
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	SPI_connect();
-	rc = SPI_execute_with_args(psprintf("SELECT * FROM %s($1, $2)",
-										quote_qualified_identifier(get_namespace_name(get_func_namespace(fallback)),
-																   name)),
-							   2, argtypes, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	if (kept != NULL)
+	{
+		SPIPlanPtr	plan = KeptPlanFor(kept, function);
+
+		if (plan == NULL)
+			plan = KeepPlan(kept, function, psprintf(FALLBACK_QUERY, function), 2, argtypes);
+		rc = SPI_execute_plan(plan, args, NULL, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	}
+	else
+	{
+		rc = SPI_execute_with_args(psprintf(FALLBACK_QUERY, function),
+								   2, argtypes, args, NULL, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	}
 	if (!IsFeaturesRow(SPI_tuptable->tupdesc))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("function %s does not return rows of durpred.features",
-						format_procedure(fallback))));
+				 errmsg("function %s does not return rows of durpred.features", shown)));
 	found = SPI_processed > 0;
 	/* the features are all passed by value: they outlive SPI's memory */
 	if (found)
@@ -716,6 +698,23 @@ durpred_page_features(PG_FUNCTION_ARGS)
 }
 
 /*
+ * FallbackName
+ *		The name of the function fallback, schema-qualified and quoted for
+ *		a statement; 42883 where there is none.
+ */
+static char *
+FallbackName(Oid fallback)
+{
+	char	   *name = get_func_name(fallback);
+
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("fallback function with OID %u does not exist", fallback)));
+	return quote_qualified_identifier(get_namespace_name(get_func_namespace(fallback)), name);
+}
+
+/*
  * durpred_page_features_or
  *		durpred.page_features(page_id, as_of, fallback regprocedure): the
  *		features read directly where the app tables allow it, else the
@@ -741,8 +740,10 @@ durpred_page_features_or(PG_FUNCTION_ARGS)
 			break;
 		case PAGE_UNSUPPORTED:
 		default:
-			found = FallbackFeatures(PG_GETARG_OID(2), PG_GETARG_INT64(0),
-									 PG_GETARG_TIMESTAMPTZ(1), values, nulls);
+			found = FallbackFeatures(FallbackName(PG_GETARG_OID(2)),
+									 format_procedure(PG_GETARG_OID(2)), NULL,
+									 PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1),
+									 values, nulls);
 			break;
 	}
 	if (!found)

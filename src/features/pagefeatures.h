@@ -2,7 +2,8 @@
  *
  * src/features/pagefeatures.h
  *		The features of a run of a page read directly from the app tables:
- *		durpred.page_features, and PageFeatures for the serving trigger.
+ *		durpred.page_features, and PageFeatures for the serving trigger; and
+ *		the call of a fallback function that computes them in SQL.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,6 +13,8 @@
 #include "access/tupdesc.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+
+#include "calls.h"
 
 /*
  * The 25 features of a run of a page starting at as_of, as
@@ -31,6 +34,19 @@ extern Datum durpred_page_features(PG_FUNCTION_ARGS);
  * features' types in their order.
  */
 extern bool IsFeaturesRow(TupleDesc desc);
+
+/*
+ * The features from the first row of the SQL function fallback(page, as_of),
+ * the one place that calls a fallback (durpred.page_features with a
+ * fallback, the serving trigger): values and nulls as PageFeatures gives
+ * them; false where it gives no row.  function is its name, schema-qualified
+ * and quoted; shown, its name in the 42804 raised where it does not return
+ * rows of durpred.features.  With kept, the statement is prepared once per
+ * session and function and kept there (KeepPlan, for the trigger); without,
+ * planned for this call.
+ */
+extern bool FallbackFeatures(const char *function, const char *shown, KeptPlan *kept,
+							 int64 page, TimestampTz as_of, Datum *values, bool *nulls);
 
 /* durpred.page_features(page_id, as_of, fallback regprocedure) */
 extern Datum durpred_page_features_or(PG_FUNCTION_ARGS);

@@ -46,7 +46,6 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "access/visibilitymap.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am_d.h"
@@ -57,8 +56,6 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_relation.h"
-#include "storage/bufmgr.h"
-#include "storage/predicate.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -71,6 +68,7 @@
 #include "durpred.h"
 #include "features/app.h"
 #include "features/history.h"
+#include "features/indexwalk.h"
 #include "features/pg_mirror.h"
 #include "features/summary.h"
 
@@ -227,12 +225,7 @@ NumericInt128(Datum num, int128 *out)
  */
 typedef struct DurationScan
 {
-	Relation	heap;
-	Relation	index;
-	IndexScanDesc scan;
-	Snapshot	snapshot;
-	Buffer		vmbuffer;
-	TupleTableSlot *slot;		/* for heap fetches */
+	IndexWalk	walk;			/* from the index tuples (indexwalk.c) */
 	ScanDirection dir;
 	RunKey		start;
 	bool		failed;			/* of the current run, when asked for */
@@ -276,11 +269,6 @@ DurationScanBegin(DurationScan *ds, Relation heap, Relation index, Snapshot snap
 {
 	ScanKeyData skeys[2];
 
-	ds->heap = heap;
-	ds->index = index;
-	ds->snapshot = snapshot;
-	ds->vmbuffer = InvalidBuffer;
-	ds->slot = table_slot_create(heap, NULL);
 	ds->dir = dir;
 	ds->start = start;
 	ds->status_col = index->rd_index->indnatts > 3 ? 3 : -1;
@@ -289,9 +277,7 @@ DurationScanBegin(DurationScan *ds, Relation heap, Relation index, Snapshot snap
 				ScanDirectionIsForward(dir) ? BTGreaterEqualStrategyNumber : BTLessEqualStrategyNumber,
 				ScanDirectionIsForward(dir) ? F_INT8GE : F_INT8LE,
 				Int64GetDatum(start.us));
-	ds->scan = index_beginscan(heap, index, snapshot, 2, 0);
-	ds->scan->xs_want_itup = true;
-	index_rescan(ds->scan, skeys, 2, NULL, 0);
+	IndexWalkBegin(&ds->walk, heap, index, snapshot, skeys, 2, dir, true);
 }
 
 /*
@@ -301,19 +287,11 @@ DurationScanBegin(DurationScan *ds, Relation heap, Relation index, Snapshot snap
 static bool
 DurationScanNext(DurationScan *ds, RunKey *key)
 {
-	ItemPointer tid;
+	const Datum *values = ds->walk.values;
+	const bool *isnull = ds->walk.isnull;
 
-	while ((tid = index_getnext_tid(ds->scan, ds->dir)) != NULL)
+	while (IndexWalkNext(&ds->walk))
 	{
-		Datum		values[INDEX_MAX_KEYS];
-		bool		isnull[INDEX_MAX_KEYS];
-
-		CHECK_FOR_INTERRUPTS();
-		if (VM_ALL_VISIBLE(ds->heap, ItemPointerGetBlockNumber(tid), &ds->vmbuffer))
-			PredicateLockPage(ds->heap, ItemPointerGetBlockNumber(tid), ds->snapshot);
-		else if (!index_fetch_heap(ds->scan, ds->slot))
-			continue;			/* no version visible to the snapshot */
-		index_deform_tuple(ds->scan->xs_itup, ds->scan->xs_itupdesc, values, isnull);
 		if (isnull[1] || isnull[2])
 			continue;
 		key->us = DatumGetInt64(values[1]);
@@ -329,13 +307,14 @@ DurationScanNext(DurationScan *ds, RunKey *key)
 	return false;
 }
 
+/*
+ * DurationScanEnd
+ *		Ends a scan that DurationScanBegin started.
+ */
 static void
 DurationScanEnd(DurationScan *ds)
 {
-	index_endscan(ds->scan);
-	if (ds->vmbuffer != InvalidBuffer)
-		ReleaseBuffer(ds->vmbuffer);
-	ExecDropSingleTupleTableSlot(ds->slot);
+	IndexWalkEnd(&ds->walk);
 }
 
 /*
@@ -573,10 +552,9 @@ ReadTail(Relation runs, Relation index, Snapshot snapshot, int64 page,
 		 TimestampTz as_of, int max, RunKey **tail, bool **tail_failed)
 {
 	ScanKeyData skeys[2];
-	IndexScanDesc scan;
-	Buffer		vmbuffer = InvalidBuffer;
-	TupleTableSlot *slot;
-	ItemPointer tid;
+	IndexWalk	walk;
+	const Datum *v = walk.values;
+	const bool *isnull = walk.isnull;
 	int			n = 0;
 	int			cap = 8;
 	RunKey	   *keys = palloc(cap * sizeof(RunKey));
@@ -589,24 +567,13 @@ ReadTail(Relation runs, Relation index, Snapshot snapshot, int64 page,
 	ScanKeyInit(&skeys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(page));
 	ScanKeyInit(&skeys[1], 2, BTGreaterEqualStrategyNumber, get_opcode(ge),
 				TimestampTzGetDatum(as_of));
-	slot = table_slot_create(runs, NULL);
-	scan = index_beginscan(runs, index, snapshot, 2, 0);
-	scan->xs_want_itup = true;
-	index_rescan(scan, skeys, 2, NULL, 0);
-	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
+	IndexWalkBegin(&walk, runs, index, snapshot, skeys, 2, ForwardScanDirection, true);
+	while (IndexWalkNext(&walk))
 	{
-		Datum		v[INDEX_MAX_KEYS];
-		bool		isnull[INDEX_MAX_KEYS];
 		TimestampTz finished_at;
 		TimestampTz started_at;
 		int64		us;
 
-		CHECK_FOR_INTERRUPTS();
-		if (VM_ALL_VISIBLE(runs, ItemPointerGetBlockNumber(tid), &vmbuffer))
-			PredicateLockPage(runs, ItemPointerGetBlockNumber(tid), snapshot);
-		else if (!index_fetch_heap(scan, slot))
-			continue;			/* no version visible to the snapshot */
-		index_deform_tuple(scan->xs_itup, scan->xs_itupdesc, v, isnull);
 		if (isnull[1] || isnull[2] || isnull[3] || isnull[4] || !AppStatusIsOutcome(v[4]))
 			continue;
 		finished_at = DatumGetTimestampTz(v[1]);
@@ -632,10 +599,7 @@ ReadTail(Relation runs, Relation index, Snapshot snapshot, int64 page,
 		failed[n] = AppStatusIsFailure(v[4]);
 		n++;
 	}
-	index_endscan(scan);
-	if (vmbuffer != InvalidBuffer)
-		ReleaseBuffer(vmbuffer);
-	ExecDropSingleTupleTableSlot(slot);
+	IndexWalkEnd(&walk);
 	*tail = keys;
 	*tail_failed = failed;
 	return n;

@@ -66,7 +66,6 @@
 #include "miscadmin.h"
 #include "parser/parse_relation.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
@@ -110,13 +109,6 @@ static const struct
 	{APP_RUN_ESTIMATED_COMPLETION_AT, TIMESTAMPTZOID},
 };
 
-/* A statement prepared for the session, and the trigger argument it is for. */
-typedef struct KeptPlan
-{
-	char	   *name;
-	SPIPlanPtr	plan;
-} KeptPlan;
-
 /*
  * The log's statements, [with page_id (a shard of the log on Citus)][with
  * the interval's columns (a log of 0.5.0 on)]; keep in sync with
@@ -131,6 +123,7 @@ static const char *const log_statements[2][2] = {
 		"INSERT INTO %s (run_id, model_id, estimated_duration, page_id, interval_low,"
 	" interval_high) VALUES ($1, $2, $3, $4, $5, $6)"}
 };
+/* the fallback's statement (FallbackFeatures) */
 static KeptPlan fallback_plan;
 
 /* An estimate, its 80 % interval (NaN when none), and the model that made it. */
@@ -247,23 +240,11 @@ static SPIPlanPtr
 PreparedPlan(KeptPlan *kept, const char *name, const char *format,
 			 int nargs, Oid *argtypes)
 {
-	SPIPlanPtr	plan;
+	SPIPlanPtr	plan = KeptPlanFor(kept, name);
 
-	if (kept->plan != NULL && strcmp(kept->name, name) == 0)
-		return kept->plan;
-	plan = SPI_prepare(psprintf(format, QualifiedName(name)), nargs, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	if (kept->plan != NULL)
-	{
-		SPI_freeplan(kept->plan);
-		pfree(kept->name);
-	}
-	kept->plan = plan;
-	kept->name = MemoryContextStrdup(TopMemoryContext, name);
-	return plan;
+	if (plan != NULL)
+		return plan;
+	return KeepPlan(kept, name, psprintf(format, QualifiedName(name)), nargs, argtypes);
 }
 
 /*
@@ -296,49 +277,22 @@ DirectFeatures(int64 page, TimestampTz as_of, float *x)
 }
 
 /*
- * FallbackFeatures
- *		The run's features from the fallback function's first row; false
- *		when it gives none.  Its query is planned and run with the
- *		search_path pinned, as SECURITY DEFINER code should be: it runs as
- *		the table's owner, on behalf of any writer.  It reads with the
- *		statement's snapshot, as the direct reads do.
+ * TriggerFallbackFeatures
+ *		The run's features from the fallback function's first row
+ *		(FallbackFeatures, with the statement's plan kept for the session);
+ *		false when it gives none.
  */
 static bool
-FallbackFeatures(const char *fallback, int64 page, TimestampTz as_of, float *x)
+TriggerFallbackFeatures(const char *fallback, int64 page, TimestampTz as_of, float *x)
 {
-	Oid			argtypes[2] = {INT8OID, TIMESTAMPTZOID};
-	Datum		args[2] = {Int64GetDatum(page), TimestampTzGetDatum(as_of)};
-	int			nest = NewGUCNestLevel();
-	SPIPlanPtr	plan;
-	TupleDesc	desc;
-	int			rc;
-	bool		found;
+	Datum		values[DURPRED_NUM_FEATURES];
+	bool		nulls[DURPRED_NUM_FEATURES];
 
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	SPI_connect();
-	plan = PreparedPlan(&fallback_plan, fallback, "SELECT * FROM %s($1, $2)", 2, argtypes);
-	rc = SPI_execute_plan(plan, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-
-	desc = SPI_tuptable->tupdesc;
-	if (!IsFeaturesRow(desc))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("function %s does not return rows of durpred.features", fallback)));
-	found = SPI_processed > 0;
-	if (found)
-	{
-		Datum		values[DURPRED_NUM_FEATURES];
-		bool		nulls[DURPRED_NUM_FEATURES];
-
-		heap_deform_tuple(SPI_tuptable->vals[0], desc, values, nulls);
-		FeatureVector(values, nulls, x);
-	}
-	SPI_finish();
-	AtEOXact_GUC(true, nest);
-	return found;
+	if (!FallbackFeatures(QualifiedName(fallback), fallback, &fallback_plan, page, as_of,
+						  values, nulls))
+		return false;
+	FeatureVector(values, nulls, x);
+	return true;
 }
 
 /*
@@ -398,7 +352,7 @@ Score(void *arg)
 	scoring->reading = true;
 	found = scoring->direct ?
 		DirectFeatures(scoring->page, scoring->as_of, x) :
-		FallbackFeatures(scoring->fallback, scoring->page, scoring->as_of, x);
+		TriggerFallbackFeatures(scoring->fallback, scoring->page, scoring->as_of, x);
 	scoring->reading = false;
 	if (!found)
 		return;

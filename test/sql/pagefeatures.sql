@@ -141,6 +141,26 @@ BEGIN;
 ALTER TABLE app.block ENABLE ROW LEVEL SECURITY;
 SELECT durpred.page_features(30, '2025-06-01');
 ROLLBACK;
+-- with a fallback (the three-argument form), what cannot be read directly
+-- is computed by the fallback: the SQL definition gives the same features;
+-- a fallback that does not return rows of durpred.features is 42804, one
+-- that no longer exists 42883 (FallbackFeatures, shared with the trigger)
+BEGIN;
+ALTER TABLE app.block ENABLE ROW LEVEL SECURITY;
+SELECT durpred.page_features(30, '2025-06-01', 'analytics.page_features(bigint, timestamptz)')
+	   IS NOT DISTINCT FROM analytics.features_as_of(30, '2025-06-01') AS fallback_same;
+CREATE FUNCTION analytics.wrong_features(bigint, timestamptz) RETURNS SETOF int
+LANGUAGE sql AS 'SELECT 1';
+SAVEPOINT wrong;
+SELECT durpred.page_features(30, '2025-06-01', 'analytics.wrong_features(bigint, timestamptz)');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK TO wrong;
+SELECT 'analytics.wrong_features(bigint, timestamptz)'::regprocedure::oid AS gone \gset
+DROP FUNCTION analytics.wrong_features(bigint, timestamptz);
+\set VERBOSITY sqlstate
+SELECT durpred.page_features(30, '2025-06-01', :gone::oid::regprocedure);
+\set VERBOSITY default
+ROLLBACK;
 -- no index on the runs' page without a predicate
 BEGIN;
 DROP INDEX app.noteflow_run_page_history_idx;
