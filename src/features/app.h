@@ -2,8 +2,9 @@
  *
  * src/features/app.h
  *		The application's names and statuses, as the C code reads them: the
- *		schema, tables and columns of the production tables, and which run
- *		statuses are an outcome, a failure or the queue.
+ *		schema, tables and columns of the production tables, the history
+ *		summary's table and indexes, and which run statuses are an outcome,
+ *		a failure or the queue.
  *
  * These are the public contract's production tables (keep in sync with
  * extract/schema.sql:app.notebook_page, app.block, app.noteflow_run, which
@@ -42,6 +43,18 @@
 #define APP_RUN_FINISHED_AT "finished_at"
 #define APP_RUN_ESTIMATED_DURATION "estimated_duration"
 #define APP_RUN_ESTIMATED_COMPLETION_AT "estimated_completion_at"
+
+/*
+ * The objects durpred's scripts add for the history summary (keep in sync
+ * with extract/features.sql:analytics.page_history_summary and
+ * noteflow_run_page_duration_idx, extract/schema.sql:
+ * noteflow_run_page_history_idx); the indexes are in APP_SCHEMA, beside
+ * the runs
+ */
+#define SUMMARY_SCHEMA "analytics"
+#define SUMMARY_TABLE "page_history_summary"
+#define DURATION_INDEX "noteflow_run_page_duration_idx"
+#define HISTORY_INDEX "noteflow_run_page_history_idx"
 
 /*
  * The statuses of a run (keep in sync with extract/schema.sql:app.noteflow_run,

@@ -76,16 +76,7 @@ DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_run_duration_us);
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_page_history_maintain);
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_page_history_rebuild);
 
-/*
- * The summary and the indexes it reads (keep in sync with
- * extract/features.sql:analytics.page_history_summary and
- * noteflow_run_page_duration_idx, extract/schema.sql:
- * noteflow_run_page_history_idx)
- */
-#define SUMMARY_SCHEMA "analytics"
-#define SUMMARY_TABLE "page_history_summary"
-#define DURATION_INDEX "noteflow_run_page_duration_idx"
-#define HISTORY_INDEX "noteflow_run_page_history_idx"
+/* The summary and the indexes it reads: their names are in features/app.h */
 
 /* A run in the duration index's order. */
 typedef struct RunKey
