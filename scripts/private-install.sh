@@ -41,6 +41,11 @@ rm -rf "$prefix$home" "$prefix$sharedir"
 # real copies: the server resolves symbolic links to find its directories
 cp -rL "$home" "$prefix$home"
 cp -rL "$sharedir" "$prefix$sharedir"
+# the headers, read only, for what compiles against the copy (its
+# pg_config names them under PREFIX too)
+includedir=$($PG_CONFIG --includedir)
+mkdir -p "$prefix$(dirname "$includedir")"
+ln -sfn "$includedir" "$prefix$includedir"
 # only this tree's durpred: no script or library of another install
 rm -f "$prefix$pkglibdir"/durpred.so "$prefix$sharedir"/extension/durpred[.-]* \
 	"$prefix$bindir"/durpred-train
