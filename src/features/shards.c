@@ -33,6 +33,7 @@
 #include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -208,10 +209,16 @@ ReadShards(int64 page, const char *log, AppShards *shards)
 void
 AppShardsFor(int64 page, const char *log, AppShards *shards)
 {
-	/* whether Citus is in this database, looked up once per transaction */
+	/*
+	 * whether Citus is in this database, looked up once per transaction; a
+	 * server that has not loaded Citus's library (it must be preloaded, and
+	 * defines its settings when loaded) has none, and is spared the catalog
+	 * scan: a write in autocommit is a transaction of its own
+	 */
 	if (citus_lxid != MyProc->lxid)
 	{
-		citus_present = OidIsValid(get_extension_oid("citus", true));
+		citus_present = GetConfigOption("citus.node_conninfo", true, false) != NULL &&
+			OidIsValid(get_extension_oid("citus", true));
 		citus_lxid = MyProc->lxid;
 	}
 	if (!citus_present)
