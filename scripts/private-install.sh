@@ -41,11 +41,13 @@ rm -rf "$prefix$home" "$prefix$sharedir"
 # real copies: the server resolves symbolic links to find its directories
 cp -rL "$home" "$prefix$home"
 cp -rL "$sharedir" "$prefix$sharedir"
-# the headers, read only, for what compiles against the copy (its
-# pg_config names them under PREFIX too)
+# the headers (8 MB), for what compiles against the copy: its pg_config
+# names them under PREFIX too (a copy, not a link, so that Citus's headers
+# can be laid over it)
 includedir=$($PG_CONFIG --includedir)
+rm -rf "$prefix$includedir"
 mkdir -p "$prefix$(dirname "$includedir")"
-ln -sfn "$includedir" "$prefix$includedir"
+cp -rL "$includedir" "$prefix$includedir"
 # only this tree's durpred: no script or library of another install
 rm -f "$prefix$pkglibdir"/durpred.so "$prefix$sharedir"/extension/durpred[.-]* \
 	"$prefix$bindir"/durpred-train
