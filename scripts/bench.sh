@@ -108,6 +108,12 @@ xgb_rows=$(psqlq -c "SELECT count(*) FROM bench.features WHERE ctid < '(1786,0)'
 psqlq -c 'RESET durpred.evaluator' >/dev/null
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# nth K FIGURE...: the K-th smallest of the figures
+nth() {
+	local k=$1
+	shift
+	printf '%s\n' "$@" | sort -n | sed -n "${k}p"
+}
 per_row_us() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.3f", t * 1000 / n }'; }
 xgb_us=$(per_row_us "$xgb" "$xgb_rows")
 # scoring FORM MS ROWS FLOOR_MS NOTE: a form's time against its floor and
@@ -158,7 +164,7 @@ for i in 1 2 3 4 5 6 7; do
 			RAISE WARNING 'load %', round((EXTRACT(epoch FROM (t1 - t0) - (t2 - t1)) * 1000)::numeric, 1);
 		END \$\$" 2>&1 | sed -n 's/.*load //p')")
 done
-load=$(printf '%s\n' "${loads[@]}" | sort -n | sed -n 4p)
+load=$(nth 4 "${loads[@]}")
 trees=$(psqlq -c "SELECT n_trees || ' trees, ' || round(size_bytes / 1048576.0, 1) || ' MB' FROM durpred.models WHERE name = 'bench300'")
 figure "first-call load of a 300-tree depth-8 model ($trees UBJSON)" "$load ms" "median of 7 new backends: parse, validate, compile, probe check against XGBoost (a group of trees at a time)"
 step "explanations: explain_duration against XGBoost's pred_contribs, 33 trees depth 8"
@@ -232,42 +238,36 @@ INSERT INTO app.noteflow_run (notebook_page_id, workspace_id, status, created_at
 SELECT id, workspace_id, 'pending', now() FROM app.notebook_page WHERE id = :page;
 EOF
 tps() { pgbench -n -c 1 -T 10 -f "$work/insert.sql" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
-# alternate MEASURE: runs the command MEASURE (it prints one figure) with
-# and without the trigger, three times each, alternately; the figures land
-# in with[] and without[]
+# alternate ROUNDS ON OFF MEASURE: ROUNDS times, the command ON then the
+# command MEASURE (it prints one figure), the command OFF then MEASURE; the
+# figures land in with[] and without[], round by round, so that with[i]
+# and without[i] are taken seconds apart
 alternate() {
 	with=()
 	without=()
-	for i in 1 2 3; do
-		psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER estimate_completion'
-		with+=("$("$1")")
-		psqlq -c 'ALTER TABLE app.noteflow_run DISABLE TRIGGER estimate_completion'
-		without+=("$("$1")")
+	for ((round = 0; round < $1; round++)); do
+		"$2"
+		with+=("$("$4")")
+		"$3"
+		without+=("$("$4")")
 	done
-	psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER estimate_completion'
 }
+trigger_on() { psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER estimate_completion'; }
+trigger_off() { psqlq -c 'ALTER TABLE app.noteflow_run DISABLE TRIGGER estimate_completion'; }
 # Seven pairs of 10 s runs, with then without the trigger: the rates move
 # by a third from one 10 s run to the next on a shared machine (autovacuum,
 # the other jobs), so the figure is the median of the pairs' ratios, each
 # of two runs seconds apart, with their range
+alternate 7 trigger_on trigger_off tps
+trigger_on
 pair_ratios=()
-tps_with=()
-tps_without=()
-for i in 1 2 3 4 5 6 7; do
-	psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER estimate_completion'
-	w=$(tps)
-	psqlq -c 'ALTER TABLE app.noteflow_run DISABLE TRIGGER estimate_completion'
-	wo=$(tps)
-	tps_with+=("$w")
-	tps_without+=("$wo")
-	pair_ratios+=("$(ratio "$w" "$wo")")
+for i in "${!with[@]}"; do
+	pair_ratios+=("$(ratio "${with[$i]}" "${without[$i]}")")
 done
-psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER estimate_completion'
-tw=$(printf '%s\n' "${tps_with[@]}" | sort -n | sed -n 4p | xargs printf '%.0f')
-two=$(printf '%s\n' "${tps_without[@]}" | sort -n | sed -n 4p | xargs printf '%.0f')
-sorted_ratios=$(printf '%s\n' "${pair_ratios[@]}" | sort -n)
+tw=$(nth 4 "${with[@]}" | xargs printf '%.0f')
+two=$(nth 4 "${without[@]}" | xargs printf '%.0f')
 figure "single-row INSERT into app.noteflow_run, with the trigger" \
-	"$(sed -n 4p <<<"$sorted_ratios") of the rate without (median of the pairs; $(sed -n 1p <<<"$sorted_ratios") to $(sed -n 7p <<<"$sorted_ratios")); $tw tps with, $two without (medians)" \
+	"$(nth 4 "${pair_ratios[@]}") of the rate without (median of the pairs; $(nth 1 "${pair_ratios[@]}") to $(nth 7 "${pair_ratios[@]}")); $tw tps with, $two without (medians)" \
 	"7 pairs of 10 s runs with and without the trigger, pgbench 1 client, fsync $(psqlq -c 'SHOW fsync'); target >= 0.7 (issue 16)"
 
 # The same inserts as the backend's CPU time, which the client, the disk
@@ -295,9 +295,10 @@ cpu_us() {
 	psql -X -q -v ON_ERROR_STOP=1 -f "$work/cpu.sql" |
 		awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { t0 = $1 } NR == 2 { printf "%.0f", ($1 - t0) / hz / 5000 * 1e6 }'
 }
-alternate cpu_us
-cw=$(printf '%s\n' "${with[@]}" | sort -n | head -1)
-cwo=$(printf '%s\n' "${without[@]}" | sort -n | head -1)
+alternate 3 trigger_on trigger_off cpu_us
+trigger_on
+cw=$(nth 1 "${with[@]}")
+cwo=$(nth 1 "${without[@]}")
 figure "backend CPU per single-row INSERT into app.noteflow_run" \
 	"$cw us with the trigger, $cwo us without: the trigger adds $((cw - cwo)) us" \
 	"minimum of 3 x 5,000 autocommit inserts in one session"
@@ -307,16 +308,11 @@ figure "backend CPU per single-row INSERT into app.noteflow_run" \
 # and without, the trigger on
 step "serving: the trigger with a shadow model"
 "$trainer" -d "$PGDATABASE" -o "$work/bench_shadow" --quiet --seed 7 --install bench_shadow >/dev/null
-shadowed=()
-plain=()
-for i in 1 2 3; do
-	psqlq -c "SELECT durpred.set_shadow_model('bench_shadow')" >/dev/null
-	shadowed+=("$(cpu_us)")
-	psqlq -c "SELECT durpred.clear_shadow_model()" >/dev/null
-	plain+=("$(cpu_us)")
-done
-cs=$(printf '%s\n' "${shadowed[@]}" | sort -n | head -1)
-cp=$(printf '%s\n' "${plain[@]}" | sort -n | head -1)
+shadow_on() { psqlq -c "SELECT durpred.set_shadow_model('bench_shadow')" >/dev/null; }
+shadow_off() { psqlq -c "SELECT durpred.clear_shadow_model()" >/dev/null; }
+alternate 3 shadow_on shadow_off cpu_us
+cs=$(nth 1 "${with[@]}")
+cp=$(nth 1 "${without[@]}")
 figure "the trigger's cost per INSERT with a shadow model" \
 	"$((cs - cwo)) us with, $((cp - cwo)) us without = $(ratio "$((cs - cwo))" "$((cp - cwo))")" \
 	"backend CPU above the $cwo us of an insert without the trigger, minimum of 3 x 5,000 autocommit inserts each; target <= 1.25"
@@ -328,17 +324,12 @@ psqlq -c "DELETE FROM app.noteflow_run WHERE id > $last_demo_run" -c "TRUNCATE a
 # trees without it, alternately
 psqlq -c "SELECT durpred.install_model('bench_demo_plain', durpred.export_model(m.id), m.info - 'intervals')
 	FROM durpred.model m WHERE m.name = 'bench_demo'" >/dev/null
-iv_with=()
-iv_without=()
-for i in 1 2 3; do
-	psqlq -c "SELECT durpred.activate_model('bench_demo')" >/dev/null
-	iv_with+=("$(cpu_us)")
-	psqlq -c "SELECT durpred.activate_model('bench_demo_plain')" >/dev/null
-	iv_without+=("$(cpu_us)")
-done
-psqlq -c "SELECT durpred.activate_model('bench_demo')" >/dev/null
-ivw=$(printf '%s\n' "${iv_with[@]}" | sort -n | head -1)
-ivwo=$(printf '%s\n' "${iv_without[@]}" | sort -n | head -1)
+intervals_on() { psqlq -c "SELECT durpred.activate_model('bench_demo')" >/dev/null; }
+intervals_off() { psqlq -c "SELECT durpred.activate_model('bench_demo_plain')" >/dev/null; }
+alternate 3 intervals_on intervals_off cpu_us
+intervals_on
+ivw=$(nth 1 "${with[@]}")
+ivwo=$(nth 1 "${without[@]}")
 figure "the trigger with prediction intervals (logged) against without" \
 	"$ivw us per INSERT with intervals, $ivwo us without: $(ratio "$((ivw - cwo))" "$((ivwo - cwo))")x the trigger's own cost" \
 	"minimum of 3 x 5,000 autocommit inserts; the trigger's share (with minus without the trigger); target <= 1.1x"
@@ -400,8 +391,8 @@ for page in 900100 910000 1000000; do
 		off+=("$(per_insert_us $page)")
 	done
 	psqlq -c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER estimate_completion'
-	hist_on[$page]=$(printf '%s\n' "${on[@]}" | sort -n | sed -n 2p)
-	hist_off[$page]=$(printf '%s\n' "${off[@]}" | sort -n | sed -n 2p)
+	hist_on[$page]=$(nth 2 "${on[@]}")
+	hist_off[$page]=$(nth 2 "${off[@]}")
 done
 for page in 900100 910000 1000000; do
 	runs=$(psqlq -c "SELECT runs FROM analytics.page_history_summary WHERE page_id = $page")
@@ -447,8 +438,8 @@ for i in 1 2 3; do
 		-c 'ALTER TABLE app.noteflow_run ENABLE TRIGGER page_history_delete' \
 		-c 'SELECT durpred.page_history_rebuild(1000000)' >/dev/null
 done
-fon=$(printf '%s\n' "${fin_on[@]}" | sort -n | head -1)
-foff=$(printf '%s\n' "${fin_off[@]}" | sort -n | head -1)
+fon=$(nth 1 "${fin_on[@]}")
+foff=$(nth 1 "${fin_off[@]}")
 figure "backend CPU to finish a run on the page with 100,000 finished runs" \
 	"$fon us with the summary's upkeep, $foff us without: the upkeep adds $((fon - foff)) us" \
 	"minimum of 3 x 2,000 autocommit UPDATEs; target <= 50 us"
