@@ -33,11 +33,13 @@ OBJS = \
 	src/predict.o \
 	src/registry.o \
 	src/scorer.o \
+	src/features/append.o \
 	src/features/blocks.o \
 	src/features/history.o \
 	src/features/indexwalk.o \
 	src/features/pagefeatures.o \
 	src/features/pg_mirror.o \
+	src/features/resolved.o \
 	src/features/shadow.o \
 	src/features/shards.o \
 	src/features/summary.o \

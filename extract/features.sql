@@ -43,9 +43,9 @@
 -- instant started with it, and is not part of its own history.
 --
 -- Copies that cannot use these definitions say "keep in sync with" the one
--- they copy: the C direct reads and trigger (src/pagefeatures.c,
--- src/trigger.c), the trigger's WHEN clause (extract/serving.sql), the
--- indexes (extract/schema.sql) and the training set's window below.
+-- they copy: the C direct reads and trigger (src/features/pagefeatures.c,
+-- src/features/trigger.c), the indexes (extract/schema.sql) and the training set's
+-- window below.
 --
 -- Objects:
 --   analytics.run_features           training set, one row per finished run
@@ -113,10 +113,10 @@ COMMENT ON VIEW analytics.page_blocks IS
 -- The statuses of a run that has finished with an outcome, and of a run in
 -- the queue: one definition each, inlined by the planner where they are
 -- called (it sees the IN list: its estimates, the partial index of the
--- queue).  Keep in sync with these: ReadHistory in src/pagefeatures.c
--- (outcomes), the WHEN clause of the trigger in extract/serving.sql, the
--- predicate of noteflow_run_unfinished_idx in extract/schema.sql and
--- durpred_estimate_completion in src/trigger.c (the queue).
+-- queue).  Keep in sync with these: ReadHistory in src/features/pagefeatures.c
+-- (outcomes), the predicate of noteflow_run_unfinished_idx in
+-- extract/schema.sql and durpred_estimate_completion in src/features/trigger.c (the
+-- queue).
 CREATE OR REPLACE FUNCTION analytics.has_outcome(status text)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -161,7 +161,7 @@ COMMENT ON FUNCTION analytics.has_duration(timestamptz, timestamptz) IS
 -- gives it as float8 directly (EXTRACT computes a numeric first, three
 -- times slower in the serving trigger); below a day it is the same
 -- correctly rounded value.  Keep in sync with this: Duration() in
--- src/pagefeatures.c.
+-- src/features/pagefeatures.c.
 CREATE OR REPLACE FUNCTION analytics.run_duration(started_at timestamptz, finished_at timestamptz)
 RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -204,7 +204,7 @@ COMMENT ON VIEW analytics.finished_runs IS
 
 -- Every run with the instant its features are read as of: its start, its
 -- creation when it has not started.  Keep in sync with this:
--- durpred_estimate_completion in src/trigger.c.
+-- durpred_estimate_completion in src/features/trigger.c.
 CREATE OR REPLACE VIEW analytics.run_as_of AS
 SELECT r.id AS run_id,
 	   r.notebook_page_id AS page_id,
@@ -238,7 +238,7 @@ COMMENT ON VIEW analytics.queued_runs IS
 -- again for every run).  Whether the page is usable is for the caller to
 -- check.  Keep in sync with this: the window of
 -- analytics.run_features_source below, ReadHistory and PastRunCmp in
--- src/pagefeatures.c, the index in extract/schema.sql.
+-- src/features/pagefeatures.c, the index in extract/schema.sql.
 CREATE OR REPLACE FUNCTION analytics.page_history(page_id bigint, as_of timestamptz)
 RETURNS TABLE (duration_seconds float8, failed boolean)
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -564,10 +564,10 @@ DROP TYPE IF EXISTS analytics.timing;
 -- The per-page history summary: the exact totals of every page's runs with
 -- an outcome (analytics.run_outcomes), kept up to date by triggers as runs
 -- finish, change or go, so that the history of a run starting now costs the
--- same on a page of 100 runs and of 100,000 (src/summary.c).  The serving
+-- same on a page of 100 runs and of 100,000 (src/features/summary.c).  The serving
 -- reads (durpred.page_features) use it where it is complete, and give the
 -- values of analytics.page_features() either way.  Keep the columns in sync
--- with src/summary.c: summary_columns.
+-- with src/features/summary.c: summary_columns.
 CREATE TABLE IF NOT EXISTS analytics.page_history_summary (
 	page_id bigint PRIMARY KEY,
 	complete boolean NOT NULL DEFAULT false,

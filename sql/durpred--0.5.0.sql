@@ -629,7 +629,7 @@ COMMENT ON FUNCTION @extschema@.page_features(pg_catalog.int8, pg_catalog.timest
 
 -- Not STRICT and not PARALLEL SAFE: a trigger function.  Its arguments are
 -- the trigger's: a log table and a fallback feature function, both
--- schema-qualified, both optional (src/trigger.c).
+-- schema-qualified, both optional (src/features/trigger.c).
 CREATE FUNCTION @extschema@.estimate_completion()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'durpred_estimate_completion'

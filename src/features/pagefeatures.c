@@ -77,6 +77,7 @@
 #include "features/indexwalk.h"
 #include "features/pagefeatures.h"
 #include "features/pg_mirror.h"
+#include "features/resolved.h"
 #include "features/shards.h"
 #include "features/summary.h"
 #include "features/timing.h"
@@ -113,6 +114,26 @@ typedef struct KeyedTable
 	Datum		values[MAX_COLUMNS];	/* the current row's columns */
 	bool		isnull[MAX_COLUMNS];
 } KeyedTable;
+
+/*
+ * What OpenKeyed found for a table of the app schema, kept for the session
+ * (resolved.h): its OID, its index and where the columns are.
+ */
+typedef struct KeyedLookup
+{
+	uint64		stamp;			/* 0: none kept */
+	Oid			relid;
+	Oid			indexid;
+	AttrNumber	attnos[MAX_COLUMNS];
+	int			index_columns[MAX_COLUMNS];
+	bool		index_only;
+	RegProcedure bound_proc;
+} KeyedLookup;
+
+/* the lookups of app.notebook_page, app.block and app.noteflow_run */
+static KeyedLookup page_lookup;
+static KeyedLookup block_lookup;
+static KeyedLookup run_lookup;
 
 /*
  * the columns of the blocks and the runs read, of the types the app tables
@@ -248,11 +269,13 @@ CloseRefused(KeyedTable *t, bool result)
  *		and the first usable index on key (a bigint column): a valid btree
  *		index without a predicate whose first column is key, usable by this
  *		transaction (as the planner decides for a freshly built index).  The
- *		rows will have the columns asked for, of the types given.
+ *		rows will have the columns asked for, of the types given.  What it
+ *		finds is kept in *kept for the next calls, except for a shard.
  */
 static bool
 OpenKeyed(KeyedTable *t, const char *name, Oid shard, const char *key, const char *bound,
-		  int ncolumns, const char *const *columns, const Oid *types, char **why)
+		  int ncolumns, const char *const *columns, const Oid *types, char **why,
+		  KeyedLookup *kept)
 {
 	Oid			relid;
 	AttrNumber	keyattno;
@@ -261,6 +284,22 @@ OpenKeyed(KeyedTable *t, const char *name, Oid shard, const char *key, const cha
 	List	   *indexes;
 	ListCell   *lc;
 	int			best = 0;
+	uint64		stamp = ResolvedStamp();
+
+	t->ncolumns = ncolumns;
+	t->walking = false;
+	if (!OidIsValid(shard) && ResolvedLock(kept->relid, AccessShareLock, kept->stamp))
+	{
+		t->rel = relation_open(kept->relid, NoLock);
+		if (!ResolvedRights(kept->relid, ACL_SELECT))
+			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, RelationGetRelationName(t->rel));
+		t->index = index_open(kept->indexid, AccessShareLock);
+		memcpy(t->attnos, kept->attnos, sizeof(t->attnos));
+		memcpy(t->index_columns, kept->index_columns, sizeof(t->index_columns));
+		t->index_only = kept->index_only;
+		t->bound_proc = kept->bound_proc;
+		return true;
+	}
 
 	if (OidIsValid(shard))
 	{
@@ -339,10 +378,22 @@ OpenKeyed(KeyedTable *t, const char *name, Oid shard, const char *key, const cha
 		return CloseRefused(t, Refuse(why, t->rel,
 									  psprintf("it has no btree index without a predicate on (%s)", key)));
 
-	t->ncolumns = ncolumns;
 	t->index_only = IndexHolds(t->index, ncolumns, t->attnos, t->index_columns);
 	t->bound_proc = BoundProc(t->index, boundattno);
-	t->walking = false;
+
+	/* an index this transaction may not use yet is looked at again */
+	if (!OidIsValid(shard) && !t->index->rd_index->indcheckxmin)
+	{
+		kept->stamp = stamp;
+		kept->relid = relid;
+		kept->indexid = RelationGetRelid(t->index);
+		memcpy(kept->attnos, t->attnos, sizeof(t->attnos));
+		memcpy(kept->index_columns, t->index_columns, sizeof(t->index_columns));
+		kept->index_only = t->index_only;
+		kept->bound_proc = t->bound_proc;
+		ResolvedWatch(relid);
+		ResolvedWatch(kept->indexid);
+	}
 	return true;
 }
 
@@ -532,16 +583,16 @@ ReadPageFeatures(int64 page, TimestampTz as_of, Datum *values, bool *nulls, char
 
 	/* in the order of the SQL's range table, so that the locks are too */
 	if (!OpenKeyed(&pages, APP_PAGE_TABLE, shards.relids[APP_TABLE_PAGE], APP_PAGE_ID, NULL,
-				   0, NULL, NULL, why))
+				   0, NULL, NULL, why, &page_lookup))
 		return PAGE_UNSUPPORTED;
 	if (!OpenKeyed(&blocks, APP_BLOCK_TABLE, shards.relids[APP_TABLE_BLOCK], APP_BLOCK_PAGE, NULL,
-				   lengthof(block_columns), block_columns, block_types, why))
+				   lengthof(block_columns), block_columns, block_types, why, &block_lookup))
 	{
 		CloseKeyed(&pages);
 		return PAGE_UNSUPPORTED;
 	}
 	if (!OpenKeyed(&runs, APP_RUN_TABLE, shards.relids[APP_TABLE_RUN], APP_RUN_PAGE,
-				   APP_RUN_FINISHED_AT, RUN_COLUMNS, run_columns, run_types, why))
+				   APP_RUN_FINISHED_AT, RUN_COLUMNS, run_columns, run_types, why, &run_lookup))
 	{
 		CloseKeyed(&blocks);
 		CloseKeyed(&pages);

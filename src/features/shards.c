@@ -203,25 +203,32 @@ ReadShards(int64 page, const char *log, AppShards *shards)
 }
 
 /*
- * AppShardsFor
- *		See shards.h.
+ * CitusPresent
+ *		See shards.h.  Looked up once per transaction; a server that has not
+ *		loaded Citus's library (it must be preloaded, and defines its
+ *		settings when loaded) has none, and is spared the catalog scan: a
+ *		write in autocommit is a transaction of its own.
  */
-void
-AppShardsFor(int64 page, const char *log, AppShards *shards)
+bool
+CitusPresent(void)
 {
-	/*
-	 * whether Citus is in this database, looked up once per transaction; a
-	 * server that has not loaded Citus's library (it must be preloaded, and
-	 * defines its settings when loaded) has none, and is spared the catalog
-	 * scan: a write in autocommit is a transaction of its own
-	 */
 	if (citus_lxid != MyProc->lxid)
 	{
 		citus_present = GetConfigOption("citus.node_conninfo", true, false) != NULL &&
 			OidIsValid(get_extension_oid("citus", true));
 		citus_lxid = MyProc->lxid;
 	}
-	if (!citus_present)
+	return citus_present;
+}
+
+/*
+ * AppShardsFor
+ *		See shards.h.
+ */
+void
+AppShardsFor(int64 page, const char *log, AppShards *shards)
+{
+	if (!CitusPresent())
 	{
 		memset(shards, 0, sizeof(*shards));
 		shards->layout = APP_LAYOUT_LOCAL;

@@ -49,6 +49,12 @@ typedef struct AppShards
 extern void AppShardsFor(int64 page, const char *log, AppShards *shards);
 
 /*
+ * Whether Citus is in this database: its tables are then shells whose
+ * rows only Citus's planner may write.
+ */
+extern bool CitusPresent(void);
+
+/*
  * The shards that the direct reads of the app tables use instead of the
  * tables, while a caller has set them (NULL: the tables by their names).
  */

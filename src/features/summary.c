@@ -54,6 +54,7 @@
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_relation.h"
 #include "utils/acl.h"
@@ -70,6 +71,7 @@
 #include "features/history.h"
 #include "features/indexwalk.h"
 #include "features/pg_mirror.h"
+#include "features/resolved.h"
 #include "features/summary.h"
 
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_run_duration_us);
@@ -461,34 +463,20 @@ SummaryTableUsable(Relation rel)
 
 /*
  * ReadSummary
- *		The page's summary row as read with the snapshot, from the table's
- *		primary key; false when there is none (or the table or its key is
- *		missing, or the user may not read it).
+ *		The page's summary row as read with the snapshot through the
+ *		summary's primary key; false when there is none.
  */
 static bool
-ReadSummary(Snapshot snapshot, int64 page, Summary *summary)
+ReadSummary(Relation rel, Relation key, Snapshot snapshot, int64 page, Summary *summary)
 {
-	Oid			relid = get_relname_relid(SUMMARY_TABLE, get_namespace_oid(SUMMARY_SCHEMA, true));
-	Relation	rel;
-	Relation	index;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	ScanKeyData skey;
 	bool		found = false;
 
-	if (!OidIsValid(relid) ||
-		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		return false;
-	rel = table_open(relid, AccessShareLock);
-	if (!SummaryTableUsable(rel))
-	{
-		table_close(rel, AccessShareLock);
-		return false;
-	}
-	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
 	slot = table_slot_create(rel, NULL);
 	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(page));
-	scan = index_beginscan(rel, index, snapshot, 1, 0);
+	scan = index_beginscan(rel, key, snapshot, 1, 0);
 	index_rescan(scan, &skey, 1, NULL, 0);
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
@@ -502,8 +490,6 @@ ReadSummary(Snapshot snapshot, int64 page, Summary *summary)
 	}
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, AccessShareLock);
-	table_close(rel, AccessShareLock);
 	return found;
 }
 
@@ -539,7 +525,7 @@ HistoryIndexUsable(Relation runs, Relation index)
  *		there are more.
  */
 static int
-ReadTail(Relation runs, Relation index, Snapshot snapshot, int64 page,
+ReadTail(Relation runs, Relation index, RegProcedure ge, Snapshot snapshot, int64 page,
 		 TimestampTz as_of, int max, RunKey **tail, bool **tail_failed)
 {
 	ScanKeyData skeys[2];
@@ -550,14 +536,9 @@ ReadTail(Relation runs, Relation index, Snapshot snapshot, int64 page,
 	int			cap = 8;
 	RunKey	   *keys = palloc(cap * sizeof(RunKey));
 	bool	   *failed = palloc(cap * sizeof(bool));
-	Oid			ge = get_opfamily_member(index->rd_opfamily[1], TIMESTAMPTZOID,
-										 TIMESTAMPTZOID, BTGreaterEqualStrategyNumber);
 
-	if (!OidIsValid(ge))
-		return -1;
 	ScanKeyInit(&skeys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(page));
-	ScanKeyInit(&skeys[1], 2, BTGreaterEqualStrategyNumber, get_opcode(ge),
-				TimestampTzGetDatum(as_of));
+	ScanKeyInit(&skeys[1], 2, BTGreaterEqualStrategyNumber, ge, TimestampTzGetDatum(as_of));
 	IndexWalkBegin(&walk, runs, index, snapshot, skeys, 2, ForwardScanDirection, true);
 	while (IndexWalkNext(&walk))
 	{
@@ -603,6 +584,136 @@ KeyCmpQsort(const void *a, const void *b)
 }
 
 /*
+ * What HistoryFromSummary reads, checked: the summary and its primary key,
+ * the runs' duration and history indexes, and the >= of the history
+ * index's second column.  A lookup is kept for the session (resolved.h).
+ */
+typedef struct SummaryLookup
+{
+	uint64		stamp;			/* 0: none kept */
+	Oid			runs;
+	Oid			summary;
+	Oid			summary_key;
+	Oid			duration_index;
+	Oid			history_index;
+	RegProcedure ge;
+} SummaryLookup;
+
+static SummaryLookup kept_lookup;
+
+/* The relations of a lookup, opened with AccessShareLock */
+typedef struct SummaryReads
+{
+	Relation	summary;
+	Relation	summary_key;
+	Relation	duration_index;
+	Relation	history_index;
+	RegProcedure ge;
+} SummaryReads;
+
+/*
+ * CloseSummaryReads
+ *		Closes what OpenSummaryReads opened (the relations not NULL).
+ */
+static void
+CloseSummaryReads(SummaryReads *r)
+{
+	if (r->history_index != NULL)
+		index_close(r->history_index, AccessShareLock);
+	if (r->duration_index != NULL)
+		index_close(r->duration_index, AccessShareLock);
+	if (r->summary_key != NULL)
+		index_close(r->summary_key, AccessShareLock);
+	if (r->summary != NULL)
+		table_close(r->summary, AccessShareLock);
+}
+
+/*
+ * LookUpSummaryReads
+ *		Looks up and opens what the reads use, by name; false when one is
+ *		missing or unusable, or the user may not read the summary.
+ */
+static bool
+LookUpSummaryReads(Relation runs, SummaryReads *r)
+{
+	Oid			relid = get_relname_relid(SUMMARY_TABLE, get_namespace_oid(SUMMARY_SCHEMA, true));
+	Oid			history_indexid;
+	Oid			ge;
+
+	memset(r, 0, sizeof(*r));
+	if (!OidIsValid(relid) || !ResolvedRights(relid, ACL_SELECT))
+		return false;
+	r->summary = table_open(relid, AccessShareLock);
+	if (!SummaryTableUsable(r->summary))
+		return false;
+	r->summary_key = index_open(RelationGetPrimaryKeyIndex(r->summary), AccessShareLock);
+	r->duration_index = OpenRunsIndex(runs, DURATION_INDEX);
+	if (r->duration_index == NULL)
+		return false;
+	history_indexid = get_relname_relid(HISTORY_INDEX, RelationGetNamespace(runs));
+	if (!OidIsValid(history_indexid))
+		return false;
+	r->history_index = index_open(history_indexid, AccessShareLock);
+	if (!HistoryIndexUsable(runs, r->history_index))
+		return false;
+	ge = get_opfamily_member(r->history_index->rd_opfamily[1], TIMESTAMPTZOID,
+							 TIMESTAMPTZOID, BTGreaterEqualStrategyNumber);
+	if (!OidIsValid(ge))
+		return false;
+	r->ge = get_opcode(ge);
+	return true;
+}
+
+/*
+ * OpenSummaryReads
+ *		Opens what the reads use: the relations of the kept lookup while it
+ *		is valid for the runs table, else those looked up again (and kept);
+ *		false when LookUpSummaryReads finds them unusable.
+ */
+static bool
+OpenSummaryReads(Relation runs, SummaryReads *r)
+{
+	SummaryLookup *k = &kept_lookup;
+	uint64		stamp;
+
+	if (k->runs == RelationGetRelid(runs) &&
+		ResolvedLock(k->summary, AccessShareLock, k->stamp))
+	{
+		if (!ResolvedRights(k->summary, ACL_SELECT))
+		{
+			UnlockRelationOid(k->summary, AccessShareLock);
+			return false;
+		}
+		r->summary = relation_open(k->summary, NoLock);
+		r->summary_key = index_open(k->summary_key, AccessShareLock);
+		r->duration_index = index_open(k->duration_index, AccessShareLock);
+		r->history_index = index_open(k->history_index, AccessShareLock);
+		r->ge = k->ge;
+		return true;
+	}
+
+	stamp = ResolvedStamp();
+	if (!LookUpSummaryReads(runs, r))
+	{
+		CloseSummaryReads(r);
+		return false;
+	}
+	k->stamp = stamp;
+	k->runs = RelationGetRelid(runs);
+	k->summary = RelationGetRelid(r->summary);
+	k->summary_key = RelationGetRelid(r->summary_key);
+	k->duration_index = RelationGetRelid(r->duration_index);
+	k->history_index = RelationGetRelid(r->history_index);
+	k->ge = r->ge;
+	ResolvedWatch(k->runs);
+	ResolvedWatch(k->summary);
+	ResolvedWatch(k->summary_key);
+	ResolvedWatch(k->duration_index);
+	ResolvedWatch(k->history_index);
+	return true;
+}
+
+/*
  * HistoryFromSummary
  *		See summary.h.
  */
@@ -611,35 +722,22 @@ HistoryFromSummary(Relation runs, Snapshot snapshot, int64 page,
 				   TimestampTz as_of, HistoryTotals *totals)
 {
 	Summary		summary;
-	Relation	duration_index;
-	Relation	history_index;
-	Oid			history_indexid;
+	SummaryReads r;
 	RunKey	   *tail;
 	bool	   *tail_failed;
 	int			ntail;
 	bool		ok = true;
 
-	if (!ReadSummary(snapshot, page, &summary) || !summary.complete)
+	if (!OpenSummaryReads(runs, &r))
 		return false;
-	duration_index = OpenRunsIndex(runs, DURATION_INDEX);
-	if (duration_index == NULL)
-		return false;
-	history_indexid = get_relname_relid(HISTORY_INDEX, RelationGetNamespace(runs));
-	if (!OidIsValid(history_indexid))
+	if (!ReadSummary(r.summary, r.summary_key, snapshot, page, &summary) || !summary.complete)
 	{
-		index_close(duration_index, AccessShareLock);
-		return false;
-	}
-	history_index = index_open(history_indexid, AccessShareLock);
-	if (!HistoryIndexUsable(runs, history_index))
-	{
-		index_close(history_index, AccessShareLock);
-		index_close(duration_index, AccessShareLock);
+		CloseSummaryReads(&r);
 		return false;
 	}
 
 	/* beyond half the history, reading it all costs less */
-	ntail = ReadTail(runs, history_index, snapshot, page, as_of,
+	ntail = ReadTail(runs, r.history_index, r.ge, snapshot, page, as_of,
 					 (int) Min(summary.totals.n / 2 + 1, 100000), &tail, &tail_failed);
 	*totals = summary.totals;
 	if (ntail < 0)
@@ -663,14 +761,13 @@ HistoryFromSummary(Relation runs, Snapshot snapshot, int64 page,
 			before = (summary.totals.n + 1) / 2 - 1;
 			for (int i = 0; i < ntail && KeyCmp(&tail[i], &summary.lo) < 0; i++)
 				before--;
-			ok = FindRanks(runs, duration_index, snapshot, page, summary.lo, before,
+			ok = FindRanks(runs, r.duration_index, snapshot, page, summary.lo, before,
 						   tail, ntail, (m + 1) / 2, m / 2 + 1, &k1, &k2);
 			totals->median_lo = k1.us;
 			totals->median_hi = k2.us;
 		}
 	}
-	index_close(history_index, AccessShareLock);
-	index_close(duration_index, AccessShareLock);
+	CloseSummaryReads(&r);
 	return ok;
 }
 

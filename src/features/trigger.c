@@ -13,8 +13,10 @@
  * SECURITY DEFINER settings and the planned query around the scoring cost
  * more than computing the estimate.  Here the features come from
  * PageFeatures (the direct reads of durpred.page_features), the prediction
- * from the session's cached model, and only the log goes through SPI, with
- * a plan kept for the session.
+ * from the session's cached model, and the log row is appended without the
+ * executor where the log is a plain table (append.c), else through SPI
+ * with a plan kept for the session.  What it looks up by name is kept for
+ * the session until DDL could change it (resolved.h).
  *
  * Scoring never makes the write fail: any error while scoring (no usable
  * model, features out of range, an overflow) leaves both columns NULL, a
@@ -78,7 +80,9 @@
 #include "feature.h"
 #include "interval.h"
 #include "features/app.h"
+#include "features/append.h"
 #include "features/pagefeatures.h"
+#include "features/resolved.h"
 #include "features/shadow.h"
 #include "features/shards.h"
 #include "features/trigger.h"
@@ -174,11 +178,23 @@ CheckCall(FunctionCallInfo fcinfo)
 /*
  * RunColumns
  *		The attribute numbers of the run columns in the trigger's table;
- *		42703 or 42804 where a column is missing or of another type.
+ *		42703 or 42804 where a column is missing or of another type.  They
+ *		are kept for the table until the stamp of resolved.h moves.
  */
 static void
 RunColumns(Relation rel, AttrNumber *attnos)
 {
+	static uint64 kept_stamp = 0;
+	static Oid	kept_relid = InvalidOid;
+	static AttrNumber kept_attnos[NUM_RUN_COLUMNS];
+	uint64		stamp;
+
+	if (kept_relid == RelationGetRelid(rel) && ResolvedValid(kept_stamp))
+	{
+		memcpy(attnos, kept_attnos, sizeof(kept_attnos));
+		return;
+	}
+	stamp = ResolvedStamp();
 	for (int c = 0; c < NUM_RUN_COLUMNS; c++)
 	{
 		Oid			type;
@@ -197,6 +213,10 @@ RunColumns(Relation rel, AttrNumber *attnos)
 							run_columns[c].name, RelationGetRelationName(rel),
 							format_type_be(type), format_type_be(run_columns[c].type))));
 	}
+	memcpy(kept_attnos, attnos, sizeof(kept_attnos));
+	kept_relid = RelationGetRelid(rel);
+	kept_stamp = stamp;
+	ResolvedWatch(kept_relid);
 }
 
 /*
@@ -429,28 +449,56 @@ HasIntervalColumns(Oid relid)
 		get_attnum(relid, "interval_high") != InvalidAttrNumber;
 }
 
-/*
- * LogHasInterval
- *		HasIntervalColumns of the log table named log, looked up once per
- *		session and log.
- */
-static bool
-LogHasInterval(const char *log)
+/* The log's columns, in the order of log_statements */
+enum
 {
-	static char *checked = NULL;
-	static bool has = false;
-	Oid			relid;
+	LOG_RUN, LOG_MODEL, LOG_ESTIMATE, LOG_LOW, LOG_HIGH, LOG_COLUMNS
+};
+static const char *const log_columns[LOG_COLUMNS] = {
+	"run_id", "model_id", "estimated_duration", "interval_low", "interval_high"
+};
+static const Oid log_types[LOG_COLUMNS] = {INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
 
-	if (checked != NULL && strcmp(checked, log) == 0)
-		return has;
+/*
+ * The log table named by the trigger's argument: its OID, whether it has
+ * the interval's columns, and where its columns are (InvalidAttrNumber
+ * where one is missing).  Kept for the session until the stamp of
+ * resolved.h moves.
+ */
+typedef struct LogTable
+{
+	uint64		stamp;			/* 0: none kept */
+	char	   *name;
+	Oid			relid;
+	bool		has_interval;
+	AttrNumber	attnos[LOG_COLUMNS];
+} LogTable;
+
+/*
+ * LookUpLog
+ *		The log table named log (42P01 where there is none).
+ */
+static const LogTable *
+LookUpLog(const char *log)
+{
+	static LogTable kept;
+	LogTable	found;
+
+	if (kept.name != NULL && strcmp(kept.name, log) == 0 && ResolvedValid(kept.stamp))
+		return &kept;
+	found.stamp = ResolvedStamp();
 	(void) QualifiedName(log);	/* refuses an unqualified name first */
-	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(log)),
-							 NoLock, false);
-	has = HasIntervalColumns(relid);
-	if (checked != NULL)
-		pfree(checked);
-	checked = MemoryContextStrdup(TopMemoryContext, log);
-	return has;
+	found.relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(log)),
+								   NoLock, false);
+	found.has_interval = HasIntervalColumns(found.relid);
+	for (int i = 0; i < LOG_COLUMNS; i++)
+		found.attnos[i] = get_attnum(found.relid, log_columns[i]);
+	found.name = MemoryContextStrdup(TopMemoryContext, log);
+	if (kept.name != NULL)
+		pfree(kept.name);
+	kept = found;
+	ResolvedWatch(kept.relid);
+	return &kept;
 }
 
 /*
@@ -493,13 +541,29 @@ InsertEstimate(const char *table, bool with_page, bool with_interval, int64 run,
 
 /*
  * LogEstimate
- *		Appends the estimate and its 80 % interval to the log table.
+ *		Appends the estimate and its 80 % interval to the log table:
+ *		without the executor where the table is plain (AppendRow), else
+ *		with an INSERT.
  */
 static void
 LogEstimate(const char *log, int64 run, const Estimate *estimate)
 {
+	const LogTable *l = LookUpLog(log);
+	int			n = l->has_interval ? LOG_COLUMNS : LOG_LOW;
+	Datum		values[LOG_COLUMNS] = {Int64GetDatum(run), Int64GetDatum(estimate->model_id),
+		Float8GetDatum(estimate->seconds), Float8GetDatum(estimate->low),
+	Float8GetDatum(estimate->high)};
+	bool		nulls[LOG_COLUMNS] = {false, false, false, isnan(estimate->low),
+	isnan(estimate->high)};
+
+	/* on a Citus node the log may be a distributed table's shell */
+	if (!CitusPresent() &&
+		l->attnos[LOG_RUN] != InvalidAttrNumber && l->attnos[LOG_MODEL] != InvalidAttrNumber &&
+		l->attnos[LOG_ESTIMATE] != InvalidAttrNumber &&
+		AppendRow(l->relid, n, l->attnos, log_types, values, nulls))
+		return;
 	SPI_connect();
-	InsertEstimate(log, false, LogHasInterval(log), run, 0, estimate);
+	InsertEstimate(log, false, l->has_interval, run, 0, estimate);
 	SPI_finish();
 }
 
@@ -561,7 +625,8 @@ TryLogOnShard(const char *log, int64 run, int64 page, const Estimate *estimate)
  *		The trigger function: returns the row with estimated_duration and
  *		estimated_completion_at set, both NULL where there is no estimate.
  *		A row whose status is not pending or running is returned unchanged
- *		(the trigger's WHEN clause usually keeps it from firing at all).
+ *		(extract/serving.sql attaches it without a WHEN clause: this check
+ *		costs less).
  */
 Datum
 durpred_estimate_completion(PG_FUNCTION_ARGS)

@@ -201,9 +201,28 @@ GRANT SELECT ON app.block TO durpred_pagefeatures_reader;
 SET ROLE durpred_pagefeatures_reader;
 SELECT durpred.page_features(30, '2025-06-01')::text = :'expected' AS same;
 RESET ROLE;
-REVOKE ALL ON ALL TABLES IN SCHEMA app FROM durpred_pagefeatures_reader;
+-- what the reads looked up is kept for the session (src/features/resolved.c),
+-- and each change below is seen at the next call: the right to read the
+-- blocks through a role, given and taken back
+REVOKE SELECT ON app.block FROM durpred_pagefeatures_reader;
+CREATE ROLE durpred_block_readers;
+GRANT SELECT ON app.block TO durpred_block_readers;
+GRANT durpred_block_readers TO durpred_pagefeatures_reader;
+SET ROLE durpred_pagefeatures_reader;
+SELECT durpred.page_features(30, '2025-06-01')::text = :'expected' AS same;
+RESET ROLE;
+REVOKE durpred_block_readers FROM durpred_pagefeatures_reader;
+SET ROLE durpred_pagefeatures_reader;
+SELECT durpred.page_features(30, '2025-06-01');
+RESET ROLE;
+-- the schema renamed: its tables are not where they were (3F000)
+ALTER SCHEMA app RENAME TO app_moved;
+SELECT durpred.page_features(30, '2025-06-01');
+ALTER SCHEMA app_moved RENAME TO app;
+SELECT durpred.page_features(30, '2025-06-01')::text = :'expected' AS same;
+REVOKE ALL ON ALL TABLES IN SCHEMA app FROM durpred_pagefeatures_reader, durpred_block_readers;
 REVOKE ALL ON SCHEMA app FROM durpred_pagefeatures_reader;
-DROP ROLE durpred_pagefeatures_reader;
+DROP ROLE durpred_pagefeatures_reader, durpred_block_readers;
 
 
 RESET TimeZone;

@@ -122,6 +122,58 @@ VALUES (8, 20, 1, 'pending', '2025-06-02 09:00+00');
 \echo :SQLSTATE
 DROP TABLE runs;
 
+-- the log, in one session: a plain table gets its rows without the
+-- executor, the columns not given their defaults; a table that needs more
+-- gets them from an INSERT; DDL on the log is seen at the next row
+CREATE TABLE public.runs (LIKE app.noteflow_run);
+CREATE TABLE public.est_log (note text DEFAULT 'default', run_id bigint NOT NULL,
+	model_id bigint NOT NULL, estimated_duration float8 NOT NULL,
+	seq bigint GENERATED ALWAYS AS IDENTITY, interval_low float8, interval_high float8);
+CREATE TRIGGER t BEFORE INSERT OR UPDATE ON runs FOR EACH ROW
+	EXECUTE FUNCTION durpred.estimate_completion('public.est_log');
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (301, 20, 1, 'pending', '2025-06-02 09:00+00');
+-- a unique index made now takes the next row: a second estimate of run
+-- 301 is refused (23505), and the run's update with it
+CREATE UNIQUE INDEX est_log_run ON public.est_log (run_id);
+UPDATE runs SET started_at = '2025-06-02 09:10+00' WHERE id = 301;
+\echo :SQLSTATE
+DROP INDEX public.est_log_run;
+-- a check constraint (for the rows to come): the INSERT checks it (23514)
+ALTER TABLE public.est_log ADD CONSTRAINT short CHECK (estimated_duration < 10) NOT VALID;
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (302, 20, 1, 'pending', '2025-06-02 09:00+00');
+\echo :SQLSTATE
+ALTER TABLE public.est_log DROP CONSTRAINT short;
+-- a trigger on the log: the INSERT fires it
+CREATE FUNCTION public.note_log() RETURNS trigger LANGUAGE plpgsql
+AS $$BEGIN NEW.note := 'by trigger'; RETURN NEW; END$$;
+CREATE TRIGGER note BEFORE INSERT ON public.est_log FOR EACH ROW EXECUTE FUNCTION public.note_log();
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (303, 20, 1, 'pending', '2025-06-02 09:00+00');
+DROP TRIGGER note ON public.est_log;
+-- a NOT NULL column without a default: the INSERT refuses the row (23502)
+ALTER TABLE public.est_log ADD COLUMN who text NOT NULL DEFAULT 'someone';
+ALTER TABLE public.est_log ALTER COLUMN who DROP DEFAULT;
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (304, 20, 1, 'pending', '2025-06-02 09:00+00');
+\echo :SQLSTATE
+ALTER TABLE public.est_log DROP COLUMN who;
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (305, 20, 1, 'pending', '2025-06-02 09:00+00');
+SELECT seq, note, run_id, model_id = (SELECT id FROM durpred.models WHERE active) AS by_active, estimated_duration, interval_low, interval_high
+FROM public.est_log ORDER BY seq;
+SELECT id, estimated_duration FROM runs ORDER BY id;
+-- dropped and made again, without the interval's columns: the rows go to
+-- the new table
+DROP TABLE public.est_log;
+CREATE TABLE public.est_log (run_id bigint, model_id bigint, estimated_duration float8);
+INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (306, 20, 1, 'pending', '2025-06-02 09:00+00');
+SELECT run_id, estimated_duration FROM public.est_log;
+DROP TABLE runs, public.est_log;
+DROP FUNCTION public.note_log();
+
 -- rights: it reads and writes as the owner of the table it fires on.  The
 -- application's role needs only its rights on app.noteflow_run; the
 -- owner's are granted by extract/serving.sql (the log) or by hand (the

@@ -1,0 +1,28 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/features/append.h
+ *		Appending a row to a plain table without the executor, for the log
+ *		that the serving trigger writes at every estimate.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DURPRED_FEATURES_APPEND_H
+#define DURPRED_FEATURES_APPEND_H
+
+#include "access/attnum.h"
+
+/*
+ * Appends a row to table relid, as INSERT INTO it with the columns attnos
+ * [0..n-1] (of the types types[]) set to values[] and nulls[] would: the
+ * other columns get their defaults, its indexes get the row.  Where INSERT
+ * would do more or otherwise (a trigger, a rule, a check constraint,
+ * row-level security, a partition, an index on an expression, a column of
+ * another type or of a domain, a NULL in a NOT NULL column, no INSERT
+ * privilege), it writes nothing and returns false: the caller runs the
+ * INSERT, which does what it must.  The current user must be allowed to
+ * insert; the table is locked with RowExclusiveLock.
+ */
+extern bool AppendRow(Oid relid, int n, const AttrNumber *attnos, const Oid *types,
+					  const Datum *values, const bool *nulls);
+
+#endif							/* DURPRED_FEATURES_APPEND_H */
