@@ -474,6 +474,11 @@ if [ -z "${BENCH_QUICK:-}" ]; then
 	figure "durpred-train, 1,000,000 rows" "$(train 1000000)" "one run (GNU time)"
 fi
 
+# the trigger's cost in instructions, on a server of its own (skipped, with
+# a row that says why, without valgrind)
+step "the trigger in instructions (scripts/bench-instructions.sh)"
+scripts/bench-instructions.sh "$results"
+
 # a Citus cluster against one server, on clusters of their own (skipped,
 # with a row that says why, without Citus; BENCH_CITUS=0 skips them)
 if [ "${BENCH_CITUS:-1}" != 0 ]; then
