@@ -40,8 +40,8 @@ CREATE TABLE IF NOT EXISTS analytics.shadow_estimate (
 	shadow_estimate float8 NOT NULL,
 	estimated_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
--- No index: the trigger appends to a table without one as a heap tuple,
--- which costs the insert less than SQL would (src/features/shadow.c).
+-- No index: each would add to every insert's cost.  A plain table gets
+-- its rows without the executor (src/features/append.c).
 
 COMMENT ON TABLE analytics.shadow_estimate IS
 'every estimate of the shadow model made by the estimate_completion trigger, beside the active model''s: run, both models, both estimates, when';

@@ -14,9 +14,9 @@
  *
  * What the executor would do beyond that is not done here: a table with
  * any of it is left to the caller's INSERT (AppendRow returns false).
- * The plan (the defaults, ready to evaluate, and the indexes) is kept for
- * the session, for one table and one set of given columns, until the
- * stamp of resolved.h moves: any DDL on the table or its indexes.
+ * A plan (the defaults, ready to evaluate, and the indexes) is kept for
+ * the session, for a few tables, each with one set of given columns, until
+ * the stamp of resolved.h moves: any DDL on the table or its indexes.
  *
  *-------------------------------------------------------------------------
  */
@@ -63,7 +63,10 @@ typedef struct AppendPlan
 	IndexInfo **index_infos;
 } AppendPlan;
 
-static AppendPlan kept;
+/* the plans kept: the trigger's log and the shadow model's, and spares */
+#define MAX_PLANS 4
+static AppendPlan kept[MAX_PLANS];
+static int	next_evicted = 0;
 
 /*
  * PlanIndexes
@@ -195,7 +198,7 @@ bool
 AppendRow(Oid relid, int n, const AttrNumber *attnos, const Oid *types,
 		  const Datum *values, const bool *nulls)
 {
-	AppendPlan *p = &kept;
+	AppendPlan *p = NULL;
 	Relation	rel;
 	Datum	   *row;
 	bool	   *isnull;
@@ -206,11 +209,22 @@ AppendRow(Oid relid, int n, const AttrNumber *attnos, const Oid *types,
 	Assert(n <= MAX_GIVEN);
 	if (n > MAX_GIVEN)
 		return false;
-	if (!(p->relid == relid && SameColumns(p, n, attnos, types) &&
-		  ResolvedLock(relid, RowExclusiveLock, p->stamp)))
+	for (int i = 0; i < MAX_PLANS && p == NULL; i++)
+		if (kept[i].relid == relid && SameColumns(&kept[i], n, attnos, types))
+			p = &kept[i];
+	if (p == NULL)
+	{
+		p = &kept[next_evicted];
+		next_evicted = (next_evicted + 1) % MAX_PLANS;
+		p->stamp = 0;
+	}
+	if (!ResolvedLock(relid, RowExclusiveLock, p->stamp))
 	{
 		LockRelationOid(relid, RowExclusiveLock);
-		rel = relation_open(relid, NoLock);
+		/* dropped since the caller looked it up: the INSERT says so */
+		rel = try_relation_open(relid, NoLock);
+		if (rel == NULL)
+			return false;
 		MakePlan(p, rel, n, attnos, types);
 		relation_close(rel, NoLock);
 	}

@@ -21,9 +21,9 @@
  * - The log is looked up for every row (by name: a dropped or renamed
  *   table is a WARNING, so is one the table's owner may not write) and
  *   written without a subtransaction, so that a bulk insert takes no
- *   subtransaction id per row: directly as a heap tuple when it is the
- *   plain table lifecycle.sql creates (no index, trigger, check or row
- *   security), else through SPI.
+ *   subtransaction id per row: without the executor where it is a plain
+ *   table, as the one lifecycle.sql creates (AppendRow, append.c), else
+ *   through SPI.
  *
  * A shadow model that is the active model is not scored twice: nothing is
  * logged.
@@ -34,16 +34,13 @@
 
 #include <math.h>
 
-#include "access/heapam.h"
-#include "access/table.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_am_d.h"
-#include "catalog/pg_class_d.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
@@ -52,7 +49,9 @@
 #include "cache.h"
 #include "calls.h"
 #include "common/estimate.h"
+#include "features/append.h"
 #include "features/shadow.h"
+#include "features/shards.h"
 
 /*
  * The log's columns, in order (keep in sync with
@@ -140,34 +139,6 @@ LogTable(const char *log, int64 run)
 }
 
 /*
- * IsPlainLog
- *		Whether the log is a plain heap table of exactly the log's columns,
- *		with nothing that an insert must run (an index, a trigger, a rule, a
- *		check or partition constraint, a default beyond ours, row security),
- *		so that a heap tuple may be written directly.
- */
-static bool
-IsPlainLog(Relation rel)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
-		rel->rd_rel->relhasindex || rel->trigdesc != NULL || rel->rd_rel->relrowsecurity ||
-		rel->rd_rules != NULL || rel->rd_rel->relispartition ||
-		(desc->constr != NULL && desc->constr->num_check > 0) || desc->natts != LOG_COLUMNS)
-		return false;
-	for (int i = 0; i < LOG_COLUMNS; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || att->atttypid != log_columns[i].type ||
-			att->attgenerated || strcmp(NameStr(att->attname), log_columns[i].name) != 0)
-			return false;
-	}
-	return true;
-}
-
-/*
  * LogShadowSPI
  *		Appends both estimates to the log through SPI.
  */
@@ -224,18 +195,19 @@ LogShadow(const char *log, Oid relid, int64 run, int64 active_id, double active_
 		TimestampTzGetDatum(GetCurrentTimestamp())
 	};
 	bool		nulls[LOG_COLUMNS] = {false};
-	Relation	rel = table_open(relid, RowExclusiveLock);
+	AttrNumber	attnos[LOG_COLUMNS];
+	Oid			types[LOG_COLUMNS];
+	bool		direct = !CitusPresent();
 
-	if (IsPlainLog(rel))
+	for (int i = 0; i < LOG_COLUMNS; i++)
 	{
-		HeapTuple	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-
-		simple_heap_insert(rel, tuple);
-		heap_freetuple(tuple);
-		table_close(rel, NoLock);
-		return;
+		attnos[i] = get_attnum(relid, log_columns[i].name);
+		types[i] = log_columns[i].type;
+		direct = direct && attnos[i] != InvalidAttrNumber;
 	}
-	table_close(rel, NoLock);
+	/* without the executor where the log is a plain table (append.c) */
+	if (direct && AppendRow(relid, LOG_COLUMNS, attnos, types, values, nulls))
+		return;
 	LogShadowSPI(log, values);
 }
 

@@ -437,18 +437,6 @@ TryScore(Datum run, bool run_isnull, const char *fallback, const char *log, int6
 	}
 }
 
-/*
- * HasIntervalColumns
- *		Whether a log table has the columns of the 80 % interval
- *		(interval_low, interval_high).
- */
-static bool
-HasIntervalColumns(Oid relid)
-{
-	return get_attnum(relid, "interval_low") != InvalidAttrNumber &&
-		get_attnum(relid, "interval_high") != InvalidAttrNumber;
-}
-
 /* The log's columns, in the order of log_statements */
 enum
 {
@@ -458,6 +446,18 @@ static const char *const log_columns[LOG_COLUMNS] = {
 	"run_id", "model_id", "estimated_duration", "interval_low", "interval_high"
 };
 static const Oid log_types[LOG_COLUMNS] = {INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
+
+/*
+ * HasIntervalColumns
+ *		Whether a log table has the columns of the 80 % interval
+ *		(interval_low, interval_high).
+ */
+static bool
+HasIntervalColumns(Oid relid)
+{
+	return get_attnum(relid, log_columns[LOG_LOW]) != InvalidAttrNumber &&
+		get_attnum(relid, log_columns[LOG_HIGH]) != InvalidAttrNumber;
+}
 
 /*
  * The log table named by the trigger's argument: its OID, whether it has
@@ -490,9 +490,11 @@ LookUpLog(const char *log)
 	(void) QualifiedName(log);	/* refuses an unqualified name first */
 	found.relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(log)),
 								   NoLock, false);
-	found.has_interval = HasIntervalColumns(found.relid);
 	for (int i = 0; i < LOG_COLUMNS; i++)
 		found.attnos[i] = get_attnum(found.relid, log_columns[i]);
+	/* as HasIntervalColumns says */
+	found.has_interval = found.attnos[LOG_LOW] != InvalidAttrNumber &&
+		found.attnos[LOG_HIGH] != InvalidAttrNumber;
 	found.name = MemoryContextStrdup(TopMemoryContext, log);
 	if (kept.name != NULL)
 		pfree(kept.name);

@@ -131,6 +131,28 @@ INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, create
 VALUES (6, 20, 1, 'pending', '2026-03-02 09:00');
 SELECT id, estimated_duration FROM app.noteflow_run WHERE id = 6;
 ALTER TABLE analytics.shadow_estimate_away RENAME TO shadow_estimate;
+-- the log: its rows without the executor where it is a plain table, with
+-- an index too (amcheck finds every row in it); through an INSERT where it
+-- has a trigger, which fires
+CREATE EXTENSION amcheck;
+CREATE INDEX shadow_estimate_run ON analytics.shadow_estimate (run_id);
+ALTER TABLE analytics.shadow_estimate ADD COLUMN note text DEFAULT 'default';
+INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (9, 20, 1, 'pending', '2026-03-02 09:00');
+CREATE FUNCTION public.note_shadow() RETURNS trigger LANGUAGE plpgsql
+AS $$BEGIN NEW.note := 'by trigger'; RETURN NEW; END$$;
+CREATE TRIGGER note BEFORE INSERT ON analytics.shadow_estimate
+	FOR EACH ROW EXECUTE FUNCTION public.note_shadow();
+INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)
+VALUES (10, 20, 1, 'pending', '2026-03-02 09:00');
+SELECT run_id, note, shadow_model_id = :shadow_id AS by_shadow
+FROM analytics.shadow_estimate WHERE run_id IN (9, 10) ORDER BY run_id;
+SELECT bt_index_check('analytics.shadow_estimate_run', true);
+DROP TRIGGER note ON analytics.shadow_estimate;
+DROP FUNCTION public.note_shadow();
+ALTER TABLE analytics.shadow_estimate DROP COLUMN note;
+DROP INDEX analytics.shadow_estimate_run;
+DROP EXTENSION amcheck;
 -- the shadow model dropped: nothing to score, nothing logged, no warning
 DELETE FROM durpred.model WHERE id = :shadow_id;
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at)

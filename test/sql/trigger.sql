@@ -133,12 +133,11 @@ CREATE TRIGGER t BEFORE INSERT OR UPDATE ON runs FOR EACH ROW
 	EXECUTE FUNCTION durpred.estimate_completion('public.est_log');
 INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
 VALUES (301, 20, 1, 'pending', '2025-06-02 09:00+00');
--- a unique index made now takes the next row: a second estimate of run
+-- a unique index made now takes the next rows: a second estimate of run
 -- 301 is refused (23505), and the run's update with it
 CREATE UNIQUE INDEX est_log_run ON public.est_log (run_id);
 UPDATE runs SET started_at = '2025-06-02 09:10+00' WHERE id = 301;
 \echo :SQLSTATE
-DROP INDEX public.est_log_run;
 -- a check constraint (for the rows to come): the INSERT checks it (23514)
 ALTER TABLE public.est_log ADD CONSTRAINT short CHECK (estimated_duration < 10) NOT VALID;
 INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
@@ -163,6 +162,10 @@ INSERT INTO runs (id, notebook_page_id, workspace_id, status, created_at)
 VALUES (305, 20, 1, 'pending', '2025-06-02 09:00+00');
 SELECT seq, note, run_id, model_id = (SELECT id FROM durpred.models WHERE active) AS by_active, estimated_duration, interval_low, interval_high
 FROM public.est_log ORDER BY seq;
+-- every row is in the index (amcheck)
+CREATE EXTENSION amcheck;
+SELECT bt_index_check('public.est_log_run', true);
+DROP EXTENSION amcheck;
 SELECT id, estimated_duration FROM runs ORDER BY id;
 -- dropped and made again, without the interval's columns: the rows go to
 -- the new table
