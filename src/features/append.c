@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * src/features/append.c
- *		Appending a row to a plain table without the executor (append.h).
+ *		Writing a row of a plain table without the executor (append.h).
  *
  * The serving trigger logs every estimate.  Run as an INSERT, the log row
  * costs a quarter of the trigger: the statement's plan is checked, an
@@ -10,7 +10,10 @@
  * writes it: the columns not given get their defaults, the heap gets the
  * tuple (heap_insert: WAL, the free space map, statistics, serializable
  * conflicts) and every ready index an entry (index_insert, with the
- * uniqueness check of an immediate unique index).
+ * uniqueness check of an immediate unique index).  Finishing a run updates
+ * its page's history summary the same way (UpdateRow: simple_heap_update
+ * of the version the upkeep locked, new index entries unless the update
+ * is HOT).
  *
  * What the executor would do beyond that is not done here: a table with
  * any of it is left to the caller's INSERT (AppendRow returns false).
@@ -43,13 +46,14 @@
 #include "features/resolved.h"
 
 /* the columns a call may give */
-#define MAX_GIVEN 8
+#define MAX_GIVEN 16
 
 /* What AppendRow keeps for a table: see the file's comment. */
 typedef struct AppendPlan
 {
 	uint64		stamp;			/* 0: none kept */
 	Oid			relid;
+	bool		update;			/* for UpdateRow: no defaults */
 	int			n;				/* the columns given */
 	AttrNumber	attnos[MAX_GIVEN];
 	Oid			types[MAX_GIVEN];
@@ -135,7 +139,7 @@ PlanRow(AppendPlan *p, Relation rel)
 
 	p->desc = CreateTupleDescCopyConstr(desc);	/* attnotnull too */
 	p->defaults = palloc0(desc->natts * sizeof(ExprState *));
-	for (int i = 0; i < desc->natts; i++)
+	for (int i = 0; i < desc->natts && !p->update; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 		Node	   *expr;
@@ -160,7 +164,8 @@ PlanRow(AppendPlan *p, Relation rel)
  *		A new plan for the table (locked) and the given columns.
  */
 static void
-MakePlan(AppendPlan *p, Relation rel, int n, const AttrNumber *attnos, const Oid *types)
+MakePlan(AppendPlan *p, Relation rel, bool update, int n, const AttrNumber *attnos,
+		 const Oid *types)
 {
 	uint64		stamp = ResolvedStamp();
 	MemoryContext old;
@@ -169,6 +174,7 @@ MakePlan(AppendPlan *p, Relation rel, int n, const AttrNumber *attnos, const Oid
 		MemoryContextDelete(p->context);
 	memset(p, 0, sizeof(*p));
 	p->relid = RelationGetRelid(rel);
+	p->update = update;
 	p->n = n;
 	memcpy(p->attnos, attnos, n * sizeof(AttrNumber));
 	memcpy(p->types, types, n * sizeof(Oid));
@@ -191,26 +197,24 @@ SameColumns(const AppendPlan *p, int n, const AttrNumber *attnos, const Oid *typ
 }
 
 /*
- * AppendRow
- *		See append.h.
+ * PlanFor
+ *		The plan for the table and the given columns, kept or made, with
+ *		the table locked with RowExclusiveLock; NULL where the table is
+ *		gone (dropped since the caller looked it up: its statement says
+ *		so).
  */
-bool
-AppendRow(Oid relid, int n, const AttrNumber *attnos, const Oid *types,
-		  const Datum *values, const bool *nulls)
+static AppendPlan *
+PlanFor(Oid relid, bool update, int n, const AttrNumber *attnos, const Oid *types)
 {
 	AppendPlan *p = NULL;
 	Relation	rel;
-	Datum	   *row;
-	bool	   *isnull;
-	ExprContext *econtext = NULL;
-	HeapTuple	tuple;
-	bool		written = false;
 
 	Assert(n <= MAX_GIVEN);
 	if (n > MAX_GIVEN)
-		return false;
+		return NULL;
 	for (int i = 0; i < MAX_PLANS && p == NULL; i++)
-		if (kept[i].relid == relid && SameColumns(&kept[i], n, attnos, types))
+		if (kept[i].relid == relid && kept[i].update == update &&
+			SameColumns(&kept[i], n, attnos, types))
 			p = &kept[i];
 	if (p == NULL)
 	{
@@ -218,17 +222,62 @@ AppendRow(Oid relid, int n, const AttrNumber *attnos, const Oid *types,
 		next_evicted = (next_evicted + 1) % MAX_PLANS;
 		p->stamp = 0;
 	}
-	if (!ResolvedLock(relid, RowExclusiveLock, p->stamp))
+	if (ResolvedLock(relid, RowExclusiveLock, p->stamp))
+		return p;
+	LockRelationOid(relid, RowExclusiveLock);
+	rel = try_relation_open(relid, NoLock);
+	if (rel == NULL)
+		return NULL;
+	MakePlan(p, rel, update, n, attnos, types);
+	relation_close(rel, NoLock);
+	return p;
+}
+
+/*
+ * InsertIndexEntries
+ *		The entries of a new heap tuple in the table's ready indexes, with
+ *		the uniqueness check of an immediate unique index, as the executor
+ *		makes them.
+ */
+static void
+InsertIndexEntries(AppendPlan *p, Relation rel, HeapTuple tuple)
+{
+	Datum		index_values[INDEX_MAX_KEYS];
+	bool		index_isnull[INDEX_MAX_KEYS];
+
+	if (p->nindexes == 0)
+		return;
+	ExecStoreHeapTuple(tuple, p->slot, false);
+	for (int i = 0; i < p->nindexes; i++)
 	{
-		LockRelationOid(relid, RowExclusiveLock);
-		/* dropped since the caller looked it up: the INSERT says so */
-		rel = try_relation_open(relid, NoLock);
-		if (rel == NULL)
-			return false;
-		MakePlan(p, rel, n, attnos, types);
-		relation_close(rel, NoLock);
+		Relation	index = index_open(p->indexes[i], RowExclusiveLock);
+
+		FormIndexDatum(p->index_infos[i], p->slot, NULL, index_values, index_isnull);
+		index_insert(index, index_values, index_isnull, &tuple->t_self, rel,
+					 index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+					 false, p->index_infos[i]);
+		index_close(index, NoLock);
 	}
-	if (!p->plain || !ResolvedRights(relid, ACL_INSERT))
+	ExecClearTuple(p->slot);
+}
+
+/*
+ * AppendRow
+ *		See append.h.
+ */
+bool
+AppendRow(Oid relid, int n, const AttrNumber *attnos, const Oid *types,
+		  const Datum *values, const bool *nulls)
+{
+	AppendPlan *p = PlanFor(relid, false, n, attnos, types);
+	Relation	rel;
+	Datum	   *row;
+	bool	   *isnull;
+	ExprContext *econtext = NULL;
+	HeapTuple	tuple;
+	bool		written = false;
+
+	if (p == NULL || !p->plain || !ResolvedRights(relid, ACL_INSERT))
 		return false;
 
 	rel = relation_open(relid, NoLock);
@@ -256,24 +305,7 @@ AppendRow(Oid relid, int n, const AttrNumber *attnos, const Oid *types,
 
 	tuple = heap_form_tuple(p->desc, row, isnull);
 	heap_insert(rel, tuple, GetCurrentCommandId(true), 0, NULL);
-	if (p->nindexes > 0)
-	{
-		Datum		index_values[INDEX_MAX_KEYS];
-		bool		index_isnull[INDEX_MAX_KEYS];
-
-		ExecStoreHeapTuple(tuple, p->slot, false);
-		for (int i = 0; i < p->nindexes; i++)
-		{
-			Relation	index = index_open(p->indexes[i], RowExclusiveLock);
-
-			FormIndexDatum(p->index_infos[i], p->slot, NULL, index_values, index_isnull);
-			index_insert(index, index_values, index_isnull, &tuple->t_self, rel,
-						 index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
-						 false, p->index_infos[i]);
-			index_close(index, NoLock);
-		}
-		ExecClearTuple(p->slot);
-	}
+	InsertIndexEntries(p, rel, tuple);
 	heap_freetuple(tuple);
 	written = true;
 
@@ -284,4 +316,38 @@ done:
 	pfree(isnull);
 	relation_close(rel, NoLock);
 	return written;
+}
+
+/*
+ * UpdateRow
+ *		See append.h.
+ */
+bool
+UpdateRow(Oid relid, HeapTuple old, int n, const AttrNumber *attnos, const Oid *types,
+		  const Datum *values, const bool *nulls)
+{
+	AppendPlan *p = PlanFor(relid, true, n, attnos, types);
+	Relation	rel;
+	int			columns[MAX_GIVEN];
+	HeapTuple	tuple;
+
+	if (p == NULL || !p->plain || !ResolvedRights(relid, ACL_UPDATE))
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		/* a NULL where the table refuses it: the UPDATE says so */
+		if (nulls[i] && TupleDescAttr(p->desc, attnos[i] - 1)->attnotnull)
+			return false;
+		columns[i] = attnos[i];
+	}
+	rel = relation_open(relid, NoLock);
+	/* it reads values and nulls only */
+	tuple = heap_modify_tuple_by_cols(old, p->desc, n, columns, (Datum *) values, (bool *) nulls);
+	simple_heap_update(rel, &old->t_self, tuple);
+	/* a HOT update keeps the index entries; another needs new ones */
+	if (!HeapTupleIsHeapOnly(tuple))
+		InsertIndexEntries(p, rel, tuple);
+	heap_freetuple(tuple);
+	relation_close(rel, NoLock);
+	return true;
 }

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * src/features/append.h
- *		Appending a row to a plain table without the executor, for the log
- *		that the serving trigger writes at every estimate.
+ *		Writing a row of a plain table without the executor: the logs that
+ *		the serving trigger appends to at every estimate, the history
+ *		summary's row that finishing a run updates.
  *
  *-------------------------------------------------------------------------
  */
@@ -10,6 +11,7 @@
 #define DURPRED_FEATURES_APPEND_H
 
 #include "access/attnum.h"
+#include "access/htup.h"
 
 /*
  * Appends a row to table relid, as INSERT INTO it with the columns attnos
@@ -24,5 +26,17 @@
  */
 extern bool AppendRow(Oid relid, int n, const AttrNumber *attnos, const Oid *types,
 					  const Datum *values, const bool *nulls);
+
+/*
+ * Replaces a row of table relid, old (its latest version, which this
+ * transaction has locked, as SELECT ... FOR UPDATE does: t_self is where
+ * it is), by old with the columns attnos[0..n-1] set to values[] and
+ * nulls[], as UPDATE would: the indexes get entries for it unless the
+ * update is HOT.  Where UPDATE would do more or otherwise (as for
+ * AppendRow; no UPDATE privilege), it writes nothing and returns false:
+ * the caller runs the UPDATE.
+ */
+extern bool UpdateRow(Oid relid, HeapTuple old, int n, const AttrNumber *attnos,
+					  const Oid *types, const Datum *values, const bool *nulls);
 
 #endif							/* DURPRED_FEATURES_APPEND_H */

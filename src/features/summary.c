@@ -68,6 +68,7 @@
 
 #include "durpred.h"
 #include "features/app.h"
+#include "features/append.h"
 #include "features/history.h"
 #include "features/indexwalk.h"
 #include "features/pg_mirror.h"
@@ -219,8 +220,13 @@ NumericInt128(Datum num, int128 *out)
 typedef struct DurationScan
 {
 	IndexWalk	walk;			/* from the index tuples (indexwalk.c) */
+	Relation	heap;
+	Relation	index;
+	Snapshot	snapshot;
+	int64		page;
 	ScanDirection dir;
 	RunKey		start;
+	bool		in_group;		/* walking start's duration, by id */
 	bool		failed;			/* of the current run, when asked for */
 	int			status_col;		/* of the index tuple, or -1 */
 } DurationScan;
@@ -253,24 +259,51 @@ OpenRunsIndex(Relation runs, const char *name)
 }
 
 /*
+ * DurationScanWalk
+ *		Starts the walk of the index over the runs of start's duration from
+ *		start (in_group), else over the durations beyond it.  Each walk is
+ *		placed by its scan keys, O(log n): many runs may share a duration.
+ */
+static void
+DurationScanWalk(DurationScan *ds, bool in_group)
+{
+	bool		forward = ScanDirectionIsForward(ds->dir);
+	ScanKeyData skeys[3];
+	int			nkeys = 2;
+
+	ds->in_group = in_group;
+	ScanKeyInit(&skeys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ds->page));
+	if (in_group)
+	{
+		/* forward: the keys >= start; backward: those < start */
+		ScanKeyInit(&skeys[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ds->start.us));
+		ScanKeyInit(&skeys[nkeys++], 3,
+					forward ? BTGreaterEqualStrategyNumber : BTLessStrategyNumber,
+					forward ? F_INT8GE : F_INT8LT, Int64GetDatum(ds->start.id));
+	}
+	else
+		ScanKeyInit(&skeys[1], 2, forward ? BTGreaterStrategyNumber : BTLessStrategyNumber,
+					forward ? F_INT8GT : F_INT8LT, Int64GetDatum(ds->start.us));
+	IndexWalkBegin(&ds->walk, ds->heap, ds->index, ds->snapshot, skeys, nkeys, ds->dir, true);
+}
+
+/*
  * DurationScanBegin
- *		Starts a scan of the page's runs in duration order from start.
+ *		Starts a scan of the page's runs in duration order from start:
+ *		forward, the runs whose key is >= start; backward, those < start.
  */
 static void
 DurationScanBegin(DurationScan *ds, Relation heap, Relation index, Snapshot snapshot,
 				  int64 page, RunKey start, ScanDirection dir)
 {
-	ScanKeyData skeys[2];
-
+	ds->heap = heap;
+	ds->index = index;
+	ds->snapshot = snapshot;
+	ds->page = page;
 	ds->dir = dir;
 	ds->start = start;
 	ds->status_col = index->rd_index->indnatts > 3 ? 3 : -1;
-	ScanKeyInit(&skeys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(page));
-	ScanKeyInit(&skeys[1], 2,
-				ScanDirectionIsForward(dir) ? BTGreaterEqualStrategyNumber : BTLessEqualStrategyNumber,
-				ScanDirectionIsForward(dir) ? F_INT8GE : F_INT8LE,
-				Int64GetDatum(start.us));
-	IndexWalkBegin(&ds->walk, heap, index, snapshot, skeys, 2, dir, true);
+	DurationScanWalk(ds, true);
 }
 
 /*
@@ -283,21 +316,24 @@ DurationScanNext(DurationScan *ds, RunKey *key)
 	const Datum *values = ds->walk.values;
 	const bool *isnull = ds->walk.isnull;
 
-	while (IndexWalkNext(&ds->walk))
+	for (;;)
 	{
-		if (isnull[1] || isnull[2])
-			continue;
-		key->us = DatumGetInt64(values[1]);
-		key->id = DatumGetInt64(values[2]);
-		/* the scan keys bound the duration alone: place the id too */
-		if (ScanDirectionIsForward(ds->dir) ? KeyCmp(key, &ds->start) < 0
-			: KeyCmp(key, &ds->start) >= 0)
-			continue;
-		ds->failed = ds->status_col >= 0 && !isnull[ds->status_col] &&
-			AppStatusIsFailure(values[ds->status_col]);
-		return true;
+		while (IndexWalkNext(&ds->walk))
+		{
+			if (isnull[1] || isnull[2])
+				continue;
+			key->us = DatumGetInt64(values[1]);
+			key->id = DatumGetInt64(values[2]);
+			ds->failed = ds->status_col >= 0 && !isnull[ds->status_col] &&
+				AppStatusIsFailure(values[ds->status_col]);
+			return true;
+		}
+		if (!ds->in_group)
+			return false;
+		/* start's duration is done: the durations beyond it */
+		IndexWalkEnd(&ds->walk);
+		DurationScanWalk(ds, false);
 	}
-	return false;
 }
 
 /*
@@ -856,56 +892,205 @@ RunPlan(int which, Datum *args, const char *nulls)
 }
 
 /*
+ * A page's summary row as LockSummaryRow locked it, without the executor:
+ * its table and a copy of its latest version (tuple NULL: locked by SQL).
+ */
+typedef struct LockedSummary
+{
+	Oid			relid;
+	HeapTuple	tuple;
+} LockedSummary;
+
+/*
  * WriteSummary
- *		Stores a page's summary (inside SPI).
+ *		Stores a page's summary (inside SPI): without the executor where
+ *		LockSummaryRow locked the row and the table is plain (UpdateRow),
+ *		else with an UPDATE.
  */
 static void
-WriteSummary(int64 page, const Summary *s)
+WriteSummary(int64 page, const Summary *s, const LockedSummary *locked)
 {
+	/* the columns after page_id, in order (SummaryTableUsable) */
+	static const AttrNumber attnos[9] = {2, 3, 4, 5, 6, 7, 8, 9, 10};
+	Oid			types[9];
 	Datum		args[10];
 	char		nulls[10];
+	bool		isnull[9];
 	bool		has = s->complete && s->totals.n > 0;
+	char	   *sum = Int128Text(s->totals.sum);
+	char	   *sumsq = Int128Text(s->totals.sumsq);
 
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = Int64GetDatum(page);
 	args[1] = BoolGetDatum(s->complete);
 	args[2] = Int64GetDatum(s->totals.n);
 	args[3] = Int64GetDatum(s->totals.failed);
-	args[4] = CStringGetTextDatum(Int128Text(s->totals.sum));
-	args[5] = CStringGetTextDatum(Int128Text(s->totals.sumsq));
 	args[6] = Int64GetDatum(s->lo.us);
 	args[7] = Int64GetDatum(s->lo.id);
 	args[8] = Int64GetDatum(s->hi.us);
 	args[9] = Int64GetDatum(s->hi.id);
 	if (!has)
 		memset(nulls + 6, 'n', 4);
+	if (locked != NULL && locked->tuple != NULL)
+	{
+		args[4] = DirectFunctionCall3(numeric_in, CStringGetDatum(sum),
+									  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		args[5] = DirectFunctionCall3(numeric_in, CStringGetDatum(sumsq),
+									  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		for (int i = 0; i < 9; i++)
+		{
+			types[i] = summary_columns[i + 1].type;
+			isnull[i] = nulls[i + 1] == 'n';
+		}
+		if (UpdateRow(locked->relid, locked->tuple, 9, attnos, types, args + 1, isnull))
+		{
+			/* what follows in this transaction sees it, as after SPI */
+			CommandCounterIncrement();
+			return;
+		}
+	}
+	args[4] = CStringGetTextDatum(sum);
+	args[5] = CStringGetTextDatum(sumsq);
 	RunPlan(PLAN_SET, args, nulls);
+}
+
+/* What LockSummaryRow did */
+typedef enum SummaryLock
+{
+	SUMMARY_LOCKED,				/* the row is locked and read */
+	SUMMARY_NO_ROW,				/* the page has no row */
+	SUMMARY_USE_SQL				/* the table needs the executor's SELECT */
+} SummaryLock;
+
+/*
+ * LockSummaryRow
+ *		Locks the page's summary row as SELECT ... FOR UPDATE would, without
+ *		the executor: found through the primary key with a new snapshot
+ *		(after CommandCounterIncrement, as SPI takes one), then locked; in
+ *		READ COMMITTED its latest version, as the executor's recheck finds
+ *		it, and under a transaction snapshot a concurrent update or delete
+ *		is a serialization failure (40001), as there.  *usable: whether the
+ *		row read is a usable summary; *locked: its table and a copy of the
+ *		version locked, for WriteSummary.  SUMMARY_USE_SQL where the table
+ *		needs more (row-level security, a layout or rights it lacks).
+ */
+static SummaryLock
+LockSummaryRow(int64 page, Summary *summary, bool *usable, LockedSummary *locked)
+{
+	Oid			relid = get_relname_relid(SUMMARY_TABLE, get_namespace_oid(SUMMARY_SCHEMA, true));
+	Relation	rel;
+	Relation	key;
+	Snapshot	snapshot;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
+	ScanKeyData skey;
+	ItemPointerData tid;
+	SummaryLock result = SUMMARY_NO_ROW;
+
+	if (!OidIsValid(relid) || !ResolvedRights(relid, ACL_SELECT) ||
+		!ResolvedRights(relid, ACL_UPDATE))
+		return SUMMARY_USE_SQL;
+	rel = table_open(relid, RowExclusiveLock);
+	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relrowsecurity ||
+		!SummaryTableUsable(rel))
+	{
+		table_close(rel, NoLock);
+		return SUMMARY_USE_SQL;
+	}
+	key = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	slot = table_slot_create(rel, NULL);
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(page));
+	scan = index_beginscan(rel, key, snapshot, 1, 0);
+	index_rescan(scan, &skey, 1, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		TM_FailureData tmfd;
+		bool		xact_snapshot = IsolationUsesXactSnapshot();
+
+		tid = slot->tts_tid;
+		switch (table_tuple_lock(rel, &tid, snapshot, slot, GetCurrentCommandId(false),
+								 LockTupleExclusive, LockWaitBlock,
+								 xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd))
+		{
+			case TM_Ok:
+				{
+					Datum		v[SUMMARY_COLUMNS];
+					bool		isnull[SUMMARY_COLUMNS];
+
+					slot_getsomeattrs(slot, SUMMARY_COLUMNS);
+					memcpy(v, slot->tts_values, sizeof(v));
+					memcpy(isnull, slot->tts_isnull, sizeof(isnull));
+					*usable = SummaryFromValues(v, isnull, summary);
+					locked->relid = relid;
+					locked->tuple = ExecCopySlotHeapTuple(slot);
+					locked->tuple->t_self = slot->tts_tid;
+					result = SUMMARY_LOCKED;
+					break;
+				}
+			case TM_Deleted:
+				if (xact_snapshot)
+					ereport(ERROR,
+							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							 errmsg("could not serialize access due to concurrent delete")));
+				break;			/* gone since the snapshot: no row */
+			case TM_Updated:
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent update")));
+				break;
+			default:
+				elog(ERROR, "unexpected result locking the history summary of page " INT64_FORMAT,
+					 page);
+		}
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snapshot);
+	index_close(key, NoLock);
+	table_close(rel, NoLock);
+	return result;
 }
 
 /*
  * LockSummary
  *		Locks the page's summary row, creating it (incomplete) when there is
- *		none, and reads it as it is now (inside SPI).  False when the row is
+ *		none, and reads it as it is now (inside SPI): LockSummaryRow (which
+ *		fills *locked), else SELECT ... FOR UPDATE.  False when the row is
  *		unusable.
  */
 static bool
-LockSummary(int64 page, Summary *summary)
+LockSummary(int64 page, Summary *summary, LockedSummary *locked)
 {
 	Datum		arg = Int64GetDatum(page);
 
+	locked->tuple = NULL;
 	for (int attempt = 0;; attempt++)
 	{
-		RunPlan(PLAN_LOCK, &arg, NULL);
-		if (SPI_processed == 1)
-		{
-			Datum		v[SUMMARY_COLUMNS];
-			bool		isnull[SUMMARY_COLUMNS];
+		bool		usable = false;
 
-			v[0] = arg;
-			isnull[0] = false;
-			for (int i = 1; i < (int) SUMMARY_COLUMNS; i++)
-				v[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i, &isnull[i]);
-			return SummaryFromValues(v, isnull, summary);
+		switch (LockSummaryRow(page, summary, &usable, locked))
+		{
+			case SUMMARY_LOCKED:
+				return usable;
+			case SUMMARY_NO_ROW:
+				break;
+			case SUMMARY_USE_SQL:
+				RunPlan(PLAN_LOCK, &arg, NULL);
+				if (SPI_processed == 1)
+				{
+					Datum		v[SUMMARY_COLUMNS];
+					bool		isnull[SUMMARY_COLUMNS];
+
+					v[0] = arg;
+					isnull[0] = false;
+					for (int i = 1; i < (int) SUMMARY_COLUMNS; i++)
+						v[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i,
+											 &isnull[i]);
+					return SummaryFromValues(v, isnull, summary);
+				}
+				break;
 		}
 		if (attempt > 0)
 			elog(ERROR, "could not lock the history summary of page " INT64_FORMAT, page);
@@ -935,11 +1120,12 @@ ApplyChanges(Relation runs, int64 page, const Change *changes, int n)
 {
 	Summary		old;
 	Summary		new;
+	LockedSummary locked;
 	Relation	index;
 	Snapshot	snapshot;
 	int64		before;
 
-	if (!LockSummary(page, &old) || !old.complete)
+	if (!LockSummary(page, &old, &locked) || !old.complete)
 		return;
 	new = old;
 	for (int i = 0; i < n; i++)
@@ -951,7 +1137,7 @@ ApplyChanges(Relation runs, int64 page, const Change *changes, int n)
 				(errmsg("durpred: the history summary of page " INT64_FORMAT " does not match its runs", page),
 				 errhint("Run analytics.rebuild_page_history().")));
 		new.complete = false;
-		WriteSummary(page, &new);
+		WriteSummary(page, &new, &locked);
 		return;
 	}
 	if (new.totals.n > 0)
@@ -980,7 +1166,7 @@ ApplyChanges(Relation runs, int64 page, const Change *changes, int n)
 					 errmsg("durpred: index \"%s\" of the history summary is missing or unusable", DURATION_INDEX),
 					 errhint("Run extract/features.sql again.")));
 			new.complete = false;
-			WriteSummary(page, &new);
+			WriteSummary(page, &new, &locked);
 			return;
 		}
 		snapshot = LatestSnapshot();
@@ -995,7 +1181,7 @@ ApplyChanges(Relation runs, int64 page, const Change *changes, int n)
 		UnregisterSnapshot(snapshot);
 		index_close(index, AccessShareLock);
 	}
-	WriteSummary(page, &new);
+	WriteSummary(page, &new, &locked);
 }
 
 static int
@@ -1263,7 +1449,7 @@ durpred_page_history_rebuild(PG_FUNCTION_ARGS)
 		s.hi = keys[s.totals.n / 2];
 	}
 	s.complete = true;
-	WriteSummary(page, &s);
+	WriteSummary(page, &s, NULL);
 	SPI_finish();
 	index_close(index, AccessShareLock);
 	table_close(runs, NoLock);

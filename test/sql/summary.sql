@@ -71,6 +71,22 @@ UPDATE app.noteflow_run SET notebook_page_id = 2 WHERE id = 104;
 UPDATE app.noteflow_run SET estimated_duration = 1 WHERE notebook_page_id = 1;
 SELECT pg_temp.summary_mismatches() AS mismatches, pg_temp.parity_mismatches() AS parity;
 
+-- a trigger on the summary table: the upkeep locks and writes the row with
+-- SQL, which fires it, where it writes a plain table directly
+-- (src/features/append.c): the same summaries
+CREATE TABLE public.summary_writes (page_id bigint);
+CREATE FUNCTION public.count_summary_write() RETURNS trigger LANGUAGE plpgsql
+AS $$BEGIN INSERT INTO public.summary_writes VALUES (NEW.page_id); RETURN NEW; END$$;
+CREATE TRIGGER count_writes BEFORE UPDATE ON analytics.page_history_summary
+	FOR EACH ROW EXECUTE FUNCTION public.count_summary_write();
+UPDATE app.noteflow_run SET status = 'success', finished_at = started_at + interval '4 seconds'
+WHERE id = 114;
+SELECT pg_temp.summary_mismatches() AS mismatches, pg_temp.parity_mismatches() AS parity,
+	   (SELECT array_agg(page_id) FROM public.summary_writes) AS written_by_sql;
+DROP TRIGGER count_writes ON analytics.page_history_summary;
+DROP FUNCTION public.count_summary_write();
+DROP TABLE public.summary_writes;
+
 -- ties: equal durations, and zero-duration runs that finish at the instant a
 -- run starts (not in that run's history: they started with it)
 INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, status, created_at, started_at, finished_at)
