@@ -17,9 +17,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-figure() {
-	printf '| %s | %s | %s |\n' "$1" "$2" "$3"
-}
+. scripts/lib.sh
+figure() { bench_row "$@"; }
 
 if [ "${1:-}" != --run ]; then
 	results=${1:-/dev/null}
@@ -33,12 +32,8 @@ if [ "${1:-}" != --run ]; then
 		figure "Citus figures" "skipped" "$(tail -1 "$prefix/install.log")" | tee -a "$results"
 		exit 0
 	fi
-	if [ "$(id -u)" = 0 ]; then
-		chown -R postgres:postgres "$prefix"
-		runuser -u postgres -- "$0" --run "$prefix" "$bindir" | tee -a "$results"
-	else
-		"$0" --run "$prefix" "$bindir" | tee -a "$results"
-	fi
+	[ "$(id -u)" != 0 ] || chown -R postgres:postgres "$prefix"
+	as_postgres "$0" --run "$prefix" "$bindir" | tee -a "$results"
 	exit 0
 fi
 

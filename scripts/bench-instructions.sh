@@ -24,9 +24,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-figure() {
-	printf '| %s | %s | %s |\n' "$1" "$2" "$3"
-}
+. scripts/lib.sh
+figure() { bench_row "$@"; }
 
 if [ "${1:-}" != --run ]; then
 	results=${1:-/dev/null}
@@ -36,12 +35,8 @@ if [ "${1:-}" != --run ]; then
 	fi
 	work=$(mktemp -d /tmp/durpred-bench-instructions.XXXXXX)
 	trap 'rm -rf "$work"' EXIT
-	if [ "$(id -u)" = 0 ]; then
-		chown postgres:postgres "$work"
-		runuser -u postgres -- "$0" --run "$work" | tee -a "$results"
-	else
-		"$0" --run "$work" | tee -a "$results"
-	fi
+	[ "$(id -u)" != 0 ] || chown postgres:postgres "$work"
+	as_postgres "$0" --run "$work" | tee -a "$results"
 	exit 0
 fi
 
@@ -72,13 +67,7 @@ psqlq -c "INSERT INTO app.noteflow_run (id, notebook_page_id, workspace_id, stat
 	-c 'VACUUM ANALYZE' -c CHECKPOINT
 pg_ctl -D "$work/data" -w stop >/dev/null
 
-awk 'BEGIN {
-	srand(42)
-	for (i = 0; i < 3000; i++)
-		printf "INSERT INTO app.noteflow_run (notebook_page_id, workspace_id, status, created_at) " \
-			"SELECT id, workspace_id, %cpending%c, now() FROM app.notebook_page WHERE id = %d;\n",
-			39, 39, 1 + int(rand() * 750)
-}' >"$work/inserts.sql"
+random_inserts 3000 >"$work/inserts.sql"
 for i in $(seq 1 2100); do
 	echo "UPDATE app.noteflow_run SET status = 'success', finished_at = started_at + interval '$((i % 90 + 1)) seconds' WHERE id = $((20000000 + i));"
 done >"$work/finishes.sql"

@@ -45,7 +45,7 @@ psqlq() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 step() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # figure NAME VALUE NOTE
 figure() {
-	printf '| %s | %s | %s |\n' "$1" "$2" "$3" | tee -a "$results"
+	bench_row "$@" | tee -a "$results"
 }
 median_ms() { psqlq -c "SELECT round(bench.median(bench.time_query(\$q\$$1\$q\$, $2))::numeric, 1)"; }
 
@@ -274,13 +274,7 @@ figure "single-row INSERT into app.noteflow_run, with the trigger" \
 # and the machine's other load touch less than a rate: one session makes
 # 200 inserts to warm up (library, model, plans), then 5,000 between two
 # readings of its /proc/PID/stat (user + system clock ticks).
-awk 'BEGIN {
-	srand(42)
-	for (i = 0; i < 5200; i++)
-		printf "INSERT INTO app.noteflow_run (notebook_page_id, workspace_id, status, created_at) " \
-			"SELECT id, workspace_id, %cpending%c, now() FROM app.notebook_page WHERE id = %d;\n",
-			39, 39, 1 + int(rand() * 750)
-}' >"$work/inserts.sql"
+random_inserts 5200 >"$work/inserts.sql"
 head -n 200 "$work/inserts.sql" >"$work/warmup.sql"
 tail -n 5000 "$work/inserts.sql" >"$work/timed.sql"
 cat >"$work/cpu.sql" <<EOF

@@ -73,6 +73,7 @@
 #include "features/indexwalk.h"
 #include "features/pg_mirror.h"
 #include "features/resolved.h"
+#include "features/shards.h"
 #include "features/summary.h"
 
 DURPRED_EXPORT PG_FUNCTION_INFO_V1(durpred_run_duration_us);
@@ -972,7 +973,7 @@ typedef enum SummaryLock
  *		is a serialization failure (40001), as there.  *usable: whether the
  *		row read is a usable summary; *locked: its table and a copy of the
  *		version locked, for WriteSummary.  SUMMARY_USE_SQL where the table
- *		needs more (row-level security, a layout or rights it lacks).
+ *		needs more (row-level security, a layout or rights it lacks, Citus).
  */
 static SummaryLock
 LockSummaryRow(int64 page, Summary *summary, bool *usable, LockedSummary *locked)
@@ -987,7 +988,8 @@ LockSummaryRow(int64 page, Summary *summary, bool *usable, LockedSummary *locked
 	ItemPointerData tid;
 	SummaryLock result = SUMMARY_NO_ROW;
 
-	if (!OidIsValid(relid) || !ResolvedRights(relid, ACL_SELECT) ||
+	/* on a Citus node the table may be a distributed table's shell */
+	if (!OidIsValid(relid) || CitusPresent() || !ResolvedRights(relid, ACL_SELECT) ||
 		!ResolvedRights(relid, ACL_UPDATE))
 		return SUMMARY_USE_SQL;
 	rel = table_open(relid, RowExclusiveLock);
