@@ -16,7 +16,9 @@
  * is HOT).
  *
  * What the executor would do beyond that is not done here: a table with
- * any of it is left to the caller's INSERT (AppendRow returns false).
+ * any of it is left to the caller's statement (AppendRow and UpdateRow
+ * return false), and so is every table on a Citus node, where Citus's
+ * planner writes the rows of its tables.
  * A plan (the defaults, ready to evaluate, and the indexes) is kept for
  * the session, for a few tables, each with one set of given columns, until
  * the stamp of resolved.h moves: any DDL on the table or its indexes.
@@ -44,6 +46,7 @@
 
 #include "features/append.h"
 #include "features/resolved.h"
+#include "features/shards.h"
 
 /* the columns a call may give */
 #define MAX_GIVEN 16
@@ -201,7 +204,7 @@ SameColumns(const AppendPlan *p, int n, const AttrNumber *attnos, const Oid *typ
  *		The plan for the table and the given columns, kept or made, with
  *		the table locked with RowExclusiveLock; NULL where the table is
  *		gone (dropped since the caller looked it up: its statement says
- *		so).
+ *		so), and on a Citus node.
  */
 static AppendPlan *
 PlanFor(Oid relid, bool update, int n, const AttrNumber *attnos, const Oid *types)
@@ -210,7 +213,8 @@ PlanFor(Oid relid, bool update, int n, const AttrNumber *attnos, const Oid *type
 	Relation	rel;
 
 	Assert(n <= MAX_GIVEN);
-	if (n > MAX_GIVEN)
+	/* on a Citus node the table may be a distributed table's shell */
+	if (n > MAX_GIVEN || CitusPresent())
 		return NULL;
 	for (int i = 0; i < MAX_PLANS && p == NULL; i++)
 		if (kept[i].relid == relid && kept[i].update == update &&

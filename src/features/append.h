@@ -19,9 +19,10 @@
  * other columns get their defaults, its indexes get the row.  Where INSERT
  * would do more or otherwise (a trigger, a rule, a check constraint,
  * row-level security, a partition, an index on an expression, a column of
- * another type or of a domain, a NULL in a NOT NULL column, no INSERT
- * privilege), it writes nothing and returns false: the caller runs the
- * INSERT, which does what it must.  The current user must be allowed to
+ * another type or of a domain, a column that does not exist
+ * (InvalidAttrNumber), a NULL in a NOT NULL column, no INSERT privilege, a
+ * server with Citus), it writes nothing and returns false: the caller runs
+ * the INSERT, which does what it must.  The current user must be allowed to
  * insert; the table is locked with RowExclusiveLock.
  */
 extern bool AppendRow(Oid relid, int n, const AttrNumber *attnos, const Oid *types,

@@ -51,7 +51,6 @@
 #include "common/estimate.h"
 #include "features/append.h"
 #include "features/shadow.h"
-#include "features/shards.h"
 
 /*
  * The log's columns, in order (keep in sync with
@@ -197,16 +196,14 @@ LogShadow(const char *log, Oid relid, int64 run, int64 active_id, double active_
 	bool		nulls[LOG_COLUMNS] = {false};
 	AttrNumber	attnos[LOG_COLUMNS];
 	Oid			types[LOG_COLUMNS];
-	bool		direct = !CitusPresent();
 
 	for (int i = 0; i < LOG_COLUMNS; i++)
 	{
 		attnos[i] = get_attnum(relid, log_columns[i].name);
 		types[i] = log_columns[i].type;
-		direct = direct && attnos[i] != InvalidAttrNumber;
 	}
 	/* without the executor where the log is a plain table (append.c) */
-	if (direct && AppendRow(relid, LOG_COLUMNS, attnos, types, values, nulls))
+	if (AppendRow(relid, LOG_COLUMNS, attnos, types, values, nulls))
 		return;
 	LogShadowSPI(log, values);
 }

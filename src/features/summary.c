@@ -499,6 +499,39 @@ SummaryTableUsable(Relation rel)
 }
 
 /*
+ * FindSummaryRow
+ *		The page's summary row as the snapshot sees it, found through the
+ *		summary's primary key, into slot (a slot of the table); false when
+ *		there is none.
+ */
+static bool
+FindSummaryRow(Relation rel, Relation key, Snapshot snapshot, int64 page,
+			   TupleTableSlot *slot)
+{
+	IndexScanDesc scan;
+	ScanKeyData skey;
+	bool		found;
+
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(page));
+	scan = index_beginscan(rel, key, snapshot, 1, 0);
+	index_rescan(scan, &skey, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	index_endscan(scan);
+	return found;
+}
+
+/*
+ * SummaryFromSlot
+ *		SummaryFromValues of the summary row in slot.
+ */
+static bool
+SummaryFromSlot(TupleTableSlot *slot, Summary *summary)
+{
+	slot_getsomeattrs(slot, SUMMARY_COLUMNS);
+	return SummaryFromValues(slot->tts_values, slot->tts_isnull, summary);
+}
+
+/*
  * ReadSummary
  *		The page's summary row as read with the snapshot through the
  *		summary's primary key; false when there is none.
@@ -506,26 +539,10 @@ SummaryTableUsable(Relation rel)
 static bool
 ReadSummary(Relation rel, Relation key, Snapshot snapshot, int64 page, Summary *summary)
 {
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	ScanKeyData skey;
-	bool		found = false;
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool		found = FindSummaryRow(rel, key, snapshot, page, slot) &&
+		SummaryFromSlot(slot, summary);
 
-	slot = table_slot_create(rel, NULL);
-	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(page));
-	scan = index_beginscan(rel, key, snapshot, 1, 0);
-	index_rescan(scan, &skey, 1, NULL, 0);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		Datum		v[SUMMARY_COLUMNS];
-		bool		isnull[SUMMARY_COLUMNS];
-
-		slot_getsomeattrs(slot, SUMMARY_COLUMNS);
-		memcpy(v, slot->tts_values, sizeof(v));
-		memcpy(isnull, slot->tts_isnull, sizeof(isnull));
-		found = SummaryFromValues(v, isnull, summary);
-	}
-	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	return found;
 }
@@ -911,8 +928,7 @@ typedef struct LockedSummary
 static void
 WriteSummary(int64 page, const Summary *s, const LockedSummary *locked)
 {
-	/* the columns after page_id, in order (SummaryTableUsable) */
-	static const AttrNumber attnos[9] = {2, 3, 4, 5, 6, 7, 8, 9, 10};
+	AttrNumber	attnos[9];
 	Oid			types[9];
 	Datum		args[10];
 	char		nulls[10];
@@ -938,8 +954,10 @@ WriteSummary(int64 page, const Summary *s, const LockedSummary *locked)
 									  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 		args[5] = DirectFunctionCall3(numeric_in, CStringGetDatum(sumsq),
 									  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		/* the columns after page_id, in order (SummaryTableUsable) */
 		for (int i = 0; i < 9; i++)
 		{
+			attnos[i] = i + 2;
 			types[i] = summary_columns[i + 1].type;
 			isnull[i] = nulls[i + 1] == 'n';
 		}
@@ -983,8 +1001,6 @@ LockSummaryRow(int64 page, Summary *summary, bool *usable, LockedSummary *locked
 	Relation	key;
 	Snapshot	snapshot;
 	TupleTableSlot *slot;
-	IndexScanDesc scan;
-	ScanKeyData skey;
 	ItemPointerData tid;
 	SummaryLock result = SUMMARY_NO_ROW;
 
@@ -1003,10 +1019,7 @@ LockSummaryRow(int64 page, Summary *summary, bool *usable, LockedSummary *locked
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	slot = table_slot_create(rel, NULL);
-	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(page));
-	scan = index_beginscan(rel, key, snapshot, 1, 0);
-	index_rescan(scan, &skey, 1, NULL, 0);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	if (FindSummaryRow(rel, key, snapshot, page, slot))
 	{
 		TM_FailureData tmfd;
 		bool		xact_snapshot = IsolationUsesXactSnapshot();
@@ -1017,20 +1030,12 @@ LockSummaryRow(int64 page, Summary *summary, bool *usable, LockedSummary *locked
 								 xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd))
 		{
 			case TM_Ok:
-				{
-					Datum		v[SUMMARY_COLUMNS];
-					bool		isnull[SUMMARY_COLUMNS];
-
-					slot_getsomeattrs(slot, SUMMARY_COLUMNS);
-					memcpy(v, slot->tts_values, sizeof(v));
-					memcpy(isnull, slot->tts_isnull, sizeof(isnull));
-					*usable = SummaryFromValues(v, isnull, summary);
-					locked->relid = relid;
-					locked->tuple = ExecCopySlotHeapTuple(slot);
-					locked->tuple->t_self = slot->tts_tid;
-					result = SUMMARY_LOCKED;
-					break;
-				}
+				*usable = SummaryFromSlot(slot, summary);
+				locked->relid = relid;
+				locked->tuple = ExecCopySlotHeapTuple(slot);
+				locked->tuple->t_self = slot->tts_tid;
+				result = SUMMARY_LOCKED;
+				break;
 			case TM_Deleted:
 				if (xact_snapshot)
 					ereport(ERROR,
@@ -1047,7 +1052,6 @@ LockSummaryRow(int64 page, Summary *summary, bool *usable, LockedSummary *locked
 					 page);
 		}
 	}
-	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	UnregisterSnapshot(snapshot);
 	index_close(key, NoLock);

@@ -492,9 +492,7 @@ LookUpLog(const char *log)
 								   NoLock, false);
 	for (int i = 0; i < LOG_COLUMNS; i++)
 		found.attnos[i] = get_attnum(found.relid, log_columns[i]);
-	/* as HasIntervalColumns says */
-	found.has_interval = found.attnos[LOG_LOW] != InvalidAttrNumber &&
-		found.attnos[LOG_HIGH] != InvalidAttrNumber;
+	found.has_interval = HasIntervalColumns(found.relid);
 	found.name = MemoryContextStrdup(TopMemoryContext, log);
 	if (kept.name != NULL)
 		pfree(kept.name);
@@ -558,11 +556,7 @@ LogEstimate(const char *log, int64 run, const Estimate *estimate)
 	bool		nulls[LOG_COLUMNS] = {false, false, false, isnan(estimate->low),
 	isnan(estimate->high)};
 
-	/* on a Citus node the log may be a distributed table's shell */
-	if (!CitusPresent() &&
-		l->attnos[LOG_RUN] != InvalidAttrNumber && l->attnos[LOG_MODEL] != InvalidAttrNumber &&
-		l->attnos[LOG_ESTIMATE] != InvalidAttrNumber &&
-		AppendRow(l->relid, n, l->attnos, log_types, values, nulls))
+	if (AppendRow(l->relid, n, l->attnos, log_types, values, nulls))
 		return;
 	SPI_connect();
 	InsertEstimate(log, false, l->has_interval, run, 0, estimate);
